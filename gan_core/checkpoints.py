@@ -1,0 +1,164 @@
+"""Checkpoint folders: config.json + generator.safetensors [+ discriminator.safetensors] + metrics.json.
+
+Loading never unpickles: weights are read with safetensors, every tensor's name and shape is checked
+against the networks that config.json describes, and anything else raises ``CheckpointError``.
+
+Example:
+    >>> G = load_checkpoint("pretrained/mnist-dcgan").generator   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .models import ClassifierConfig, ModelConfig, build_classifier, build_discriminator, build_generator
+
+CONFIG, GENERATOR, DISCRIMINATOR, CLASSIFIER = "config.json", "generator.safetensors", "discriminator.safetensors", "classifier.safetensors"
+METRICS, SAMPLES, CARD = "metrics.json", "samples.png", "card.md"
+MAX_CONFIG_BYTES = 1_000_000
+MAX_WEIGHTS_BYTES = 200_000_000
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder is missing, corrupt, disguised or does not match its config."""
+
+
+@dataclass
+class Checkpoint:
+    """What a checkpoint folder holds, loaded."""
+
+    path: Path
+    config: dict
+    model_config: ModelConfig | ClassifierConfig
+    generator: nn.Module | None = None
+    discriminator: nn.Module | None = None
+    classifier: nn.Module | None = None
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _to_cpu_contiguous(module: nn.Module) -> dict:
+    return {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+
+
+def save_checkpoint(folder: str | os.PathLike, config: dict, generator: nn.Module | None = None,
+                    discriminator: nn.Module | None = None, classifier: nn.Module | None = None,
+                    metrics: dict | None = None, samples=None, card: str | None = None) -> Path:
+    """Write a checkpoint folder. ``config`` must hold a "model" dict (a ModelConfig or ClassifierConfig).
+
+    ``samples`` is a PIL image saved as samples.png; ``card`` the text of card.md.
+    """
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if "model" not in config:
+        raise ValueError("config needs a 'model' entry describing the networks.")
+    (folder / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
+    for module, fname in ((generator, GENERATOR), (discriminator, DISCRIMINATOR), (classifier, CLASSIFIER)):
+        if module is not None:
+            save_file(_to_cpu_contiguous(module), str(folder / fname), metadata={"format": "pt"})
+    if metrics is not None:
+        (folder / METRICS).write_text(json.dumps(metrics, indent=2, sort_keys=True))
+    if samples is not None:
+        samples.save(folder / SAMPLES)
+    if card is not None:
+        (folder / CARD).write_text(card)
+    return folder
+
+
+def _read_json(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise CheckpointError(f"{path.parent} is not a checkpoint: {what} is missing.")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise CheckpointError(f"{path.name} is too large to be a checkpoint's {what}.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path.name} is not valid JSON ({e.__class__.__name__}).") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path.name} must hold a JSON object.")
+    return data
+
+
+def _read_weights(path: Path) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise CheckpointError(f"{path.name} is missing from {path.parent}.")
+    if path.stat().st_size > MAX_WEIGHTS_BYTES:
+        raise CheckpointError(f"{path.name} is larger than {MAX_WEIGHTS_BYTES // 1_000_000} MB.")
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if head[:1] == b"\x80" or head == b"PK":
+        # a pickle (protocol 2+ starts with 0x80) or a torch.save zip renamed: refuse to touch it
+        raise CheckpointError(f"{path.name} is not a safetensors file (it looks like a pickle or a torch.save "
+                              "archive). Only safetensors weights are accepted; pickles can run code.")
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path.name} is not a valid safetensors file ({str(e)[:120]}).") from None
+
+
+def _load_into(module: nn.Module, path: Path) -> nn.Module:
+    weights = _read_weights(path)
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    extra = sorted(set(weights) - set(expected))
+    if missing or extra:
+        raise CheckpointError(f"{path.name} does not match config.json: "
+                              f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
+                              f"unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}.")
+    for k, v in weights.items():
+        if v.shape != expected[k].shape:
+            raise CheckpointError(f"{path.name}: tensor {k} has shape {tuple(v.shape)} but config.json "
+                                  f"implies {tuple(expected[k].shape)}.")
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise CheckpointError(f"{path.name}: tensor {k} contains NaN or inf.")
+    module.load_state_dict(weights)
+    return module.eval()
+
+
+def load_checkpoint(folder: str | os.PathLike, discriminator: bool = False, device: str = "cpu") -> Checkpoint:
+    """Load a checkpoint folder safely.
+
+    Args:
+        folder: path to the folder.
+        discriminator: also load discriminator.safetensors when present.
+        device: where to put the networks.
+
+    Raises:
+        CheckpointError: with a message saying what is wrong.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder} is not a folder.")
+    config = _read_json(folder / CONFIG, "config.json")
+    mdict = config.get("model")
+    if not isinstance(mdict, dict):
+        raise CheckpointError("config.json has no 'model' object describing the networks.")
+    metrics = _read_json(folder / METRICS, "metrics.json") if (folder / METRICS).is_file() else {}
+    try:
+        if mdict.get("kind") == "classifier":
+            mcfg = ClassifierConfig.from_dict(mdict)
+            net = _load_into(build_classifier(mcfg), folder / CLASSIFIER).to(device)
+            return Checkpoint(folder, config, mcfg, classifier=net, metrics=metrics)
+        mcfg = ModelConfig.from_dict(mdict)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise CheckpointError(f"config.json describes no valid model: {e}") from None
+    G = _load_into(build_generator(mcfg), folder / GENERATOR).to(device)
+    D = None
+    if discriminator and (folder / DISCRIMINATOR).is_file():
+        D = _load_into(build_discriminator(mcfg), folder / DISCRIMINATOR).to(device)
+    return Checkpoint(folder, config, mcfg, generator=G, discriminator=D, metrics=metrics)

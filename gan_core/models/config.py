@@ -1,0 +1,107 @@
+"""The one description of a GAN's networks: everything needed to rebuild them from config.json."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+KINDS = ("vanilla", "dcgan", "cgan", "wgan-gp", "toy")
+NOISES = ("gaussian", "uniform")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a generator/discriminator pair.
+
+    Args:
+        kind: which family of networks; one of ``KINDS``.
+        z_dim: size of the noise vector z fed to the generator.
+        num_classes: number of class labels the networks are conditioned on (0 = unconditional).
+        img_shape: (channels, height, width) of generated images; (2,) style toy data uses (2,).
+        width: base width: channels of the first conv layer, or hidden units of an MLP.
+        depth: hidden layers of the toy MLPs (images use a fixed depth per resolution).
+        spectral_norm: wrap the discriminator's layers in spectral normalisation (Miyato et al. 2018).
+        noise: distribution of z: "gaussian" N(0, I) or "uniform" U(-1, 1).
+
+    Example:
+        >>> ModelConfig(kind="cgan", num_classes=10).img_shape
+        (1, 28, 28)
+    """
+
+    kind: str = "dcgan"
+    z_dim: int = 64          # DCGAN used 100; 64 trains as well on 28x28 digits and is faster
+    num_classes: int = 0     # 10 for MNIST conditional models
+    img_shape: tuple = (1, 28, 28)
+    width: int = 32          # 32 channels is enough for digits on a 2-core CPU
+    depth: int = 3           # toy MLPs only
+    spectral_norm: bool = False
+    noise: str = "gaussian"
+
+    def __post_init__(self):
+        object.__setattr__(self, "img_shape", tuple(int(s) for s in self.img_shape))
+        if self.kind not in KINDS:
+            raise ValueError(f"Unknown model kind {self.kind!r}; choose one of {', '.join(KINDS)}.")
+        if self.noise not in NOISES:
+            raise ValueError(f"Unknown noise {self.noise!r}; choose 'gaussian' or 'uniform'.")
+        if not 1 <= self.z_dim <= 1024:
+            raise ValueError(f"z_dim must be between 1 and 1024, got {self.z_dim}.")
+        if not 1 <= self.width <= 2048:
+            raise ValueError(f"width must be between 1 and 2048, got {self.width}.")
+        if not 1 <= self.depth <= 16:
+            raise ValueError(f"depth must be between 1 and 16, got {self.depth}.")
+        if self.num_classes < 0:
+            raise ValueError("num_classes cannot be negative.")
+        if self.kind == "cgan" and self.num_classes < 2:
+            raise ValueError("A conditional GAN ('cgan') needs num_classes >= 2 (10 for digits).")
+        if self.kind == "toy":
+            if self.img_shape != (2,):
+                raise ValueError("Toy models generate 2D points: img_shape must be (2,).")
+        else:
+            if len(self.img_shape) != 3:
+                raise ValueError(f"img_shape must be (channels, height, width), got {self.img_shape}.")
+            c, h, w = self.img_shape
+            if c not in (1, 3):
+                raise ValueError(f"Images must have 1 or 3 channels, got {c}.")
+            if self.kind != "vanilla" and (h, w) not in ((28, 28), (32, 32)):
+                raise ValueError(f"Convolutional models support 28x28 or 32x32 images, got {h}x{w}.")
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["img_shape"] = list(self.img_shape)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"Unknown model settings: {', '.join(sorted(unknown))}.")
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """The digit classifier used as the feature space of the metrics."""
+
+    num_classes: int = 10
+    img_shape: tuple = (1, 28, 28)
+    width: int = 32
+    feature_dim: int = 128   # size of the penultimate layer that FID/KID/PR/PPL measure in
+    kind: str = field(default="classifier")
+
+    def __post_init__(self):
+        object.__setattr__(self, "img_shape", tuple(int(s) for s in self.img_shape))
+        if self.kind != "classifier":
+            raise ValueError("ClassifierConfig.kind must be 'classifier'.")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["img_shape"] = list(self.img_shape)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClassifierConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})

@@ -1,0 +1,90 @@
+"""DCGAN (Radford et al. 2015) for 28x28 and 32x32 images, conditional or not, and the WGAN-GP critic."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .common import as_onehot, maybe_sn
+
+
+def _plan(img_shape: tuple) -> tuple[int, int]:
+    """(base resolution, number of 2x up/down-samplings) for a supported image size."""
+    h = img_shape[1]
+    if h == 28:
+        return 7, 2    # 7 -> 14 -> 28
+    if h == 32:
+        return 4, 3    # 4 -> 8 -> 16 -> 32
+    raise ValueError(f"DCGAN supports 28x28 or 32x32 images, got {img_shape}.")
+
+
+class DCGANGenerator(nn.Module):
+    """Project z to a small feature map, then upsample with strided transposed convolutions.
+
+    A conditional generator concatenates the one-hot class (or a soft blend of classes) to z.
+
+    Example:
+        >>> G = DCGANGenerator(z_dim=64, img_shape=(1, 28, 28), num_classes=10)
+        >>> G(torch.randn(4, 64), torch.tensor([0, 1, 2, 3])).shape
+        torch.Size([4, 1, 28, 28])
+    """
+
+    def __init__(self, z_dim: int, img_shape: tuple, width: int = 32, num_classes: int = 0):
+        super().__init__()
+        self.z_dim, self.num_classes, self.img_shape = z_dim, num_classes, tuple(img_shape)
+        self.base, n_up = _plan(self.img_shape)
+        ch = width * 2 ** (n_up - 1)
+        self.base_ch = ch
+        self.project = nn.Linear(z_dim + num_classes, ch * self.base * self.base, bias=False)
+        self.project_bn = nn.BatchNorm1d(ch * self.base * self.base)
+        blocks = []
+        for _ in range(n_up - 1):
+            blocks += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
+            ch //= 2
+        blocks += [nn.ConvTranspose2d(ch, self.img_shape[0], 4, 2, 1), nn.Tanh()]
+        self.blocks = nn.Sequential(*blocks)
+
+    def latent_weight(self) -> torch.Tensor:
+        """First-layer weight restricted to z, (out, z_dim): SeFa factorises this."""
+        return self.project.weight[:, : self.z_dim]
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        assert z.dim() == 2 and z.shape[1] == self.z_dim, f"z must be (B, {self.z_dim}), got {tuple(z.shape)}"
+        h = z if not self.num_classes else torch.cat([z, as_onehot(y, self.num_classes, z)], 1)
+        h = torch.relu(self.project_bn(self.project(h)))                # (B, ch*base*base)
+        h = h.view(z.shape[0], self.base_ch, self.base, self.base)    # (B, ch, base, base)
+        return self.blocks(h)                                           # (B, C, H, W) in [-1, 1]
+
+
+class DCGANDiscriminator(nn.Module):
+    """Strided convolutions with LeakyReLU down to a logit.
+
+    Args:
+        batchnorm: BatchNorm after every conv but the first (DCGAN). A WGAN-GP critic must not use it:
+            the gradient penalty is defined per sample, and BatchNorm mixes samples.
+        num_classes: when > 0, the class is given as an extra image channel (a learned map per class).
+    """
+
+    def __init__(self, img_shape: tuple, width: int = 32, num_classes: int = 0,
+                 batchnorm: bool = True, spectral_norm: bool = False):
+        super().__init__()
+        self.num_classes, self.img_shape = num_classes, tuple(img_shape)
+        c, h, w = self.img_shape
+        base, n_down = _plan(self.img_shape)
+        if num_classes:
+            self.label_map = nn.Linear(num_classes, h * w, bias=False)
+        layers, in_ch, ch = [], c + (1 if num_classes else 0), width
+        for i in range(n_down):
+            layers.append(maybe_sn(nn.Conv2d(in_ch, ch, 4, 2, 1, bias=not batchnorm or i == 0), spectral_norm))
+            if batchnorm and i > 0:
+                layers.append(nn.BatchNorm2d(ch))
+            layers.append(nn.LeakyReLU(0.2, True))
+            in_ch, ch = ch, ch * 2
+        self.features = nn.Sequential(*layers)
+        self.head = maybe_sn(nn.Linear(in_ch * base * base, 1), spectral_norm)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        assert x.shape[1:] == self.img_shape, f"expected images {self.img_shape}, got {tuple(x.shape[1:])}"
+        if self.num_classes:
+            lm = self.label_map(as_onehot(y, self.num_classes, x)).view(x.shape[0], 1, *self.img_shape[1:])
+            x = torch.cat([x, lm], 1)                                   # (B, C+1, H, W)
+        return self.head(self.features(x).flatten(1)).squeeze(1)       # (B,) logits / critic scores

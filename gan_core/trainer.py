@@ -1,0 +1,296 @@
+"""One Trainer for every GAN here: ``step()`` is n_critic discriminator updates then one generator update.
+
+The loop knows nothing about logging, saving or the UI: callers pass callbacks to ``run``.
+
+Example:
+    >>> from gan_core.trainer import Trainer, TrainConfig
+    >>> from gan_core.models import ModelConfig
+    >>> t = Trainer(TrainConfig(model=ModelConfig(kind="dcgan", width=8), batch_size=16))
+    >>> sorted(t.step())[:3]
+    ['d_fake', 'd_loss', 'd_real']
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Callable, Iterable
+
+import torch
+
+from . import losses
+from .data import TOY_DATASETS, ImageDataset, load_dataset, sample_toy
+from .models import ModelConfig, build_discriminator, build_generator
+from .sampler import sample_noise
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or gradient became NaN/inf (or exploded). The networks keep their last good weights."""
+
+    def __init__(self, step: int, what: str):
+        super().__init__(f"Training diverged at step {step}: {what}. The last good weights were kept; "
+                         "try a lower learning rate, a different loss, or spectral norm in D.")
+        self.step = step
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything about a training run except the data itself.
+
+    Example:
+        >>> TrainConfig(loss="hinge").n_critic
+        1
+    """
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    dataset: str = "mnist-5k"       # an image dataset name (see gan_core.data) or a toy 2D one for kind="toy"
+    loss: str = "nonsaturating"     # see gan_core.losses.LOSSES
+    optimizer: str = "adam"
+    lr_g: float = 2e-4              # DCGAN paper's learning rate
+    lr_d: float = 2e-4
+    beta1: float = 0.5              # DCGAN paper: 0.5 instead of Adam's 0.9 steadies training
+    beta2: float = 0.999
+    batch_size: int = 64
+    n_critic: int = 1               # D updates per G update (5 is usual for WGAN-GP)
+    label_smoothing: float = 0.0    # one-sided: real targets become 1 - this
+    gp_weight: float = 10.0         # WGAN-GP lambda (Gulrajani et al. 2017)
+    ema_decay: float = 0.999        # EMA of G's weights; 0 turns it off
+    seed: int = 0
+    device: str = "auto"            # "auto" picks CUDA when present, else CPU
+    max_grad_norm: float = 1e6      # a gradient norm above this counts as divergence
+
+    def __post_init__(self):
+        if isinstance(self.model, dict):
+            object.__setattr__(self, "model", ModelConfig.from_dict(self.model))
+        if self.loss not in losses.LOSSES:
+            raise ValueError(f"Unknown loss {self.loss!r}; choose one of {', '.join(losses.LOSSES)}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose 'adam' or 'sgd'.")
+        for name in ("lr_g", "lr_d"):
+            v = getattr(self, name)
+            if not (0 < v <= 1):
+                raise ValueError(f"{name} must be between 0 and 1 (typical: 1e-4 to 1e-3), got {v}.")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1).")
+        if not 1 <= self.batch_size <= 4096:
+            raise ValueError(f"batch_size must be between 1 and 4096, got {self.batch_size}.")
+        if not 1 <= self.n_critic <= 20:
+            raise ValueError(f"n_critic (D steps per G step) must be between 1 and 20, got {self.n_critic}.")
+        if not 0 <= self.label_smoothing < 0.5:
+            raise ValueError("label_smoothing must be in [0, 0.5); 0.1 is typical.")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError("ema_decay must be in [0, 1); 0.999 is typical, 0 turns EMA off.")
+        if self.gp_weight < 0:
+            raise ValueError("gp_weight cannot be negative.")
+        if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
+            raise ValueError("device must be 'auto', 'cpu' or 'cuda[:N]'.")
+        if self.loss == "wgan-gp" and self.model.kind in ("dcgan", "cgan"):
+            raise ValueError("WGAN-GP needs a critic without BatchNorm: use model kind 'wgan-gp' "
+                             "(or 'vanilla' / 'toy').")
+        if (self.model.kind == "toy") != (self.dataset in TOY_DATASETS):
+            raise ValueError("Toy models train on toy 2D data (ring8, grid25, moons, spiral, line) and "
+                             "image models on image datasets.")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["model"] = self.model.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def replace(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+Callback = Callable[["Trainer", dict], None]
+
+
+class Trainer:
+    """Trains a generator G against a discriminator D.
+
+    Args:
+        config: the run's settings.
+        dataset: image data (defaults to ``load_dataset(config.dataset)``); ignored for toy models.
+    """
+
+    def __init__(self, config: TrainConfig, dataset: ImageDataset | None = None):
+        self.config = cfg = config
+        self.device = resolve_device(cfg.device)
+        torch.manual_seed(cfg.seed)  # weight init and dropout masks
+        self.rng = torch.Generator().manual_seed(cfg.seed)  # real batches, noise, labels
+        self.toy = cfg.model.kind == "toy"
+        self.dataset = None
+        if not self.toy:
+            self.dataset = dataset if dataset is not None else load_dataset(cfg.dataset)
+            if self.dataset.img_shape != cfg.model.img_shape:
+                raise ValueError(f"The model makes {cfg.model.img_shape} images but the data is "
+                                 f"{self.dataset.img_shape}.")
+            if cfg.model.num_classes > self.dataset.num_classes:
+                raise ValueError(f"A model with {cfg.model.num_classes} classes needs labelled data with that "
+                                 f"many classes; {self.dataset.name} has {self.dataset.num_classes}.")
+            self._real = self.dataset.batch().to(self.device)        # (N, C, H, W) in [-1, 1]
+            self._labels = self.dataset.labels.to(self.device)
+        self.G = build_generator(cfg.model).to(self.device)
+        self.D = build_discriminator(cfg.model).to(self.device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        if cfg.optimizer == "adam":
+            self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+            self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        else:
+            self.opt_g = torch.optim.SGD(self.G.parameters(), cfg.lr_g)
+            self.opt_d = torch.optim.SGD(self.D.parameters(), cfg.lr_d)
+        self.step_count = 0
+        self.images_seen = 0
+        self.should_stop = False
+
+    # ------------------------------------------------------------------ batches
+    def real_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.toy:
+            return sample_toy(self.config.dataset, n, self.rng).to(self.device), None
+        idx = torch.randint(len(self._real), (n,), generator=self.rng).to(self.device)
+        y = self._labels[idx] if self.config.model.conditional else None
+        return self._real[idx], y
+
+    def noise(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        m = self.config.model
+        z = sample_noise(n, m.z_dim, m.noise, self.rng).to(self.device)
+        y = torch.randint(m.num_classes, (n,), generator=self.rng).to(self.device) if m.conditional else None
+        return z, y
+
+    # ------------------------------------------------------------------ updates
+    def _check(self, loss: torch.Tensor, grad_norm: torch.Tensor, who: str) -> None:
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(self.step_count, f"the {who} loss is {loss.item()}")
+        if not torch.isfinite(grad_norm) or grad_norm > self.config.max_grad_norm:
+            raise TrainingDiverged(self.step_count, f"the {who} gradient norm is {grad_norm.item():.3g}")
+
+    def discriminator_step(self) -> dict:
+        """(1) Update D: maximise log D(x) + log(1 - D(G(z))) (or the chosen loss's equivalent)."""
+        cfg, B = self.config, self.config.batch_size
+        real, y_real = self.real_batch(B)
+        z, y_fake = self.noise(B)
+        if y_real is not None:
+            y_fake = y_real  # fakes of the same classes as the real batch: D must judge quality, not labels
+        with torch.no_grad():
+            fake = self.G(z, y_fake)                                   # no gradient into G here
+        s_real, s_fake = self.D(real, y_real), self.D(fake, y_fake)    # (B,), (B,)
+        loss = losses.discriminator_loss(cfg.loss, s_real, s_fake, cfg.label_smoothing)
+        if cfg.loss == "wgan-gp" and cfg.gp_weight > 0:
+            loss = loss + cfg.gp_weight * losses.gradient_penalty(self.D, real, fake, y_real, self.rng)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.D.parameters(), float("inf"))
+        self._check(loss, grad_norm, "discriminator")
+        self.opt_d.step()
+        self.images_seen += B
+        with torch.no_grad():
+            return {"d_loss": loss.item(), "grad_norm_d": grad_norm.item(),
+                    "d_real": losses.d_probability(cfg.loss, s_real).mean().item(),
+                    "d_fake": losses.d_probability(cfg.loss, s_fake).mean().item()}
+
+    def generator_step(self) -> dict:
+        """(2) Update G: make D call its samples real."""
+        cfg = self.config
+        z, y_fake = self.noise(cfg.batch_size)
+        self.D.requires_grad_(False)  # only G's gradients are needed here
+        try:
+            loss = losses.generator_loss(cfg.loss, self.D(self.G(z, y_fake), y_fake))
+            self.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+        finally:
+            self.D.requires_grad_(True)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.G.parameters(), float("inf"))
+        self._check(loss, grad_norm, "generator")
+        self.opt_g.step()
+        self._update_ema()
+        return {"g_loss": loss.item(), "grad_norm_g": grad_norm.item()}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = self.config.ema_decay
+        if decay == 0:
+            self.G_ema.load_state_dict(self.G.state_dict())
+            return
+        # warm-up: early on the average follows G closely, so the EMA is useful from the first minute
+        decay = min(decay, (1 + self.step_count) / (10 + self.step_count))
+        ema_p, p = list(self.G_ema.parameters()), list(self.G.parameters())
+        torch._foreach_lerp_(ema_p, p, 1.0 - decay)
+        for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            be.copy_(b)
+
+    def step(self) -> dict:
+        """n_critic discriminator updates, then one generator update. Returns the step's measurements."""
+        t0 = time.perf_counter()
+        self.G.train(), self.D.train()
+        for _ in range(self.config.n_critic):
+            d = self.discriminator_step()
+        g = self.generator_step()
+        self.step_count += 1
+        dt = time.perf_counter() - t0
+        n_data = len(self._real) if not self.toy else math.inf
+        return {"step": self.step_count, **d, **g,
+                "images_per_s": self.config.batch_size * self.config.n_critic / max(dt, 1e-9),
+                "epoch": self.images_seen / n_data}
+
+    def run(self, steps: int, callbacks: Iterable[Callback] = ()) -> list[dict]:
+        """Train for ``steps`` steps, calling each ``callback(trainer, metrics)`` after every step.
+
+        A callback may set ``trainer.should_stop = True`` to end the run early.
+        """
+        callbacks, history = list(callbacks), []
+        self.should_stop = False
+        for _ in range(steps):
+            m = self.step()
+            history.append(m)
+            for cb in callbacks:
+                cb(self, m)
+            if self.should_stop:
+                break
+        return history
+
+    def checkpoint_config(self) -> dict:
+        """What config.json records for this run."""
+        from . import __version__
+
+        return {"model": self.config.model.to_dict(), "training": self.config.to_dict(),
+                "dataset": self.config.dataset, "steps": self.step_count, "gan_core_version": __version__}
+
+
+# Starting points per model kind; anything can be overridden. Sources: DCGAN (Radford et al. 2015) for
+# lr 2e-4 and beta1 0.5; WGAN-GP (Gulrajani et al. 2017) for lr 1e-4, betas (0, 0.9), n_critic 5, lambda 10.
+PRESETS: dict[str, dict] = {
+    "vanilla": dict(model=dict(kind="vanilla", width=128, z_dim=64), loss="nonsaturating", batch_size=64),
+    "dcgan": dict(model=dict(kind="dcgan"), loss="nonsaturating"),
+    "cgan": dict(model=dict(kind="cgan", num_classes=10), loss="nonsaturating"),
+    "wgan-gp": dict(model=dict(kind="wgan-gp"), loss="wgan-gp", lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9,
+                    n_critic=5),
+    "toy": dict(model=dict(kind="toy", img_shape=(2,), z_dim=2, width=64, depth=3), dataset="ring8",
+                loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=256, ema_decay=0.0),
+}
+
+
+def default_config(kind: str, model: dict | None = None, **overrides) -> TrainConfig:
+    """The preset for a model kind, with ``overrides`` applied (and ``model`` entries merged).
+
+    Example:
+        >>> default_config("wgan-gp", seed=3).n_critic
+        5
+    """
+    if kind not in PRESETS:
+        raise ValueError(f"Unknown model {kind!r}; choose one of {', '.join(PRESETS)}.")
+    preset = dict(PRESETS[kind])
+    mdict = {**preset.pop("model"), **(model or {})}
+    return TrainConfig(model=ModelConfig(**mdict), **{**preset, **overrides})
