@@ -1,0 +1,9 @@
+"""GAN Studio: the router. Each page lives in pages/; this file only wires up the navigation."""
+import streamlit as st
+
+from ui.nav import PAGES
+
+st.set_page_config(page_title="GAN Studio", page_icon="🎨", layout="wide")
+pages = [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
+         for p in PAGES if p.available()]
+st.navigation(pages).run()

@@ -1,0 +1,105 @@
+import json
+import pickle
+
+import pytest
+import torch
+
+import gan_core
+from gan_core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from gan_core.models import ModelConfig, build_discriminator, build_generator
+
+
+@pytest.fixture()
+def ckpt(tmp_path):
+    cfg = ModelConfig(kind="cgan", num_classes=10, width=8, z_dim=8)
+    torch.manual_seed(0)
+    G, D = build_generator(cfg).eval(), build_discriminator(cfg).eval()
+    folder = save_checkpoint(tmp_path / "m", {"model": cfg.to_dict()}, G, D, metrics={"fid": 1.0})
+    return folder, G, D
+
+
+def test_round_trip_reproduces_outputs_exactly(ckpt):
+    folder, G, D = ckpt
+    c = load_checkpoint(folder, discriminator=True)
+    z, y = torch.randn(5, 8), torch.arange(5)
+    with torch.no_grad():
+        assert torch.equal(c.generator(z, y), G(z, y))
+        x = G(z, y)
+        assert torch.equal(c.discriminator(x, y), D(x, y))
+    assert not c.generator.training and c.metrics == {"fid": 1.0}
+    assert gan_core.load_generator(folder).num_classes == 10
+
+
+def test_missing_folder_and_missing_files(tmp_path, ckpt):
+    with pytest.raises(CheckpointError, match="not a folder"):
+        load_checkpoint(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError, match="config.json is missing"):
+        load_checkpoint(tmp_path / "empty")
+    folder, _, _ = ckpt
+    (folder / "generator.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="generator.safetensors is missing"):
+        load_checkpoint(folder)
+
+
+def test_corrupt_config_and_weights(ckpt):
+    folder, _, _ = ckpt
+    (folder / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_checkpoint(folder)
+    (folder / "config.json").write_text(json.dumps({"model": {"kind": "dcgan", "z_dim": -3}}))
+    with pytest.raises(CheckpointError, match="z_dim"):
+        load_checkpoint(folder)
+    (folder / "config.json").write_text(json.dumps({"model": {"kind": "cgan", "num_classes": 10, "width": 8,
+                                                              "z_dim": 8}}))
+    (folder / "generator.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{garbage")
+    with pytest.raises(CheckpointError, match="not a valid safetensors"):
+        load_checkpoint(folder)
+
+
+def test_mismatched_shapes_are_reported(ckpt):
+    folder, _, _ = ckpt
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["model"]["z_dim"] = 12
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="shape"):
+        load_checkpoint(folder)
+
+
+class _Boom:
+    """Unpickling this would create a file: the proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4])
+def test_disguised_pickle_is_refused_and_never_runs(ckpt, tmp_path, protocol):
+    folder, _, _ = ckpt
+    marker = tmp_path / f"pwned-{protocol}"
+    (folder / "generator.safetensors").write_bytes(pickle.dumps(_Boom(str(marker)), protocol=protocol))
+    with pytest.raises(CheckpointError, match="safetensors"):
+        load_checkpoint(folder)
+    assert not marker.exists()
+
+
+def test_torch_save_archive_is_refused(ckpt, tmp_path):
+    folder, G, _ = ckpt
+    torch.save(G.state_dict(), folder / "generator.safetensors")
+    with pytest.raises(CheckpointError, match="pickle or a torch.save"):
+        load_checkpoint(folder)
+
+
+def test_nan_weights_are_refused(ckpt):
+    from safetensors.torch import load_file, save_file
+
+    folder, _, _ = ckpt
+    w = load_file(str(folder / "generator.safetensors"))
+    k = next(k for k, v in w.items() if v.is_floating_point())
+    w[k][...] = float("nan")
+    save_file(w, str(folder / "generator.safetensors"))
+    with pytest.raises(CheckpointError, match="NaN"):
+        load_checkpoint(folder)

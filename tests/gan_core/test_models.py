@@ -1,0 +1,63 @@
+import pytest
+import torch
+
+from gan_core.models import (KINDS, ClassifierConfig, ModelConfig, build_classifier, build_discriminator,
+                             build_generator)
+
+
+@pytest.mark.parametrize("kind,shape", [("vanilla", (1, 28, 28)), ("dcgan", (1, 28, 28)), ("dcgan", (3, 32, 32)),
+                                        ("cgan", (1, 28, 28)), ("wgan-gp", (1, 28, 28)), ("toy", (2,))])
+def test_generator_interface_and_ranges(kind, shape):
+    cfg = ModelConfig(kind=kind, img_shape=shape, num_classes=10 if kind == "cgan" else 0, width=8, z_dim=16)
+    G, D = build_generator(cfg), build_discriminator(cfg)
+    assert G.z_dim == 16 and G.img_shape == shape and G.num_classes == cfg.num_classes
+    y = torch.arange(4) % 10 if cfg.conditional else None
+    x = G(torch.randn(4, 16), y)
+    assert x.shape == (4, *shape)
+    if kind != "toy":
+        assert x.min() >= -1 and x.max() <= 1
+    assert D(x, y).shape == (4,)
+
+
+def test_wgan_critic_has_no_batchnorm_and_dcgan_has():
+    crit = build_discriminator(ModelConfig(kind="wgan-gp", width=8))
+    disc = build_discriminator(ModelConfig(kind="dcgan", width=8))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in crit.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in disc.modules())
+
+
+def test_spectral_norm_wraps_discriminator_layers():
+    D = build_discriminator(ModelConfig(kind="dcgan", width=8, spectral_norm=True))
+    assert any("parametrizations" in k for k in D.state_dict())
+
+
+def test_conditional_generator_accepts_soft_labels_for_morphing():
+    G = build_generator(ModelConfig(kind="cgan", num_classes=10, width=8)).eval()
+    z = torch.randn(1, G.z_dim)
+    hard = G(z, torch.tensor([3]))
+    soft = G(z, torch.nn.functional.one_hot(torch.tensor([3]), 10).float())
+    assert torch.allclose(hard, soft, atol=1e-6)
+    with pytest.raises(ValueError, match="conditional"):
+        G(z)
+    with pytest.raises(ValueError, match="0..9"):
+        G(z, torch.tensor([10]))
+
+
+@pytest.mark.parametrize("bad,match", [(dict(kind="gan"), "Unknown model kind"), (dict(z_dim=0), "z_dim"),
+                                       (dict(kind="cgan"), "num_classes"), (dict(img_shape=(1, 64, 64)), "28x28"),
+                                       (dict(noise="laplace"), "noise"), (dict(kind="toy"), "2D")])
+def test_model_config_rejects_bad_values_with_clear_messages(bad, match):
+    with pytest.raises(ValueError, match=match):
+        ModelConfig(**bad)
+
+
+def test_model_config_round_trips_through_dict():
+    cfg = ModelConfig(kind="cgan", num_classes=10, img_shape=(3, 32, 32))
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    assert set(KINDS) >= {"vanilla", "dcgan", "cgan", "wgan-gp"}
+
+
+def test_classifier_features_and_logits():
+    C = build_classifier(ClassifierConfig(width=8, feature_dim=32))
+    x = torch.zeros(3, 1, 28, 28)
+    assert C.features(x).shape == (3, 32) and C(x).shape == (3, 10)

@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the pages. Pages call these; these call gan_core."""
