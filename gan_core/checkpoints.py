@@ -98,8 +98,10 @@ def _read_weights(path: Path) -> dict:
     if path.stat().st_size > MAX_WEIGHTS_BYTES:
         raise CheckpointError(f"{path.name} is larger than {MAX_WEIGHTS_BYTES // 1_000_000} MB.")
     with open(path, "rb") as f:
-        head = f.read(2)
-    if head[:1] == b"\x80" or head == b"PK":
+        head = f.read(9)
+    # safetensors: an 8-byte little-endian header length, then a JSON header starting with "{"
+    looks_safetensors = len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000
+    if not looks_safetensors and (head[:1] == b"\x80" or head[:2] == b"PK"):
         # a pickle (protocol 2+ starts with 0x80) or a torch.save zip renamed: refuse to touch it
         raise CheckpointError(f"{path.name} is not a safetensors file (it looks like a pickle or a torch.save "
                               "archive). Only safetensors weights are accepted; pickles can run code.")
