@@ -164,3 +164,65 @@ def load_checkpoint(folder: str | os.PathLike, discriminator: bool = False, devi
     if discriminator and (folder / DISCRIMINATOR).is_file():
         D = _load_into(build_discriminator(mcfg), folder / DISCRIMINATOR).to(device)
     return Checkpoint(folder, config, mcfg, generator=G, discriminator=D, metrics=metrics)
+
+
+ALLOWED_FILES = {CONFIG, GENERATOR, DISCRIMINATOR, CLASSIFIER, METRICS, SAMPLES, CARD}
+MAX_ZIP_BYTES = 50_000_000
+MAX_UNZIPPED_BYTES = 250_000_000
+
+
+def extract_checkpoint_zip(data: bytes, dest: str | os.PathLike) -> Path:
+    """Unpack an uploaded checkpoint zip into ``dest`` safely and return the folder.
+
+    Only the checkpoint's own file names are taken (from the top level or one folder deep); sizes are capped
+    before anything is written, so zip bombs and path tricks ("../x") never touch the disk. The folder still
+    goes through ``load_checkpoint``'s checks afterwards.
+    """
+    import io
+    import zipfile
+
+    if len(data) > MAX_ZIP_BYTES:
+        raise CheckpointError(f"The upload is larger than {MAX_ZIP_BYTES // 1_000_000} MB.")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise CheckpointError("The upload is not a zip file. Zip the checkpoint folder and upload that.") from None
+    if len(infos) > 50:
+        raise CheckpointError("The zip holds too many files to be a checkpoint.")
+    chosen = {}
+    for info in infos:
+        if info.is_dir():
+            continue
+        parts = Path(info.filename).parts
+        if len(parts) > 2 or ".." in parts or info.filename.startswith("/"):
+            continue
+        if parts[-1] in ALLOWED_FILES:
+            chosen.setdefault(parts[-1], info)
+    if CONFIG not in chosen:
+        raise CheckpointError("The zip has no config.json: it is not a GAN Studio checkpoint.")
+    if sum(i.file_size for i in chosen.values()) > MAX_UNZIPPED_BYTES:
+        raise CheckpointError("The checkpoint inside the zip is too large.")
+    out = Path(dest)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, info in chosen.items():
+        with zf.open(info) as src:
+            payload = src.read(info.file_size + 1)
+        if len(payload) > info.file_size:
+            raise CheckpointError("The zip's sizes are inconsistent; refusing it.")
+        (out / name).write_bytes(payload)
+    return out
+
+
+def checkpoint_zip(folder: str | os.PathLike) -> bytes:
+    """A checkpoint folder as zip bytes (for downloads)."""
+    import io
+    import zipfile
+
+    folder = Path(folder)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(ALLOWED_FILES):
+            if (folder / name).is_file():
+                zf.write(folder / name, f"{folder.name}/{name}")
+    return buf.getvalue()

@@ -1,0 +1,47 @@
+"""Evaluate: measure models, each number beside what real data scores."""
+import streamlit as st
+
+from ui import evaluate_view as view
+from ui.models import explorer, model_label, model_paths, model_picker
+
+st.title("Evaluate")
+st.caption("Every metric is measured in the feature space of the shipped digit classifier, and shown beside "
+           "its floor: the same metric between two halves of the real data — what a perfect generator would get.")
+paths = model_paths()
+chosen = st.multiselect("Models", list(paths), default=[n for n in ("mnist-dcgan", "mnist-cgan") if n in paths],
+                        key="eval_models", help="Pick one or more shipped models to compare.")
+with st.expander("Add your own checkpoint"):
+    own = model_picker("eval_upload_model", label="Checkpoint", default=None) if st.checkbox(
+        "Include an uploaded checkpoint", key="eval_use_upload") else None
+selected = {n: paths[n] for n in chosen}
+if own:
+    selected[model_label(own)] = own
+c1, c2 = st.columns(2)
+n = c1.select_slider("Generated samples", [500, 1000, 2000, 5000], 1000, key="eval_n",
+                     help="More samples give steadier numbers and take longer (5,000: about 20 s per model).")
+seed = c2.number_input("Seed", 0, 10_000, 0, key="eval_seed", help="Fixes the noise: the same seed gives the same numbers.")
+wanted = [(name, path) for name, path in selected.items()]
+if st.button("Run evaluation", type="primary", disabled=not wanted):
+    bar = st.progress(0.0, "Starting…")
+    for i, (name, path) in enumerate(wanted):
+        ex = explorer(path)
+        if tuple(ex.G.img_shape) != (1, 28, 28):
+            st.error(f"{name}: these metrics judge 28x28 digits; this model makes {tuple(ex.G.img_shape)} images.")
+            continue
+        report = lambda stage, f, i=i, name=name: bar.progress((i + f) / len(wanted), f"{name}: {stage}")  # noqa: E731
+        view.evaluate_cached(path, n, int(seed), ex.G, report)
+    bar.progress(1.0, "Done")
+results = {name: r for name, path in wanted if (r := view.cached_result(path, n, int(seed))) is not None}
+if not results:
+    st.info("Choose models and press **Run evaluation**.")
+    st.stop()
+view.table(results)
+view.bar_charts(results)
+st.subheader("Which digits does each model draw?")
+view.class_histograms(results)
+st.subheader("Memorization check")
+focus = st.selectbox("Model", list(results), key="eval_focus", help="Compare its samples with the closest training images.")
+view.memorization_view(selected[focus], explorer(selected[focus]))
+st.subheader("What the discriminator says")
+st.caption("D's scores on 1,000 real and 1,000 generated images. Overlapping histograms mean D can no longer tell.")
+view.discriminator_histogram(selected[focus], explorer(selected[focus]), key="eval_dhist")

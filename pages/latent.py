@@ -1,0 +1,27 @@
+"""Latent explorer: walk through what a trained generator has learned."""
+import streamlit as st
+
+from ui import latent_view as view
+from ui.models import explorer, model_label, model_picker
+from ui.state import load_query
+
+st.title("Latent explorer")
+st.caption("Every image a generator makes comes from a vector z. Move z and watch the image change.")
+load_query({"lat_seed": int, "lat_psi": float, "lat_label": int, "model": str}, flag="lat_url_loaded")
+st.session_state.setdefault("lat_seed", 1)
+st.session_state.setdefault("lat_psi", 1.0)
+path = model_picker("model", default="mnist-dcgan")
+if path is None:
+    st.stop()
+ex = explorer(path)
+view.apply_url_offsets(ex)
+if ex.conditional:
+    st.session_state.lat_label = min(max(int(st.session_state.get("lat_label", 0)), 0), ex.G.num_classes - 1)
+name = model_label(path)
+view.current_view(ex, name)
+st.divider()
+view.interpolation_section(ex, name)
+st.divider()
+view.latent_map_section(ex, path)
+st.divider()
+view.arithmetic_section(ex)

@@ -1,0 +1,137 @@
+"""Running and showing the metrics on the Evaluate page."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from gan_core.explore import discriminator_scores, memorization
+from ui.images import show
+
+# key, label, floor key, better, one sentence on what it measures
+METRICS = [
+    ("fid", "FID", "floor_fid", "lower", "Distance between Gaussians fitted to real and generated classifier features: "
+     "quality and variety together."),
+    ("kid", "KID", "floor_kid", "lower", "Kernel version of FID without its small-sample bias; about 0 when the two sets "
+     "come from the same distribution."),
+    ("inception_score", "Inception score", "floor_inception_score", "higher", "High when each image is clearly one "
+     "digit and all digits appear (at most 10)."),
+    ("precision", "Precision", "floor_precision", "higher", "Share of generated images that land among real ones: "
+     "quality."),
+    ("recall", "Recall", "floor_recall", "higher", "Share of real images the generated ones reach: variety, the "
+     "mode-collapse detector."),
+    ("classes_covered", "Classes covered", "floor_classes_covered", "higher", "Digits making up at least 5% of "
+     "samples; fewer than 10 means modes are missing."),
+    ("ppl", "PPL", None, "lower", "Perceptual path length: how abruptly images change along small steps in z."),
+    ("conditional_accuracy", "Conditional accuracy", None, "higher", "How often G(z, y) is read as y (conditional "
+     "models only)."),
+]
+
+
+@st.cache_resource
+def _results_store() -> dict:
+    """Server-wide results by (checkpoint, settings). A plain dict, so progress bars are never replayed."""
+    return {}
+
+
+def _key(path: str, n: int, seed: int) -> tuple:
+    from pathlib import Path
+
+    stamp = (Path(path) / "generator.safetensors").stat().st_mtime_ns
+    return (path, stamp, n, seed)
+
+
+def cached_result(path: str, n: int, seed: int) -> dict | None:
+    return _results_store().get(_key(path, n, seed))
+
+
+def evaluate_cached(path: str, n: int, seed: int, G, progress=None) -> dict:
+    """Metrics for one model and settings, measured once per server and reused."""
+    from gan_core.metrics import evaluate
+
+    store, key = _results_store(), _key(path, n, seed)
+    if key not in store:
+        store[key] = evaluate(G, n_samples=n, seed=seed, ppl_samples=min(n, 1000), progress=progress)
+    return store[key]
+
+
+def table(results: dict[str, dict]) -> None:
+    rows = []
+    for key, label, floor, better, what in METRICS:
+        row = {"metric": label}
+        for name, r in results.items():
+            v = r.get(key)
+            row[name] = None if v is None else (round(v, 4) if isinstance(v, float) else v)
+        first = next(iter(results.values()))
+        fv = first.get(floor) if floor else None
+        row["real-data floor"] = None if fv is None else (round(fv, 4) if isinstance(fv, float) else fv)
+        row["better"] = better
+        row["what it measures"] = what
+        rows.append(row)
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def bar_charts(results: dict[str, dict]) -> None:
+    charts = [m for m in METRICS if m[0] in ("fid", "kid", "inception_score", "precision", "recall", "ppl")]
+    cols = st.columns(3)
+    for i, (key, label, floor, better, _) in enumerate(charts):
+        names = list(results)
+        vals = [results[n].get(key) for n in names]
+        fig = go.Figure(go.Bar(x=names, y=vals, marker_color="#4C78A8"))
+        if floor:
+            fv = next(iter(results.values()))[floor]
+            fig.add_hline(y=fv, line_dash="dash", line_color="#E45756", annotation_text=f"real floor {fv:.3g}")
+        fig.update_layout(title=f"{label} ({better} is better)", height=280, margin=dict(l=10, r=10, t=40, b=10))
+        with cols[i % 3]:
+            st.plotly_chart(fig, key=f"eval_bar_{key}")
+
+
+def class_histograms(results: dict[str, dict]) -> None:
+    fig = go.Figure()
+    for name, r in results.items():
+        fig.add_trace(go.Bar(name=name, x=[str(i) for i in range(len(r["class_histogram"]))], y=r["class_histogram"]))
+    fig.add_hline(y=0.1, line_dash="dash", annotation_text="uniform (10%)")
+    fig.add_hline(y=0.05, line_dash="dot", line_color="#E45756", annotation_text="covered (5%)")
+    fig.update_layout(barmode="group", height=320, xaxis_title="digit the classifier reads", yaxis_title="share",
+                      margin=dict(l=10, r=10, t=10, b=10))
+    st.plotly_chart(fig, key="eval_hist")
+
+
+@st.cache_data(show_spinner="Finding nearest training images…", max_entries=16)
+def _memorization(path: str, _ex) -> dict:
+    return memorization(_ex, n=8)
+
+
+def memorization_view(path: str, ex) -> None:
+    m = _memorization(path, ex)
+    st.caption(f"Top: generated. Middle: nearest training image in pixels (RMS difference in [−1, 1] units). "
+               f"Bottom: nearest in classifier features. For scale, a real digit's nearest *other* real digit is "
+               f"{m['real_to_real_pixel']:.3f} away in pixels; a copy would be ~0.")
+    cols = st.columns(len(m["samples"]))
+    for i, col in enumerate(cols):
+        with col:
+            show(m["samples"][i], scale=3)
+            show(m["pixel_images"][i], scale=3, caption=f"{m['pixel_dist'][i]:.3f}")
+            if "feature_images" in m:
+                show(m["feature_images"][i], scale=3, caption=f"{m['feature_dist'][i]:.2f}")
+
+
+@st.cache_data(show_spinner="Scoring real and generated images with D…", max_entries=16)
+def _dscores(path: str, _ex) -> dict:
+    return discriminator_scores(_ex)
+
+
+def discriminator_histogram(path: str, ex, key: str) -> None:
+    if ex.D is None:
+        st.caption("No discriminator in this checkpoint.")
+        return
+    s = _dscores(path, ex)
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=s["real"], name="real", opacity=0.6, nbinsx=40))
+    fig.add_trace(go.Histogram(x=s["fake"], name="generated", opacity=0.6, nbinsx=40))
+    if s["is_probability"]:
+        fig.add_vline(x=0.5, line_dash="dash", annotation_text="0.5: can't tell")
+    fig.update_layout(barmode="overlay", height=280, xaxis_title="D(x)" if s["is_probability"] else "critic score",
+                      margin=dict(l=10, r=10, t=10, b=10))
+    st.caption(f"mean on real {np.mean(s['real']):.3f}, on generated {np.mean(s['fake']):.3f}")
+    st.plotly_chart(fig, key=key)

@@ -1,0 +1,231 @@
+"""The sections of the latent explorer page. Widgets write plain values to session_state; gan_core.explore
+turns them into images."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import plotly.express as px
+import streamlit as st
+import torch
+
+from gan_core.explore import Explorer, gif_bytes, png_bytes, strip, upscale
+from gan_core.sampler import seeds_to_z, truncate
+from ui.images import show
+from ui.state import format_offsets, parse_offsets
+
+K_DIRS = 8
+SIGMA = 4.0  # slider range, in standard deviations
+
+
+def dir_key(i: int) -> str:
+    return f"lat_dir{i}"
+
+
+def new_random_seed():
+    st.session_state.lat_seed = random.randint(0, 99_999)
+
+
+def reset_sliders(z_dim: int):
+    for i in range(K_DIRS):
+        st.session_state[dir_key(i)] = 0.0
+    for j in range(z_dim):
+        st.session_state.pop(f"lat_z{j}", None)
+    st.session_state.lat_dims = []
+
+
+def apply_url_offsets(ex: Explorer):
+    """Directions and raw-dimension offsets from the URL ('d' and 'z' parameters), applied once."""
+    if st.session_state.get("lat_offsets_loaded"):
+        return
+    st.session_state.lat_offsets_loaded = True
+    try:
+        for i, v in parse_offsets(st.query_params.get("d", "")).items():
+            if 0 <= i < min(K_DIRS, len(ex.directions)):
+                st.session_state[dir_key(i)] = float(np.clip(v, -SIGMA, SIGMA))
+        dims = {j: v for j, v in parse_offsets(st.query_params.get("z", "")).items() if 0 <= j < ex.G.z_dim}
+    except ValueError:
+        return
+    st.session_state.lat_dims = sorted(dims)
+    for j, v in dims.items():
+        st.session_state[f"lat_z{j}"] = float(np.clip(v, -SIGMA, SIGMA))
+
+
+def current_state(ex: Explorer) -> dict:
+    """The plain values the widgets hold."""
+    ss = st.session_state
+    dirs = {i: ss.get(dir_key(i), 0.0) for i in range(min(K_DIRS, len(ex.directions)))}
+    dims = {j: ss.get(f"lat_z{j}", 0.0) for j in ss.get("lat_dims", [])}
+    return {"seed": int(ss.get("lat_seed", 0)), "psi": float(ss.get("lat_psi", 1.0)),
+            "label": int(ss.get("lat_label", 0)) if ex.conditional else None, "dirs": dirs, "dims": dims}
+
+
+def current_z(ex: Explorer, s: dict) -> torch.Tensor:
+    return ex.z_for(s["seed"], s["psi"], s["dirs"], s["dims"])
+
+
+@st.fragment
+def current_view(ex: Explorer, model_name: str):
+    """Seed, truncation, sliders and the image with what D and the classifier make of it."""
+    left, mid, right = st.columns([1.1, 1.2, 1.1])
+    with left:
+        c1, c2 = st.columns([2, 1])
+        c1.number_input("Seed", 0, 2 ** 31 - 1, step=1, key="lat_seed",
+                        help="The seed fixes the random vector z. The same seed always gives the same image.")
+        c2.button("🎲 New", on_click=new_random_seed, help="Jump to a random seed.", width="stretch")
+        st.slider("Truncation ψ", 0.0, 1.5, step=0.05, key="lat_psi",
+                  help="Scales z toward the average (0). Below 1: more typical, cleaner images but less variety; "
+                       "above 1: more unusual ones.")
+        if ex.conditional:
+            st.selectbox("Class", list(range(ex.G.num_classes)), key="lat_label",
+                         help="This model is conditional: you choose which digit it draws.")
+        st.caption(f"Directions found in closed form (SeFa): the top eigenvectors of Wᵀ W of the generator's "
+                   f"first layer. Sliders are in standard deviations of z.")
+        for i in range(min(K_DIRS, len(ex.directions))):
+            st.session_state.setdefault(dir_key(i), 0.0)
+            st.slider(f"Direction {i + 1}", -SIGMA, SIGMA, step=0.25, key=dir_key(i),
+                      help=f"Move z along SeFa direction {i + 1} (eigenvalue {float(ex.eigenvalues[i]):.3g}: how "
+                           "strongly the first layer reacts to it).")
+        st.multiselect("Raw z dimensions", list(range(ex.G.z_dim)), key="lat_dims",
+                       help="Add sliders for individual coordinates of z. Raw dimensions are usually entangled: "
+                            "each changes many things at once.")
+        for j in st.session_state.get("lat_dims", []):
+            st.session_state.setdefault(f"lat_z{j}", 0.0)
+            st.slider(f"z[{j}]", -SIGMA, SIGMA, step=0.25, key=f"lat_z{j}")
+        st.button("Reset sliders", on_click=reset_sliders, args=(ex.G.z_dim,))
+    s = current_state(ex)
+    z = current_z(ex, s)
+    img = ex.image(z, s["label"])
+    verdict = ex.judge(z, s["label"])
+    with mid:
+        show(img, scale=12, caption=f"seed {s['seed']}, ψ = {s['psi']:.2f}")
+        st.download_button("Download PNG", png_bytes(upscale(img, 8)), f"{model_name}-seed{s['seed']}.png",
+                           "image/png", key="lat_png")
+    with right:
+        if verdict["realness"] is not None:
+            if verdict["realness_is_probability"]:
+                st.metric("Discriminator: real?", f"{verdict['realness']:.0%}",
+                          help="D's probability that this image is a real digit. 50% is the equilibrium.")
+            else:
+                st.metric("Critic score", f"{verdict['realness']:.2f}",
+                          help="This model's critic outputs a score, not a probability: higher = more real.")
+        else:
+            st.caption("This checkpoint has no discriminator.")
+        if verdict["class_probs"] is not None:
+            probs = verdict["class_probs"]
+            top = int(np.argmax(probs))
+            st.metric("Classifier reads", f"{top}  ({probs[top]:.0%})",
+                      help="What the shipped digit classifier thinks this image shows.")
+            st.bar_chart({"probability": probs}, height=180, x_label="class", y_label="probability")
+        n_dirs = min(K_DIRS, len(ex.directions))
+        d = st.selectbox("Show what a direction does", list(range(n_dirs)), format_func=lambda i: f"Direction {i + 1}",
+                         key="lat_strip_dir", help="The current image moved from −3σ to +3σ along one direction.")
+        show(strip(ex.direction_strip(z, d, label=s["label"])), scale=3, caption="−3σ … +3σ")
+    from ui.state import save_query
+
+    save_query({"model": model_name, "seed": s["seed"], "psi": f"{s['psi']:.2f}",
+                "label": s["label"], "d": format_offsets(s["dirs"]), "z": format_offsets(s["dims"])})
+
+
+def parse_waypoints(text: str, limit: int = 8) -> list[int]:
+    seeds = [int(t) for t in text.replace(" ", "").split(",") if t]
+    if not 2 <= len(seeds) <= limit or min(seeds) < 0:
+        raise ValueError(f"Give 2 to {limit} non-negative seeds separated by commas, e.g. 1, 7, 42.")
+    return seeds
+
+
+def interpolation_section(ex: Explorer, model_name: str):
+    st.subheader("Interpolation")
+    c1, c2, c3 = st.columns([2, 1, 1])
+    text = c1.text_input("Waypoint seeds", "1, 7, 42", key="lat_waypoints",
+                         help="The path visits these seeds in order. Comma-separated.")
+    steps = c2.slider("Steps per segment", 3, 16, 8, key="lat_steps", help="Images between two waypoints, ends included.")
+    use_current = c3.checkbox("Start at the current image", key="lat_from_current",
+                              help="Use the z you built above (seed, truncation and sliders) as the first waypoint.")
+    try:
+        seeds = parse_waypoints(text)
+    except ValueError as e:
+        st.error(str(e))
+        return
+    s = current_state(ex)
+    wp = truncate(seeds_to_z(seeds, ex.G.z_dim, ex.noise), s["psi"])
+    if use_current:
+        wp = torch.cat([current_z(ex, s), wp])
+    results = {m: ex.interpolation(wp, steps, m, s["label"]) for m in ("lerp", "slerp")}
+    for m, r in results.items():
+        st.markdown(f"**{m}** — " + ("straight line in z" if m == "lerp" else "along the great circle: keeps |z| typical"))
+        show(strip(r["frames"]), scale=2)
+        a, b = st.columns(2)
+        a.download_button(f"{m} as GIF", gif_bytes(r["frames"]), f"{model_name}-{m}.gif", "image/gif", key=f"gif_{m}")
+        b.download_button(f"{m} as PNG strip", png_bytes(upscale(strip(r["frames"]), 2)), f"{model_name}-{m}.png",
+                          "image/png", key=f"png_{m}")
+    if results["lerp"]["step_distances"] is not None:
+        st.caption("Smoothness: how far each step moves in the classifier's feature space (the idea behind "
+                   "perceptual path length). A flat line is a smooth walk; spikes are sudden jumps.")
+        st.line_chart({"lerp": results["lerp"]["step_distances"], "slerp": results["slerp"]["step_distances"]},
+                      height=200, x_label="step", y_label="feature distance")
+
+
+@st.cache_data(show_spinner="Projecting samples…", max_entries=8)
+def _map(path: str, n: int, method: str, _ex: Explorer) -> dict:
+    return _ex.latent_map(range(n), method, label_of_seed=lambda s: s % 10)
+
+
+def on_map_select():
+    pts = st.session_state.get("lat_map_chart", {}).get("selection", {}).get("points", [])
+    if pts and pts[0].get("customdata"):
+        cd = pts[0]["customdata"]
+        st.session_state.lat_seed = int(cd[0])
+        if len(cd) > 1 and cd[1] is not None and cd[1] >= 0:
+            st.session_state.lat_label = int(cd[1])
+
+
+def latent_map_section(ex: Explorer, path: str):
+    st.subheader("Latent map")
+    if ex.C is None:
+        st.info("The latent map needs the digit classifier (28x28 grayscale models only).")
+        return
+    c1, c2 = st.columns(2)
+    n = c1.select_slider("Samples", [200, 500, 1000], 500, key="lat_map_n",
+                         help="Seeds 0 … N−1, each generated once and placed by its classifier features.")
+    method = c2.radio("Projection", ["pca", "tsne"], horizontal=True, key="lat_map_method",
+                      format_func=lambda m: {"pca": "PCA (fast, linear)", "tsne": "t-SNE (clusters, slower)"}[m],
+                      help="How 128 classifier features are squeezed into 2D.")
+    m = _map(path, n, method, ex)
+    labels = m["labels"] or [-1] * len(m["seeds"])
+    fig = px.scatter(x=m["xy"][:, 0], y=m["xy"][:, 1], color=[str(p) for p in m["pred"]],
+                     custom_data=[m["seeds"], labels], labels={"color": "classifier reads"},
+                     category_orders={"color": [str(i) for i in range(10)]}, height=480)
+    fig.update_traces(marker=dict(size=7, opacity=0.8),
+                      hovertemplate="seed %{customdata[0]}<extra></extra>")
+    fig.update_layout(xaxis_title=None, yaxis_title=None, margin=dict(l=10, r=10, t=10, b=10))
+    st.caption("Click a point to make it the current image above.")
+    st.plotly_chart(fig, key="lat_map_chart", on_select=on_map_select, selection_mode="points")
+
+
+def arithmetic_section(ex: Explorer):
+    st.subheader("Latent arithmetic")
+    if ex.conditional:
+        st.info("This model is told the class directly, so class arithmetic in z does not apply; try an "
+                "unconditional model.")
+        return
+    if ex.C is None:
+        st.info("Latent arithmetic needs the digit classifier.")
+        return
+    st.caption("Average the z of samples the classifier confidently reads as a, b and c, then generate "
+               "mean(a) − mean(b) + mean(c).")
+    c1, c2, c3 = st.columns(3)
+    a = c1.selectbox("a", range(10), index=7, key="lat_ar_a")
+    b = c2.selectbox("− b", range(10), index=1, key="lat_ar_b")
+    c = c3.selectbox("+ c", range(10), index=4, key="lat_ar_c")
+    try:
+        r = ex.arithmetic(a, b, c)
+    except ValueError as e:
+        st.warning(str(e))
+        return
+    cols = st.columns(4)
+    for col, img, cap in zip(cols, r["images"], [f"mean z of {a} ({r['counts'][a]})", f"mean z of {b} ({r['counts'][b]})",
+                                                  f"mean z of {c} ({r['counts'][c]})",
+                                                  f"{a} − {b} + {c}: reads as {r['result_reads_as']}"]):
+        with col:
+            show(img, scale=5, caption=cap)
