@@ -1,6 +1,7 @@
 """Shared fixtures: tiny configs, a running Streamlit server and a headless Chromium for browser tests."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -30,33 +31,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_server():
+@contextlib.contextmanager
+def run_app(port: int | None = None):
     """`streamlit run streamlit_app.py` on a free port; yields its base URL once /_stcore/health answers."""
-    port = _free_port()
+    port = port or _free_port()
     exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     proc = subprocess.Popen([exe, "run", "streamlit_app.py", "--server.port", str(port), "--server.headless",
                              "true", "--server.address", "127.0.0.1"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            raise RuntimeError("streamlit exited: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not become healthy within 90 s")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        deadline = time.time() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+            if time.time() > deadline:
+                raise RuntimeError("streamlit did not become healthy within 90 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    with run_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

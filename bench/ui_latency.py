@@ -1,0 +1,80 @@
+"""Latency of the latent explorer in a real headless Chromium.
+
+Starts the app, opens /latent, then moves a SeFa slider 30 times and prints p50/p95 of the time from the
+key press until the new image is painted (its src changed and the image finished decoding). Also prints
+the time to the first image on a warm server and the generator's own time for one image.
+
+    python bench/ui_latency.py [--moves 30]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, run_app  # noqa: E402
+
+PAINTED = """(before) => { const i = document.querySelector("[data-testid='stImage'] img");
+  return i && i.src !== before && i.complete && i.naturalWidth > 0; }"""
+
+
+def generator_ms(reps: int = 200) -> float:
+    import gan_core
+
+    G = gan_core.load_generator("mnist-dcgan")
+    torch.set_num_threads(2)
+    z = torch.randn(1, G.z_dim)
+    with torch.no_grad():
+        for _ in range(10):
+            G(z)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            G(z)
+    return (time.perf_counter() - t0) / reps * 1000
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--moves", type=int, default=30)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with run_app() as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url + "/latent?model=mnist-dcgan&seed=1", wait_until="domcontentloaded")  # warm the server
+        page.wait_for_selector("[data-testid='stImage'] img", timeout=180_000)
+        page.close()
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        t0 = time.perf_counter()
+        page.goto(url + "/latent?model=mnist-dcgan&seed=2", wait_until="domcontentloaded")
+        page.wait_for_selector("[data-testid='stImage'] img", timeout=60_000)
+        first = time.perf_counter() - t0
+        page.get_by_text("Direction 1", exact=True).wait_for()
+        slider = page.get_by_role("slider").nth(1)
+        slider.focus()
+        times = []
+        for i in range(args.moves):
+            before = page.locator("[data-testid='stImage'] img").first.get_attribute("src")
+            t0 = time.perf_counter()
+            slider.press("ArrowRight" if (i // 8) % 2 == 0 else "ArrowLeft")
+            page.wait_for_function(PAINTED, arg=before, timeout=30_000, polling="raf")
+            times.append((time.perf_counter() - t0) * 1000)
+        browser.close()
+    times.sort()
+    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    print(f"first image on /latent (warm server): {first:.2f} s  (target <= 3 s)")
+    print(f"slider -> painted image over {len(times)} moves: p50 {statistics.median(times):.0f} ms, "
+          f"p95 {p95:.0f} ms, max {times[-1]:.0f} ms  (targets: p50 <= 150, p95 <= 300)")
+    print(f"generator alone, one image: {generator_ms():.2f} ms  (target <= 5 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Real-browser checks of what only a browser shows: painted images, downloads, the class grid."""
+import io
+
+import pytest
+from PIL import Image
+
+pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
+
+
+def wait_ready(page):
+    page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+
+
+def main_image_src(page):
+    return page.locator("[data-testid='stImage'] img").nth(0).get_attribute("src")
+
+
+def test_latent_slider_changes_the_image_and_gif_downloads(app_server, page):
+    page.goto(app_server + "/latent?model=mnist-dcgan&seed=3", wait_until="domcontentloaded")
+    page.get_by_text("Direction 1", exact=True).wait_for(timeout=120_000)
+    wait_ready(page)
+    before = main_image_src(page)
+    slider = page.get_by_role("slider").nth(1)  # truncation is first, then Direction 1
+    slider.focus()
+    for _ in range(4):
+        slider.press("ArrowRight")
+    page.wait_for_function("(b) => { const i = document.querySelector(\"[data-testid='stImage'] img\"); "
+                           "return i && i.src !== b; }", arg=before, timeout=30_000)
+    assert main_image_src(page) != before
+    assert "d=0" in page.url
+    assert page.locator("[data-testid='stException']").count() == 0
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name="slerp as GIF").click()
+    gif = Image.open(io.BytesIO(open(dl.value.path(), "rb").read()))
+    assert gif.format == "GIF" and gif.n_frames > 5
+
+
+def test_conditional_class_grid_has_ten_columns(app_server, page):
+    page.goto(app_server + "/conditional", wait_until="domcontentloaded")
+    page.get_by_text("One z, every class").wait_for(timeout=120_000)
+    wait_ready(page)
+    block = page.locator("[data-testid='stHorizontalBlock']").filter(has=page.get_by_text("9", exact=True))
+    cols = block.first.locator(":scope > [data-testid='stColumn']")
+    assert cols.count() == 10
+    for k in range(10):
+        assert cols.nth(k).locator("img").count() == 1
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_evaluate_runs_a_small_evaluation(app_server, page):
+    page.goto(app_server + "/evaluate", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Run evaluation").wait_for(timeout=120_000)
+    wait_ready(page)
+    page.get_by_role("button", name="Run evaluation").click()
+    page.get_by_text("Memorization check").wait_for(timeout=240_000)
+    assert page.locator("[data-testid='stDataFrame']").count() == 1
+    assert page.locator("[data-testid='stException']").count() == 0

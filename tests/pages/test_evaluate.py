@@ -1,0 +1,35 @@
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.pretrained
+PAGE = str(ROOT / "pages/evaluate.py")
+
+
+def test_evaluate_page_runs_and_reuses_results():
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    assert not at.exception and any("Run evaluation" in i.value for i in at.info)
+    at.multiselect(key="eval_models").set_value(["mnist-cgan", "mnist-vanilla"]).run()
+    at.select_slider(key="eval_n").set_value(500).run()
+    at.number_input(key="eval_seed").set_value(1).run()
+    at.button[0].click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["metric"])[:2] == ["FID", "KID"]
+    assert {"mnist-cgan", "mnist-vanilla", "real-data floor"} <= set(table.columns)
+    at.selectbox(key="eval_focus").set_value("mnist-vanilla").run()
+    assert not at.exception
+    # a fresh session with the same settings shows the stored results without pressing the button
+    again = AppTest.from_file(PAGE, default_timeout=60).run()
+    again.multiselect(key="eval_models").set_value(["mnist-cgan", "mnist-vanilla"]).run()
+    again.select_slider(key="eval_n").set_value(500).run()
+    again.number_input(key="eval_seed").set_value(1).run()
+    assert len(again.dataframe) == 1
+
+
+def test_upload_option_reports_a_bad_file():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.checkbox(key="eval_use_upload").check().run()
+    assert not at.exception
+    assert any("Upload a zipped checkpoint" in i.value for i in at.info)

@@ -1,0 +1,62 @@
+"""AppTest of /latent on the shipped models: every control once, no exception."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.pretrained
+PAGE = str(ROOT / "pages/latent.py")
+
+
+def image_bytes(at):
+    return [im.url for im in at.get("imgs")] if at.get("imgs") else []
+
+
+@pytest.fixture(scope="module")
+def at():
+    return AppTest.from_file(PAGE, default_timeout=180).run()
+
+
+def test_renders_with_default_model_and_url_state(at):
+    assert not at.exception
+    assert at.selectbox(key="model").value == "mnist-dcgan"
+    assert at.query_params["model"] == ["mnist-dcgan"] or at.query_params["model"] == "mnist-dcgan"
+    labels = [s.label for s in at.slider]
+    assert sum(lbl.startswith("Direction") for lbl in labels) == 8
+
+
+def test_every_latent_control(at):
+    at.number_input(key="lat_seed").set_value(42).run()
+    assert not at.exception and str(at.query_params["seed"]).strip("[]'") == "42"
+    at.button[0].click().run()  # new random seed
+    assert not at.exception
+    at.slider(key="lat_psi").set_value(0.7).run()
+    at.slider(key="lat_dir0").set_value(2.0).run()
+    assert "0:2" in str(at.query_params["d"])
+    at.multiselect(key="lat_dims").set_value([3]).run()
+    at.slider(key="lat_z3").set_value(-1.5).run()
+    assert "3:-1.5" in str(at.query_params["z"])
+    at.selectbox(key="lat_strip_dir").set_value(2).run()
+    reset = next(b for b in at.button if b.label == "Reset sliders")
+    reset.click().run()
+    assert at.slider(key="lat_dir0").value == 0.0 and not at.exception
+    at.text_input(key="lat_waypoints").set_value("3, 9").run()
+    at.slider(key="lat_steps").set_value(5).run()
+    at.checkbox(key="lat_from_current").check().run()
+    at.text_input(key="lat_waypoints").set_value("3").run()
+    assert any("2 to 8" in e.value for e in at.error)
+    at.text_input(key="lat_waypoints").set_value("1, 7").run()
+    at.radio(key="lat_map_method").set_value("tsne").run()
+    at.select_slider(key="lat_map_n").set_value(200).run()
+    at.selectbox(key="lat_ar_a").set_value(9).run()
+    assert not at.exception
+
+
+def test_url_opens_the_same_view():
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.query_params.update({"model": "mnist-cgan", "seed": "77", "psi": "0.5", "label": "4", "d": "1:-2"})
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="model").value == "mnist-cgan"
+    assert at.number_input(key="lat_seed").value == 77 and at.slider(key="lat_psi").value == 0.5
+    assert at.selectbox(key="lat_label").value == 4 and at.slider(key="lat_dir1").value == -2.0
