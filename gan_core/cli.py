@@ -63,7 +63,7 @@ def _train(args) -> int:
     overrides = {k: v for k, v in dict(
         loss=args.loss, lr_g=args.lr_g or args.lr, lr_d=args.lr_d or args.lr, batch_size=args.batch_size,
         n_critic=args.n_critic, seed=args.seed, device=args.device, label_smoothing=args.label_smoothing,
-        ema_decay=args.ema_decay).items() if v is not None}
+        ema_decay=args.ema_decay, augment=args.augment).items() if v is not None}
     try:
         cfg = default_config(args.model, model=model, dataset=args.dataset, **overrides)
         trainer = Trainer(cfg, ds)
@@ -302,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--spectral-norm", action="store_true", help="spectral normalisation in D")
     t.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 - this")
     t.add_argument("--ema-decay", type=float)
+    t.add_argument("--augment", choices=["none", "translation"],
+                   help="DiffAugment translation of D's inputs (real and fake): steadier D on small datasets")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--select-by", choices=["none", "fid"], default="none",

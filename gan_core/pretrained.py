@@ -18,10 +18,11 @@ import torch
 # checkpoint selection and evaluation measure in its feature space.
 RECIPES: dict[str, str] = {
     "mnist-classifier": "gan-core train-classifier --epochs 15 --width 16 --seed 0",
-    "mnist-vanilla": "gan-core train --model vanilla --steps 10000 --seed 0 --select-by fid --eval-every 1000",
-    "mnist-dcgan": "gan-core train --model dcgan --width 64 --steps 10000 --seed 0 --select-by fid --eval-every 1000",
-    "mnist-cgan": "gan-core train --model cgan --width 64 --steps 10000 --seed 0 --select-by fid --eval-every 1000",
-    "mnist-wgan-gp": "gan-core train --model wgan-gp --steps 5000 --seed 0 --select-by fid --eval-every 500",
+    "mnist-vanilla": "gan-core train --model vanilla --steps 10000 --label-smoothing 0.1 --seed 0 --select-by fid "
+                     "--eval-every 1000",
+    "mnist-dcgan": "gan-core train --model dcgan --steps 12000 --seed 0 --select-by fid --eval-every 1000",
+    "mnist-cgan": "gan-core train --model cgan --steps 12000 --seed 0 --select-by fid --eval-every 1000",
+    "mnist-wgan-gp": "gan-core train --model wgan-gp --steps 3000 --seed 0 --select-by fid --eval-every 500",
 }
 DESCRIPTIONS = {
     "mnist-classifier": "The digit classifier whose 128-d penultimate features the metrics use in place of "

@@ -203,7 +203,12 @@ def latent_map_section(ex: Explorer, path: str):
     st.plotly_chart(fig, key="lat_map_chart", on_select=on_map_select, selection_mode="points")
 
 
-def arithmetic_section(ex: Explorer):
+@st.cache_data(show_spinner="Averaging latent codes…", max_entries=64)
+def _arithmetic(path: str, a: int, b: int, c: int, _ex: Explorer) -> dict:
+    return _ex.arithmetic(a, b, c)
+
+
+def arithmetic_section(ex: Explorer, path: str):
     st.subheader("Latent arithmetic")
     if ex.conditional:
         st.info("This model is told the class directly, so class arithmetic in z does not apply; try an "
@@ -219,7 +224,7 @@ def arithmetic_section(ex: Explorer):
     b = c2.selectbox("− b", range(10), index=1, key="lat_ar_b")
     c = c3.selectbox("+ c", range(10), index=4, key="lat_ar_c")
     try:
-        r = ex.arithmetic(a, b, c)
+        r = _arithmetic(path, a, b, c, ex)
     except ValueError as e:
         st.warning(str(e))
         return

@@ -36,7 +36,9 @@ class DCGANGenerator(nn.Module):
         self.base_ch = ch
         self.project = nn.Linear(z_dim + num_classes, ch * self.base * self.base, bias=False)
         self.project_bn = nn.BatchNorm1d(ch * self.base * self.base)
-        blocks = []
+        # one stride-1 conv at the base resolution before upsampling (as in the TensorFlow DCGAN MNIST
+        # tutorial's generator): it lets G shape strokes before they are enlarged
+        blocks = [nn.Conv2d(ch, ch, 3, 1, 1, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
         for _ in range(n_up - 1):
             blocks += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2

@@ -118,3 +118,25 @@ def test_mismatched_data_shape_is_rejected(mnist):
 def test_config_round_trips():
     cfg = tiny("cgan", lr_g=1e-3)
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_diffaugment_translation_shifts_whole_pixels_with_background_fill():
+    from gan_core.trainer import diff_translate
+
+    x = -torch.ones(64, 1, 8, 8)
+    x[:, :, 3, 4] = 1.0  # one bright pixel per image
+    out = diff_translate(x, torch.Generator().manual_seed(0), max_shift=0.25)
+    assert torch.all((out == 1).flatten(1).sum(1) == 1)  # still exactly one bright pixel, background -1
+    assert set(out.unique().tolist()) == {-1.0, 1.0}
+    moved = (out != x).flatten(1).any(1)
+    assert moved.any()
+    x.requires_grad_(True)
+    diff_translate(x, torch.Generator().manual_seed(0)).sum().backward()
+    assert x.grad is not None
+
+
+def test_training_with_augmentation(mnist):
+    t = Trainer(tiny("dcgan", augment="translation"), mnist)
+    assert all(math.isfinite(v) for v in t.step().values())
+    with pytest.raises(ValueError, match="augment"):
+        tiny("dcgan", augment="flip")

@@ -1,0 +1,79 @@
+"""The shipped checkpoints: complete, small, and as good as their cards say (measured here, not read)."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+import gan_core
+from gan_core.classify import accuracy
+from gan_core.data import load_mnist5k, split
+from gan_core.pretrained import RECIPES
+
+pytestmark = pytest.mark.pretrained
+GANS = ["mnist-vanilla", "mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"]
+FILES = ["config.json", "metrics.json", "samples.png", "card.md"]
+
+
+def test_every_recipe_is_shipped_complete_and_small():
+    root = gan_core.pretrained_dir()
+    assert sorted(gan_core.list_pretrained(include_classifier=True)) == sorted(RECIPES)
+    total = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+    assert total < 40 * 1024 * 1024, f"pretrained/ is {total / 2**20:.1f} MB"
+    for name in RECIPES:
+        for f in FILES:
+            assert (root / name / f).is_file(), f"{name}/{f}"
+        card = (root / name / "card.md").read_text()
+        for word in ("Command: `gan-core", "Seed", "Wall time", "cores", "mnist-5k"):
+            assert word in card, f"{name} card lacks {word}"
+    for name in GANS:
+        assert (root / name / "generator.safetensors").is_file() and (root / name / "discriminator.safetensors").is_file()
+        assert "real-data floor" in (root / name / "card.md").read_text()
+
+
+def test_classifier_reaches_98_percent_on_data_it_never_saw():
+    from gan_core.metrics import load_classifier
+
+    _, heldout = split(load_mnist5k(), 0.1, seed=0)
+    acc = accuracy(load_classifier(), heldout)
+    assert acc >= 0.98
+    stored = json.loads((gan_core.pretrained_dir() / "mnist-classifier" / "metrics.json").read_text())
+    assert stored["training"]["heldout_accuracy"] == pytest.approx(acc)
+
+
+def evaluate_json(name: str) -> dict:
+    r = subprocess.run([sys.executable, "-m", "gan_core.cli", "evaluate", "--model", name, "--json", "--quiet"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+KEYS = {"fid", "kid", "inception_score", "precision", "recall", "ppl", "classes_covered", "class_histogram",
+        "conditional_accuracy", "floor_fid", "floor_kid", "floor_precision", "floor_recall"}
+
+
+@pytest.mark.parametrize("name", ["mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"])
+def test_conv_models_meet_the_quality_bars(name):
+    r = evaluate_json(name)
+    assert KEYS <= set(r)
+    assert r["classes_covered"] == 10 and min(r["class_histogram"]) >= 0.05
+    assert r["precision"] >= 0.7 and r["recall"] >= 0.5
+    if name == "mnist-cgan":
+        assert r["conditional_accuracy"] >= 0.97
+    else:
+        assert r["conditional_accuracy"] is None
+    # the card reports the same measured numbers
+    card = json.loads((gan_core.pretrained_dir() / name / "metrics.json").read_text())["evaluation"]
+    assert card["fid"] == pytest.approx(r["fid"], rel=1e-3)
+
+
+def test_vanilla_is_reported_honestly():
+    r = evaluate_json("mnist-vanilla")
+    card = json.loads((gan_core.pretrained_dir() / "mnist-vanilla" / "metrics.json").read_text())["evaluation"]
+    assert card["fid"] == pytest.approx(r["fid"], rel=1e-3) and card["precision"] == pytest.approx(r["precision"])
+
+
+def test_evaluate_bad_input_is_one_line():
+    for args in (["--model", "no-such"], ["--model", "mnist-dcgan", "--samples", "0"]):
+        r = subprocess.run([sys.executable, "-m", "gan_core.cli", "evaluate", *args], capture_output=True, text=True)
+        assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
