@@ -20,7 +20,8 @@ RECIPES: dict[str, str] = {
     "mnist-classifier": "gan-core train-classifier --epochs 15 --width 16 --seed 0",
     "mnist-vanilla": "gan-core train --model vanilla --steps 10000 --label-smoothing 0.1 --seed 0 --select-by fid "
                      "--eval-every 1000",
-    "mnist-dcgan": "gan-core train --model dcgan --steps 12000 --seed 0 --select-by fid --eval-every 1000",
+    "mnist-dcgan": "gan-core train --model dcgan --spectral-norm --steps 12000 --seed 0 --select-by fid "
+                   "--eval-every 1000",
     "mnist-cgan": "gan-core train --model cgan --steps 12000 --seed 0 --select-by fid --eval-every 1000",
     "mnist-wgan-gp": "gan-core train --model wgan-gp --steps 3000 --seed 0 --select-by fid --eval-every 500",
 }
@@ -30,7 +31,7 @@ DESCRIPTIONS = {
     "mnist-vanilla": "The original GAN of Goodfellow et al. (2014): fully connected G and D (D with dropout), "
                      "non-saturating loss. A baseline: expect blurrier, noisier digits than the conv models.",
     "mnist-dcgan": "Unconditional DCGAN (Radford et al. 2015): transposed convolutions with BatchNorm in G, "
-                   "strided convolutions with LeakyReLU in D, non-saturating loss, EMA of G's weights.",
+                   "strided convolutions with LeakyReLU and spectral norm in D, non-saturating loss, EMA of G's weights.",
     "mnist-cgan": "Conditional DCGAN: the class label enters G (one-hot, beside z) and D (a learned map per "
                   "class as an extra image channel), so you can ask for a given digit.",
     "mnist-wgan-gp": "DCGAN-style generator trained against a WGAN-GP critic (Gulrajani et al. 2017): no "
