@@ -1,4 +1,4 @@
-"""GAN Studio: the router. Each page lives in pages/; this file only wires up the navigation."""
+"""GAN Studio: the router. Each page lives in app_pages/ (not pages/, which Streamlit would auto-list on deep links); this file only wires up the navigation."""
 import streamlit as st
 
 from ui.nav import PAGES

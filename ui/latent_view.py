@@ -72,7 +72,7 @@ def current_view(ex: Explorer, model_name: str):
         c1, c2 = st.columns([2, 1])
         c1.number_input("Seed", 0, 2 ** 31 - 1, step=1, key="lat_seed",
                         help="The seed fixes the random vector z. The same seed always gives the same image.")
-        c2.button("🎲 New", on_click=new_random_seed, help="Jump to a random seed.", width="stretch")
+        c2.button("New seed", on_click=new_random_seed, help="Jump to a random seed.", width="stretch")
         st.slider("Truncation ψ", 0.0, 1.5, step=0.05, key="lat_psi",
                   help="Scales z toward the average (0). Below 1: more typical, cleaner images but less variety; "
                        "above 1: more unusual ones.")

@@ -20,13 +20,13 @@ class PageInfo:
 
 
 PAGES = [
-    PageInfo("pages/home.py", "Home", "🏠", "", default=True),
-    PageInfo("pages/train.py", "Train", "🏋️", "train"),
-    PageInfo("pages/playground.py", "Playground", "🎯", "playground"),
-    PageInfo("pages/latent.py", "Latent explorer", "🧭", "latent"),
-    PageInfo("pages/conditional.py", "Conditional", "🔢", "conditional"),
-    PageInfo("pages/quiz.py", "Quiz", "🕵️", "quiz"),
-    PageInfo("pages/evaluate.py", "Evaluate", "📏", "evaluate"),
+    PageInfo("app_pages/home.py", "Home", "🏠", "", default=True),
+    PageInfo("app_pages/train.py", "Train", "🏋️", "train"),
+    PageInfo("app_pages/playground.py", "Playground", "🎯", "playground"),
+    PageInfo("app_pages/latent.py", "Latent explorer", "🧭", "latent"),
+    PageInfo("app_pages/conditional.py", "Conditional", "🔢", "conditional"),
+    PageInfo("app_pages/quiz.py", "Quiz", "🕵️", "quiz"),
+    PageInfo("app_pages/evaluate.py", "Evaluate", "📏", "evaluate"),
 ]
 
 
@@ -41,8 +41,13 @@ def link(url_path: str, label: str) -> None:
     """A link to another page when that page exists; plain text saying it is coming otherwise."""
     import streamlit as st
 
+    from streamlit.errors import StreamlitAPIException
+
     p = page(url_path)
     if p.available():
-        st.page_link(p.path, label=label, icon=p.icon)
+        try:
+            st.page_link(p.path, label=label, icon=p.icon)
+        except StreamlitAPIException:  # page run on its own, outside the router (tests, `streamlit run app_pages/...`)
+            st.markdown(f"{p.icon} [{label}](/{p.url_path})")
     else:
         st.markdown(f"{p.icon} {label} — *the {p.title} page is not built yet*")

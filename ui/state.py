@@ -4,18 +4,18 @@ from __future__ import annotations
 import streamlit as st
 
 
-def load_query(spec: dict[str, type], flag: str) -> None:
+def load_query(spec: dict[str, tuple[str, type]], flag: str) -> None:
     """Copy URL query parameters into session_state once per session (before widgets are created).
 
-    spec maps a session_state key to the type to parse it as; bad values are ignored.
+    spec maps a URL parameter to (session_state key, type to parse it as); bad values are ignored.
     """
     if st.session_state.get(flag):
         return
     st.session_state[flag] = True
-    for key, kind in spec.items():
-        if key in st.query_params:
+    for param, (key, kind) in spec.items():
+        if param in st.query_params:
             try:
-                st.session_state[key] = kind(st.query_params[key])
+                st.session_state[key] = kind(st.query_params[param])
             except (TypeError, ValueError):
                 pass
 

@@ -54,5 +54,6 @@ def test_evaluate_runs_a_small_evaluation(app_server, page):
     wait_ready(page)
     page.get_by_role("button", name="Run evaluation").click()
     page.get_by_text("Memorization check").wait_for(timeout=240_000)
+    page.screenshot(path="/tmp/eval.png", full_page=True)
     assert page.locator("[data-testid='stDataFrame']").count() == 1
     assert page.locator("[data-testid='stException']").count() == 0

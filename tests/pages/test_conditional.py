@@ -4,7 +4,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.pretrained
-PAGE = str(ROOT / "pages/conditional.py")
+PAGE = str(ROOT / "app_pages/conditional.py")
 
 
 def test_conditional_page_controls():

@@ -4,7 +4,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.pretrained
-PAGE = str(ROOT / "pages/evaluate.py")
+PAGE = str(ROOT / "app_pages/evaluate.py")
 
 
 def test_evaluate_page_runs_and_reuses_results():
@@ -31,5 +31,6 @@ def test_evaluate_page_runs_and_reuses_results():
 def test_upload_option_reports_a_bad_file():
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.checkbox(key="eval_use_upload").check().run()
+    at.selectbox(key="eval_upload_model").set_value("Upload a checkpoint (.zip)…").run()
     assert not at.exception
     assert any("Upload a zipped checkpoint" in i.value for i in at.info)

@@ -14,7 +14,7 @@ def test_app_renders_home_page():
 
 
 def test_home_names_every_failure_mode():
-    at = AppTest.from_file(str(ROOT / "pages/home.py"), default_timeout=30).run()
+    at = AppTest.from_file(str(ROOT / "app_pages/home.py"), default_timeout=30).run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     for failure in ("Mode collapse", "Vanishing gradients", "Non-convergence", "Memorization"):

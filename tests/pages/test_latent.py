@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.pretrained
-PAGE = str(ROOT / "pages/latent.py")
+PAGE = str(ROOT / "app_pages/latent.py")
 
 
 def image_bytes(at):

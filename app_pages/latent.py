@@ -7,7 +7,8 @@ from ui.state import load_query
 
 st.title("Latent explorer")
 st.caption("Every image a generator makes comes from a vector z. Move z and watch the image change.")
-load_query({"lat_seed": int, "lat_psi": float, "lat_label": int, "model": str}, flag="lat_url_loaded")
+load_query({"seed": ("lat_seed", int), "psi": ("lat_psi", float), "label": ("lat_label", int),
+            "model": ("model", str)}, flag="lat_url_loaded")
 st.session_state.setdefault("lat_seed", 1)
 st.session_state.setdefault("lat_psi", 1.0)
 path = model_picker("model", default="mnist-dcgan")
