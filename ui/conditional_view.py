@@ -24,7 +24,7 @@ def seeds_input(container, label: str, default: str, key: str, limit: int = 64) 
 
 def show_class_columns(images: np.ndarray) -> None:
     """(R, K, H, W, C) as K columns, one per class, each a vertical strip of R images."""
-    cols = st.columns(images.shape[1])
+    cols = st.container(key="class_grid").columns(images.shape[1])
     for k, col in enumerate(cols):
         with col:
             st.markdown(f"**{k}**")

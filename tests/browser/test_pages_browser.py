@@ -3,6 +3,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
 
@@ -40,11 +41,10 @@ def test_conditional_class_grid_has_ten_columns(app_server, page):
     page.goto(app_server + "/conditional", wait_until="domcontentloaded")
     page.get_by_text("One z, every class").wait_for(timeout=120_000)
     wait_ready(page)
-    block = page.locator("[data-testid='stHorizontalBlock']").filter(has=page.get_by_text("9", exact=True))
-    cols = block.first.locator(":scope > [data-testid='stColumn']")
-    assert cols.count() == 10
+    cols = page.locator(".st-key-class_grid [data-testid='stColumn']")
+    expect(cols).to_have_count(10, timeout=60_000)
     for k in range(10):
-        assert cols.nth(k).locator("img").count() == 1
+        expect(cols.nth(k).locator("img")).to_have_count(1, timeout=30_000)
     assert page.locator("[data-testid='stException']").count() == 0
 
 
@@ -54,6 +54,5 @@ def test_evaluate_runs_a_small_evaluation(app_server, page):
     wait_ready(page)
     page.get_by_role("button", name="Run evaluation").click()
     page.get_by_text("Memorization check").wait_for(timeout=240_000)
-    page.screenshot(path="/tmp/eval.png", full_page=True)
-    assert page.locator("[data-testid='stDataFrame']").count() == 1
+    expect(page.locator("[data-testid='stDataFrame']")).to_have_count(1, timeout=120_000)
     assert page.locator("[data-testid='stException']").count() == 0
