@@ -200,15 +200,21 @@ class Trainer:
         if not torch.isfinite(grad_norm) or grad_norm > self.config.max_grad_norm:
             raise TrainingDiverged(self.step_count, f"the {who} gradient norm is {grad_norm.item():.3g}")
 
-    def discriminator_step(self) -> dict:
-        """(1) Update D: maximise log D(x) + log(1 - D(G(z))) (or the chosen loss's equivalent)."""
+    def discriminator_step(self, keep_fake: bool = False) -> dict:
+        """(1) Update D: maximise log D(x) + log(1 - D(G(z))) (or the chosen loss's equivalent).
+
+        keep_fake: also keep G's graph for this batch of fakes, so the generator step can reuse it instead
+        of running G again (G has not changed in between; pytorch/examples' DCGAN does the same).
+        """
         cfg, B = self.config, self.config.batch_size
         real, y_real = self.real_batch(B)
         z, y_fake = self.noise(B)
         if y_real is not None:
             y_fake = y_real  # fakes of the same classes as the real batch: D must judge quality, not labels
-        with torch.no_grad():
-            fake = self.G(z, y_fake)                                   # no gradient into G here
+        with torch.set_grad_enabled(keep_fake):
+            fake_g = self.G(z, y_fake)
+        self._kept = (fake_g, y_fake) if keep_fake else None
+        fake = fake_g.detach()                                          # no gradient into G from D's loss
         s_real, s_fake = self.D(self.augment(real), y_real), self.D(self.augment(fake), y_fake)  # (B,), (B,)
         loss = losses.discriminator_loss(cfg.loss, s_real, s_fake, cfg.label_smoothing)
         if cfg.loss == "wgan-gp" and cfg.gp_weight > 0:
@@ -227,10 +233,15 @@ class Trainer:
     def generator_step(self) -> dict:
         """(2) Update G: make D call its samples real."""
         cfg = self.config
-        z, y_fake = self.noise(cfg.batch_size)
+        if getattr(self, "_kept", None) is not None:
+            fake, y_fake = self._kept
+            self._kept = None
+        else:
+            z, y_fake = self.noise(cfg.batch_size)
+            fake = self.G(z, y_fake)
         self.D.requires_grad_(False)  # only G's gradients are needed here
         try:
-            loss = losses.generator_loss(cfg.loss, self.D(self.augment(self.G(z, y_fake)), y_fake))
+            loss = losses.generator_loss(cfg.loss, self.D(self.augment(fake), y_fake))
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
         finally:
@@ -258,8 +269,8 @@ class Trainer:
         """n_critic discriminator updates, then one generator update. Returns the step's measurements."""
         t0 = time.perf_counter()
         self.G.train(), self.D.train()
-        for _ in range(self.config.n_critic):
-            d = self.discriminator_step()
+        for i in range(self.config.n_critic):
+            d = self.discriminator_step(keep_fake=i == self.config.n_critic - 1)
         g = self.generator_step()
         self.step_count += 1
         dt = time.perf_counter() - t0
