@@ -57,7 +57,6 @@ def load_generator(name_or_path: str | os.PathLike, device: str = "cpu") -> torc
     ckpt = load_checkpoint(resolve_checkpoint(name_or_path), device=device)
     if ckpt.generator is None:
         raise CheckpointError(f"{name_or_path} holds a classifier, not a generator.")
-    ckpt.generator.noise = ckpt.model_config.noise  # how z was drawn in training, used by sample()
     return ckpt.generator
 
 

@@ -160,6 +160,7 @@ def load_checkpoint(folder: str | os.PathLike, discriminator: bool = False, devi
             raise
         raise CheckpointError(f"config.json describes no valid model: {e}") from None
     G = _load_into(build_generator(mcfg), folder / GENERATOR).to(device)
+    G.noise = mcfg.noise  # how z was drawn in training: samplers and metrics draw it the same way
     D = None
     if discriminator and (folder / DISCRIMINATOR).is_file():
         D = _load_into(build_discriminator(mcfg), folder / DISCRIMINATOR).to(device)

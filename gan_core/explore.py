@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from . import losses
-from .sampler import generate, interpolate_path, sefa_directions, seeds_to_z, to_uint8, truncate
+from .sampler import (class_grid_inputs, generate, interpolate_path, sefa_directions, seeds_to_z, to_uint8,
+                      truncate)
 
 
 class Explorer:
@@ -198,10 +199,8 @@ def class_samples(ex: Explorer, label: int, seeds: Sequence[int], truncation: fl
 @torch.no_grad()
 def every_class(ex: Explorer, seeds: Sequence[int], truncation: float = 1.0) -> np.ndarray:
     """Rows are seeds, columns classes: one z held fixed per row. uint8 (R, K, H, W, C)."""
-    K = ex.G.num_classes
-    z = truncate(seeds_to_z(seeds, ex.G.z_dim, ex.noise), truncation).repeat_interleave(K, 0)
-    y = torch.arange(K).repeat(len(seeds))
-    imgs = to_uint8(generate(ex.G, z, y))
+    z, y = class_grid_inputs(seeds, ex.G.num_classes, ex.G.z_dim, ex.noise)
+    imgs = to_uint8(generate(ex.G, truncate(z, truncation), y))
     return imgs.reshape(len(seeds), K, *imgs.shape[1:])
 
 

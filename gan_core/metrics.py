@@ -13,15 +13,14 @@ from __future__ import annotations
 import functools
 import math
 import time
-from typing import Callable
-
 import warnings
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from .data import ImageDataset, load_mnist5k
+from .data import load_mnist5k
 from .sampler import generate, sample_noise, slerp, truncate
 
 # torchmetrics warns that KID/IS keep features in memory: at 128 floats per image that is a few MB here
@@ -173,8 +172,9 @@ def perceptual_path_length(G: nn.Module, classifier: nn.Module, n: int = 1000, e
         b = min(batch_size, n - i)
         z0, z1 = sample_noise(b, G.z_dim, noise, g), sample_noise(b, G.z_dim, noise, g)
         t = torch.rand(b, 1, generator=g)
-        za = _slerp_rows(z0, z1, t)
-        zb = _slerp_rows(z0, z1, t + eps)
+        # slerp in float64 so the 1e-4 step is not lost to rounding (t + eps itself is float32, as shipped)
+        za = slerp(z0.double(), z1.double(), t.double())
+        zb = slerp(z0.double(), z1.double(), (t + eps).double())
         y = torch.randint(G.num_classes, (b,), generator=g) if G.num_classes else None
         fa = feat(generate(G, za.float(), y))
         fb = feat(generate(G, zb.float(), y))
@@ -182,15 +182,6 @@ def perceptual_path_length(G: nn.Module, classifier: nn.Module, n: int = 1000, e
     d = torch.cat(dists).numpy()
     lo, hi = np.percentile(d, 1, method="lower"), np.percentile(d, 99, method="higher")
     return float(d[(d >= lo) & (d <= hi)].mean())
-
-
-def _slerp_rows(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Row-wise slerp in float64 so a 1e-4 step is not lost to rounding: a, b (B, D), t (B, 1)."""
-    a, b, t = a.double(), b.double(), t.double()
-    an, bn = a / a.norm(dim=1, keepdim=True), b / b.norm(dim=1, keepdim=True)
-    omega = torch.acos((an * bn).sum(1, keepdim=True).clamp(-1 + 1e-12, 1 - 1e-12))
-    so = torch.sin(omega)
-    return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
 
 
 @torch.no_grad()
@@ -267,9 +258,8 @@ def evaluate(G: nn.Module, n_samples: int = 5000, seed: int = 0, truncation: flo
         raise ValueError("n_samples must be positive.")
     if tuple(G.img_shape) != (1, 28, 28):
         raise ValueError(f"These metrics judge 28x28 digits; this generator makes {tuple(G.img_shape)} images.")
-    report = _stages(G, n_samples, seed, truncation, ppl_samples, progress or (lambda *_: None),
-                     classifier or load_classifier())
-    return report
+    return _stages(G, n_samples, seed, truncation, ppl_samples, progress or (lambda *_: None),
+                   classifier or load_classifier())
 
 
 def _stages(G, n, seed, truncation, ppl_samples, progress, C) -> dict:

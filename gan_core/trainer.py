@@ -172,6 +172,7 @@ class Trainer:
         else:
             self.opt_g = torch.optim.SGD(self.G.parameters(), cfg.lr_g)
             self.opt_d = torch.optim.SGD(self.D.parameters(), cfg.lr_d)
+        self._kept = None  # the last D step's fakes with G's graph, reused by the G step
         self.step_count = 0
         self.images_seen = 0
         self.should_stop = False
@@ -233,7 +234,7 @@ class Trainer:
     def generator_step(self) -> dict:
         """(2) Update G: make D call its samples real."""
         cfg = self.config
-        if getattr(self, "_kept", None) is not None:
+        if self._kept is not None:
             fake, y_fake = self._kept
             self._kept = None
         else:

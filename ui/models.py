@@ -37,7 +37,6 @@ def classifier():
 def explorer(path: str) -> Explorer:
     ck = checkpoint(path)
     G = ck.generator
-    G.noise = ck.model_config.noise
     loss = ck.config.get("training", {}).get("loss", "nonsaturating")
     C = classifier() if tuple(G.img_shape) == (1, 28, 28) else None
     return Explorer(G, ck.discriminator, C, loss=loss)
