@@ -201,7 +201,7 @@ def every_class(ex: Explorer, seeds: Sequence[int], truncation: float = 1.0) -> 
     """Rows are seeds, columns classes: one z held fixed per row. uint8 (R, K, H, W, C)."""
     z, y = class_grid_inputs(seeds, ex.G.num_classes, ex.G.z_dim, ex.noise)
     imgs = to_uint8(generate(ex.G, truncate(z, truncation), y))
-    return imgs.reshape(len(seeds), K, *imgs.shape[1:])
+    return imgs.reshape(len(seeds), ex.G.num_classes, *imgs.shape[1:])
 
 
 @torch.no_grad()
