@@ -145,6 +145,19 @@ def class_coverage(logits: torch.Tensor, num_classes: int = 10) -> dict:
             "kl_from_uniform": kl}
 
 
+def digit_readiness(logits: torch.Tensor, threshold: float = 0.9) -> dict:
+    """How many samples look like a clear digit: the share the classifier reads with probability >=
+    ``threshold``, and how many different classes those confident samples cover.
+
+    The "time to digits" criterion of the live-training page: at least 80% confident, at least 9 classes.
+    """
+    prob, pred = logits.softmax(1).max(1)
+    sure = prob >= threshold
+    return {"confident_share": float(sure.float().mean()),
+            "confident_classes": int(pred[sure].unique().numel()),
+            "digits_ready": bool(sure.float().mean() >= 0.8 and pred[sure].unique().numel() >= 9)}
+
+
 @torch.no_grad()
 def conditional_accuracy(G: nn.Module, classifier: nn.Module, n: int = 1000, seed: int = 0,
                          truncation: float = 1.0) -> dict:

@@ -266,18 +266,20 @@ class Trainer:
         for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
             be.copy_(b)
 
-    def step(self) -> dict:
-        """n_critic discriminator updates, then one generator update. Returns the step's measurements."""
+    def step(self, n_critic: int | None = None) -> dict:
+        """n_critic discriminator updates (the config's unless given), then one generator update.
+        Returns the step's measurements."""
         t0 = time.perf_counter()
+        n_critic = n_critic or self.config.n_critic
         self.G.train(), self.D.train()
-        for i in range(self.config.n_critic):
-            d = self.discriminator_step(keep_fake=i == self.config.n_critic - 1)
+        for i in range(n_critic):
+            d = self.discriminator_step(keep_fake=i == n_critic - 1)
         g = self.generator_step()
         self.step_count += 1
         dt = time.perf_counter() - t0
         n_data = len(self._real) if not self.toy else math.inf
         return {"step": self.step_count, **d, **g,
-                "images_per_s": self.config.batch_size * self.config.n_critic / max(dt, 1e-9),
+                "images_per_s": self.config.batch_size * n_critic / max(dt, 1e-9),
                 "epoch": self.images_seen / n_data}
 
     def run(self, steps: int, callbacks: Iterable[Callback] = ()) -> list[dict]:

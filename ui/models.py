@@ -62,7 +62,7 @@ def model_picker(key: str = "model", conditional: bool | None = None, label: str
 
     conditional: True/False keeps only conditional/unconditional models; None keeps all.
     """
-    paths = model_paths()
+    paths = {**model_paths(), **st.session_state.get("my_models", {})}  # shipped + this session's own runs
     names = [n for n in paths if conditional is None or
              bool(checkpoint(paths[n]).model_config.num_classes) == conditional]
     options = names + [UPLOAD]

@@ -1,0 +1,88 @@
+"""Time to digits: seconds of training, from scratch, until the "Fast digits" preset draws digits.
+
+Trains the live page's default preset on mnist-5k with the Trainer (torch on 2 threads) and, every
+``--check-every`` steps, reads the 64 fixed-noise samples of the EMA generator with mnist-classifier. Done
+when at least 80% of them are read as a digit with probability >= 0.9 and at least 9 classes appear among
+those. The checks are not counted as training time. Prints one line per seed and the median.
+Target: median <= 60 s on 2 CPU cores.
+
+    python bench/time_to_digits.py [--seeds 0 1 2] [--max-seconds 300] [--set lr_g=5e-4 model.width=16]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+from gan_core.live import PRESETS, preset_config
+from gan_core.metrics import digit_readiness, load_classifier
+from gan_core.sampler import sample_noise
+from gan_core.trainer import Trainer
+
+
+VERBOSE = False
+
+
+def parse_sets(items: list[str]) -> tuple[dict, dict]:
+    top, model = {}, {}
+    for item in items:
+        k, v = item.split("=", 1)
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError:
+            v = v  # a plain string, e.g. augment=translation
+        (model if k.startswith("model.") else top)[k.removeprefix("model.")] = v
+    return top, model
+
+
+def run(seed: int, sets: list[str], check_every: int, max_seconds: float, C) -> dict:
+    top, model = parse_sets(sets)
+    cfg = preset_config("Fast digits", seed=seed, model=model, **top)
+    t = Trainer(cfg)
+    z = sample_noise(64, cfg.model.z_dim, cfg.model.noise, torch.Generator().manual_seed(1234))
+    y = torch.arange(64) % cfg.model.num_classes if cfg.model.conditional else None
+    trained = 0.0
+    while trained < max_seconds:
+        t0 = time.perf_counter()
+        for _ in range(check_every):
+            t.step()
+        trained += time.perf_counter() - t0
+        with torch.no_grad():
+            r = digit_readiness(C(t.G_ema(z, y)))
+        if VERBOSE:
+            print(f"  {trained:6.1f} s step {t.step_count}: confident {r['confident_share']:.0%}, "
+                  f"{r['confident_classes']} classes", flush=True)
+        if r["digits_ready"]:
+            return {"seed": seed, "seconds": trained, "steps": t.step_count, **r}
+    return {"seed": seed, "seconds": float("inf"), "steps": t.step_count, **r}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--check-every", type=int, default=25)
+    ap.add_argument("--max-seconds", type=float, default=300)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--set", nargs="*", default=[], help="override preset settings, e.g. lr_g=5e-4 model.width=16")
+    ap.add_argument("--verbose", action="store_true", help="print the readiness at every check")
+    a = ap.parse_args()
+    global VERBOSE
+    VERBOSE = a.verbose
+    torch.set_num_threads(a.threads)
+    C = load_classifier()
+    print(f"preset 'Fast digits': {PRESETS['Fast digits']['why']}")
+    print(f"overrides: {a.set or 'none'}; torch threads: {torch.get_num_threads()}")
+    results = []
+    for s in a.seeds:
+        r = run(s, a.set, a.check_every, a.max_seconds, C)
+        results.append(r["seconds"])
+        print(f"seed {s}: {r['seconds']:.1f} s of training, {r['steps']} steps; confident "
+              f"{r['confident_share']:.0%}, {r['confident_classes']} classes", flush=True)
+    print(f"median time to digits: {statistics.median(results):.1f} s (target <= 60 s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+"""Background training jobs for the app: a thread per job that never calls Streamlit, polled by the UI.
+
+A ``JobManager`` (one per server) caps how many jobs train at once, so a classroom server is never
+frozen, and stops jobs nobody has looked at for a while. A ``Job`` wraps a ``Trainer``: start, pause,
+resume, one step, stop; it records every step's measurements, a fixed-noise sample grid every few
+steps (the timeline), and the class coverage of samples every few hundred steps (collapse made visible).
+
+Example:
+    >>> m = JobManager(max_jobs=1)
+    >>> job = m.start("me", preset_config("Fast digits", model={"width": 8}, batch_size=8), max_steps=2)
+    >>> job.wait(timeout=60)
+    True
+    >>> job.state, len(job.history)
+    ('finished', 2)
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .trainer import Trainer, TrainConfig, TrainingDiverged, default_config
+
+# Live-training presets, each with the sentence the page shows. "base" is a gan_core.trainer preset.
+PRESETS: dict[str, dict] = {
+    "Fast digits": dict(
+        base="dcgan", model=dict(width=32), batch_size=64, lr_g=5e-4, lr_d=5e-4, ema_decay=0.99,
+        why="A small DCGAN with an averaged (EMA) copy of G: recognisable digits in about a minute on a "
+            "laptop CPU."),
+    "The 2014 original": dict(
+        base="vanilla", why="Goodfellow et al.'s fully connected GAN: slower and blurrier — the baseline "
+                            "every later idea improved on."),
+    "Conditional": dict(
+        base="cgan", model=dict(width=32), batch_size=64, lr_g=5e-4, lr_d=5e-4, ema_decay=0.99,
+        why="The class label goes into G and D, so you can ask for a 7 (Mirza & Osindero 2014)."),
+    "WGAN-GP": dict(
+        base="wgan-gp", why="A critic that scores instead of classifying, kept smooth by a gradient penalty "
+                            "(Gulrajani et al. 2017): steadier, but 5 critic steps per G step make it slower."),
+    "Mode collapse on purpose": dict(
+        base="dcgan", model=dict(width=32, z_dim=8), batch_size=64, lr_g=2e-3, lr_d=1e-4, beta1=0.9,
+        ema_decay=0.0,
+        why="G learns 20x faster than D, so it keeps jumping to whatever fools D today: watch the class "
+            "coverage shrink to a few digits."),
+    "Vanishing gradients on purpose": dict(
+        base="dcgan", model=dict(width=32), loss="minimax", lr_d=1e-3, lr_g=2e-4, n_critic=5,
+        ema_decay=0.0,
+        why="The original saturating loss log(1 - D(G(z))) against a strong D (5 steps per G step, 5x the "
+            "learning rate): D wins, and G's gradient norm drops towards zero."),
+}
+DEFAULT_PRESET = "Fast digits"
+
+
+def preset_config(name: str, model: dict | None = None, **overrides) -> TrainConfig:
+    """The TrainConfig of a live preset, with ``overrides`` applied (``model`` entries merged).
+
+    Example:
+        >>> preset_config("Vanishing gradients on purpose").loss
+        'minimax'
+    """
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
+    p = {k: v for k, v in PRESETS[name].items() if k not in ("base", "why")}
+    m = {**p.pop("model", {}), **(model or {})}
+    return default_config(PRESETS[name]["base"], model=m, **{**p, **overrides})
+
+
+class Busy(RuntimeError):
+    """The server's job cap is reached."""
+
+    def __init__(self, running: int, cap: int):
+        super().__init__(f"The server is busy: {running} training job{'s' if running != 1 else ''} running "
+                         f"(the cap is {cap}). Try again when one finishes, or ask the host to raise "
+                         "GAN_STUDIO_MAX_JOBS.")
+        self.running, self.cap = running, cap
+
+
+ACTIVE = ("starting", "running", "paused")
+
+
+@dataclass
+class Snapshot:
+    step: int
+    grid: np.ndarray  # uint8 (H, W) or (H, W, 3): the fixed-noise samples of G at this step
+
+
+@dataclass
+class Job:
+    """One training run in a background thread. Read its fields from any thread; control it with methods.
+
+    Args:
+        config: the run's TrainConfig.
+        max_steps: stop by itself after this many steps (None: until stopped).
+        snapshot_every: steps between sample grids on the timeline.
+        coverage_every: steps between class-coverage checks (needs ``classifier``).
+        classifier: mnist-classifier for coverage of 28x28 grey images (None: no coverage).
+        n_samples: fixed-noise samples in the grid.
+    """
+
+    config: TrainConfig
+    max_steps: int | None = None
+    snapshot_every: int = 25
+    coverage_every: int = 200
+    classifier: torch.nn.Module | None = None
+    n_samples: int = 64
+    max_snapshots: int = 200
+    id: str = field(default_factory=lambda: secrets.token_hex(6))
+    state: str = "starting"   # starting, running, paused, stopped, finished, diverged, error
+    message: str = ""
+    history: list = field(default_factory=list)
+    snapshots: list = field(default_factory=list)
+    coverage: list = field(default_factory=list)
+    last_seen: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.time)
+
+    def __post_init__(self):
+        self._cond = threading.Condition()
+        self._train_lock = threading.Lock()  # held while the trainer's weights change
+        self._pending = 0
+        self._stop = False
+        self._want_pause = False
+        self._thread: threading.Thread | None = None
+        self.trainer: Trainer | None = None
+
+    # ------------------------------------------------------------------ control
+    def start(self, paused: bool = False) -> "Job":
+        self._want_pause = paused
+        self._thread = threading.Thread(target=self._run, name=f"gan-job-{self.id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        with self._cond:
+            self._want_pause = True
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._want_pause = False
+            self._cond.notify_all()
+
+    def step_once(self) -> None:
+        """One discriminator update and one generator update (GAN Lab's step button); pauses first."""
+        with self._cond:
+            self._want_pause = True
+            self._pending += 1
+            self._cond.notify_all()
+
+    def stop(self, reason: str = "Stopped.") -> None:
+        with self._cond:
+            if self.state in ACTIVE:
+                self.message = reason
+            self._stop = True
+            self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the thread to end; True when it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> bool:
+        """Wait until ``predicate(job)`` holds (tests, the step button)."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self):
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+        return True
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def touch(self) -> None:
+        self.last_seen = time.monotonic()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def step(self) -> int:
+        return self.history[-1]["step"] if self.history else 0
+
+    def latest(self) -> dict:
+        return dict(self.history[-1]) if self.history else {}
+
+    def save(self, folder: str | Path) -> Path:
+        """Write a checkpoint folder (EMA generator + discriminator) of the current weights."""
+        from .checkpoints import save_checkpoint
+        from .sampler import to_pil
+
+        if self.trainer is None:
+            raise RuntimeError("Nothing to save yet: the job has not built its networks.")
+        with self._train_lock:
+            t = self.trainer
+            cfg = t.checkpoint_config()
+            cfg["source"] = "gan_core.live"
+            metrics = {"steps": t.step_count, **({"coverage": self.coverage[-1]} if self.coverage else {})}
+            samples = to_pil(self.snapshots[-1].grid) if self.snapshots else None
+            return save_checkpoint(folder, cfg, generator=t.G_ema, discriminator=t.D, metrics=metrics,
+                                   samples=samples)
+
+    # ------------------------------------------------------------------ the thread
+    def _set(self, state: str, message: str | None = None) -> None:
+        with self._cond:
+            self.state = state
+            if message is not None:
+                self.message = message
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        try:
+            self.trainer = t = Trainer(self.config)
+            m = self.config.model
+            self._z = torch.randn(self.n_samples, m.z_dim, generator=torch.Generator().manual_seed(12345))
+            if m.noise == "uniform":
+                self._z = torch.rand(self.n_samples, m.z_dim, generator=torch.Generator().manual_seed(12345)) * 2 - 1
+            self._y = (torch.arange(self.n_samples) % m.num_classes) if m.conditional else None
+            self._snapshot()
+            self._set("paused" if self._want_pause else "running")
+            while True:
+                with self._cond:
+                    while not self._stop and self._want_pause and self._pending == 0:
+                        if self.state != "paused":
+                            self.state = "paused"
+                            self._cond.notify_all()
+                        self._cond.wait(0.5)
+                    if self._stop:
+                        break
+                    single = self._want_pause and self._pending > 0
+                    if single:
+                        self._pending -= 1
+                    elif self.state != "running":
+                        self.state = "running"
+                        self._cond.notify_all()
+                with self._train_lock:
+                    metrics = t.step(n_critic=1 if single else None)
+                self._record(metrics)
+                if self.max_steps is not None and t.step_count >= self.max_steps:
+                    self._set("finished", f"Finished {t.step_count} steps.")
+                    return
+            self._set("stopped")
+        except TrainingDiverged as e:
+            self._set("diverged", str(e))
+        except Exception as e:  # reported in the page, never a traceback there
+            self._set("error", f"Training failed: {type(e).__name__}: {e}")
+
+    def _record(self, metrics: dict) -> None:
+        step = metrics["step"]
+        with self._cond:
+            self.history.append(metrics)
+            self._cond.notify_all()
+        if step % self.snapshot_every == 0 or step == 1:
+            self._snapshot()
+        if self.classifier is not None and step % self.coverage_every == 0:
+            self._measure_coverage()
+
+    @torch.no_grad()
+    def _samples(self) -> torch.Tensor:
+        return self.trainer.G_ema(self._z, self._y)
+
+    def _snapshot(self) -> None:
+        from .sampler import image_grid
+
+        with self._train_lock:
+            x = self._samples()
+        snap = Snapshot(self.trainer.step_count, image_grid(x, nrow=8))
+        with self._cond:
+            self.snapshots.append(snap)
+            if len(self.snapshots) > self.max_snapshots:  # thin out the older half, keep the first and recent
+                old = self.snapshots[1:self.max_snapshots // 2]
+                self.snapshots[1:self.max_snapshots // 2] = old[::2]
+
+    @torch.no_grad()
+    def _measure_coverage(self) -> None:
+        from .metrics import class_coverage, digit_readiness
+
+        if tuple(self.config.model.img_shape) != (1, 28, 28):
+            return
+        with self._train_lock:
+            x = self._samples()
+        logits = self.classifier(x)
+        row = {"step": self.trainer.step_count, **class_coverage(logits), **digit_readiness(logits)}
+        with self._cond:
+            self.coverage.append(row)
+
+
+class JobManager:
+    """The server's training jobs, at most ``max_jobs`` active at once; one per owner (a browser session).
+
+    Jobs not looked at (``Job.touch``) for ``idle_timeout`` seconds are stopped; stopped jobs nobody has
+    looked at for ``forget_after`` seconds are dropped.
+    """
+
+    def __init__(self, max_jobs: int = 2, idle_timeout: float = 900.0, forget_after: float = 3600.0):
+        if max_jobs < 1:
+            raise ValueError("max_jobs must be at least 1.")
+        self.max_jobs, self.idle_timeout, self.forget_after = max_jobs, idle_timeout, forget_after
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def get(self, owner: str) -> Job | None:
+        self.reap()
+        with self._lock:
+            return self._jobs.get(owner)
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(j.active for j in self._jobs.values())
+
+    def start(self, owner: str, config: TrainConfig, **job_kwargs) -> Job:
+        """Start a job for ``owner`` (replacing its previous one). Raises ``Busy`` at the cap."""
+        self.reap()
+        paused = job_kwargs.pop("paused", False)
+        with self._lock:
+            old = self._jobs.get(owner)
+            others = sum(j.active for o, j in self._jobs.items() if o != owner)
+            if others >= self.max_jobs:
+                raise Busy(others, self.max_jobs)
+            if old is not None:
+                old.stop("Replaced by a new run.")
+            job = Job(config, **job_kwargs)
+            self._jobs[owner] = job
+        if old is not None:
+            old.wait(30)
+        return job.start(paused=paused)
+
+    def remove(self, owner: str) -> None:
+        with self._lock:
+            job = self._jobs.pop(owner, None)
+        if job is not None:
+            job.stop()
+            job.wait(30)
+
+    def reap(self, now: float | None = None) -> None:
+        """Stop idle jobs; forget long-finished ones."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            for owner, job in list(self._jobs.items()):
+                idle = now - job.last_seen
+                if job.active and idle > self.idle_timeout:
+                    job.stop(f"Stopped after {idle / 60:.0f} minutes with nobody watching, to free the "
+                             "server for others. The weights so far are kept: save them below.")
+                elif not job.active and not job.alive and idle > self.forget_after:
+                    del self._jobs[owner]
+
+    def shutdown(self) -> None:
+        with self._lock:
+            jobs = list(self._jobs.values())
+            self._jobs.clear()
+        for j in jobs:
+            j.stop()
+        for j in jobs:
+            j.wait(30)

@@ -1,0 +1,142 @@
+"""The background job manager: control, the cap, divergence, idle stop, thread cleanup."""
+import threading
+import time
+
+import pytest
+import torch
+
+from gan_core.checkpoints import load_checkpoint
+from gan_core.live import PRESETS, Busy, JobManager, preset_config
+
+TINY = dict(model={"width": 4, "z_dim": 8}, batch_size=8)
+
+
+def tiny(name="Fast digits", **kw):
+    return preset_config(name, **{**TINY, **kw})
+
+
+def test_every_preset_builds_a_valid_config_with_a_reason():
+    for name, p in PRESETS.items():
+        cfg = preset_config(name)
+        assert p["why"].endswith(".") and len(p["why"]) > 30, name
+        assert cfg.model.kind == {"Fast digits": "dcgan", "The 2014 original": "vanilla", "Conditional": "cgan",
+                                  "WGAN-GP": "wgan-gp"}.get(name, cfg.model.kind)
+    assert preset_config("Vanishing gradients on purpose").loss == "minimax"
+    assert preset_config("WGAN-GP").n_critic == 5
+    with pytest.raises(ValueError, match="Unknown preset"):
+        preset_config("nope")
+
+
+def test_runs_to_max_steps_and_records_everything():
+    m = JobManager()
+    job = m.start("a", tiny(), max_steps=6, snapshot_every=2)
+    assert job.wait(60)
+    assert job.state == "finished" and [r["step"] for r in job.history] == list(range(1, 7))
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "images_per_s"} <= set(job.history[0])
+    assert [s.step for s in job.snapshots] == [0, 1, 2, 4, 6]
+    assert job.snapshots[-1].grid.dtype.name == "uint8" and job.snapshots[-1].grid.shape[0] > 28 * 7
+    assert not (job.snapshots[0].grid == job.snapshots[-1].grid).all()  # the samples evolve
+
+
+def test_pause_step_resume_stop():
+    m = JobManager()
+    job = m.start("a", tiny(), paused=True)
+    assert job.wait_for(lambda j: j.state == "paused", 30)
+    time.sleep(0.3)
+    assert job.history == []  # paused from the start: nothing trained
+    job.step_once()
+    assert job.wait_for(lambda j: len(j.history) == 1, 30)
+    time.sleep(0.3)
+    assert len(job.history) == 1 and job.state == "paused"
+    job.resume()
+    assert job.wait_for(lambda j: len(j.history) > 3, 30)
+    job.pause()
+    assert job.wait_for(lambda j: j.state == "paused", 30)
+    n = len(job.history)
+    time.sleep(0.3)
+    assert len(job.history) == n
+    job.stop()
+    assert job.wait(30) and job.state == "stopped" and not job.alive
+
+
+def test_one_step_is_one_d_update_even_with_several_critic_steps():
+    m = JobManager()
+    job = m.start("a", tiny(n_critic=3), paused=True)
+    job.step_once()
+    assert job.wait_for(lambda j: len(j.history) == 1, 30)
+    assert job.trainer.images_seen == 8  # one D batch, not three
+    job.stop()
+    assert job.wait(30)
+
+
+def test_cap_refuses_a_third_owner_with_a_clear_message_and_frees_slots():
+    m = JobManager(max_jobs=2)
+    a, b = m.start("a", tiny()), m.start("b", tiny())
+    with pytest.raises(Busy, match="busy: 2 training jobs running"):
+        m.start("c", tiny())
+    assert m.running() == 2
+    b2 = m.start("b", tiny())  # an owner may replace its own job at the cap
+    assert b.wait(30) and b.state == "stopped"
+    a.stop()
+    assert a.wait(30)
+    c = m.start("c", tiny())
+    assert m.get("c") is c and m.get("b") is b2
+    m.shutdown()
+    assert not any(j.alive for j in (a, b, b2, c))
+
+
+def test_divergence_from_poisoned_weights():
+    m = JobManager()
+    job = m.start("a", tiny(), paused=True)
+    assert job.wait_for(lambda j: j.state == "paused", 30)
+    with torch.no_grad():
+        next(job.trainer.D.parameters()).fill_(float("nan"))
+    job.resume()
+    assert job.wait(30)
+    assert job.state == "diverged" and "step 0" in job.message
+    assert all(torch.isfinite(p).all() for p in job.trainer.G.parameters())  # G's last good weights kept
+
+
+def test_idle_jobs_are_stopped_and_later_forgotten():
+    m = JobManager(idle_timeout=5, forget_after=10)
+    job = m.start("a", tiny())
+    assert job.wait_for(lambda j: j.state == "running", 30)
+    m.reap(now=time.monotonic() + 6)
+    assert job.wait(30) and job.state == "stopped" and "nobody watching" in job.message
+    assert m.get("a") is job and m.running() == 0
+    m.reap(now=time.monotonic() + 20)
+    assert m.get("a") is None
+
+
+def test_threads_are_cleaned_up():
+    before = threading.active_count()
+    m = JobManager()
+    for o in "abc"[:2]:
+        m.start(o, tiny())
+    m.remove("a")
+    m.shutdown()
+    time.sleep(0.1)
+    assert threading.active_count() == before
+
+
+def test_coverage_and_save(tmp_path):
+    from gan_core.metrics import load_classifier
+
+    m = JobManager()
+    job = m.start("a", tiny(), max_steps=4, coverage_every=2, classifier=load_classifier())
+    assert job.wait(60)
+    assert [c["step"] for c in job.coverage] == [2, 4]
+    assert 0 <= job.coverage[-1]["classes_covered"] <= 10 and len(job.coverage[-1]["class_histogram"]) == 10
+    folder = job.save(tmp_path / "run")
+    ck = load_checkpoint(folder, discriminator=True)
+    assert ck.config["steps"] == 4 and ck.discriminator is not None
+    z = torch.randn(2, 8)
+    assert torch.allclose(ck.generator(z), job.trainer.G_ema(z), atol=1e-6)
+
+
+def test_bad_config_reports_error_state():
+    m = JobManager()
+    job = m.start("a", preset_config("Fast digits", dataset="folder:/nonexistent/images"),
+                  max_steps=1)
+    assert job.wait(60)
+    assert job.state == "error" and "Training failed" in job.message

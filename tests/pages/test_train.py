@@ -1,0 +1,136 @@
+"""AppTest of /train: presets, every setting, start/pause/step/resume/stop/save, the cap, and opening the run."""
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core.live import preset_config
+from tests.conftest import ROOT
+from ui.live_view import job_manager
+
+pytestmark = pytest.mark.pretrained  # coverage uses the shipped classifier
+
+
+def tiny_app():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    at.number_input(key="tr_width").set_value(4)
+    at.number_input(key="tr_batch").set_value(8)
+    at.number_input(key="tr_z").set_value(8).run()
+    return at
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label.endswith(label))
+
+
+def job_of(at):
+    return job_manager().get(at.session_state["train_owner"])
+
+
+def until(at, predicate, timeout=30):
+    end = time.time() + timeout
+    while not predicate() and time.time() < end:
+        time.sleep(0.2)
+    at.run()
+    assert predicate()
+
+
+@pytest.fixture(autouse=True)
+def _clean_manager():
+    yield
+    job_manager().shutdown()
+
+
+def test_presets_fill_every_setting_and_say_why():
+    at = AppTest.from_file(str(ROOT / "app_pages/train.py"), default_timeout=60).run()
+    assert not at.exception
+    assert at.selectbox(key="tr_preset").value == "Fast digits"
+    assert any("press **Start**" in i.value for i in at.info)
+    at.selectbox(key="tr_preset").set_value("Vanishing gradients on purpose").run()
+    assert at.selectbox(key="tr_loss").value == "minimax" and at.number_input(key="tr_ncritic").value == 5
+    assert any("gradient norm drops" in c.value for c in at.caption)
+    at.selectbox(key="tr_preset").set_value("WGAN-GP").run()
+    assert at.selectbox(key="tr_kind").value == "wgan-gp" and at.number_input(key="tr_beta1").value == 0.0
+    at.selectbox(key="tr_preset").set_value("Conditional").run()
+    assert at.selectbox(key="tr_kind").value == "cgan"
+    for key in ("tr_dataset", "tr_noise"):
+        assert at.selectbox(key=key).help
+    # a combination that cannot train says why, and Start is disabled
+    at.selectbox(key="tr_loss").set_value("wgan-gp").run()
+    assert any("cannot train" in e.value and "WGAN-GP needs a critic" in e.value for e in at.error)
+    assert button(at, "Start").disabled
+
+
+def test_start_pause_step_resume_stop_save_open():
+    at = tiny_app()
+    button(at, "Start").click().run()
+    job = job_of(at)
+    assert job is not None
+    until(at, lambda: len(job.history) >= 3)
+    assert not at.exception
+    assert [m.label for m in at.metric][:3] == ["State", "Step", "Epoch"]
+    assert len(at.get("plotly_chart")) >= 3 and at.get("image")
+    button(at, "Pause").click().run()
+    assert job.state == "paused"
+    n = len(job.history)
+    button(at, "One step").click().run()
+    assert len(job.history) == n + 1 and job.state == "paused"
+    assert at.metric[1].value == f"{n + 1:,}"
+    button(at, "Resume").click().run()
+    until(at, lambda: len(job.history) > n + 3)
+    button(at, "Stop").click().run()
+    assert job.state == "stopped" and not job.alive
+    assert at.select_slider(key="tr_timeline").value == len(job.snapshots) - 1
+    last = str(at.get("image")[0].proto)
+    at.select_slider(key="tr_timeline").set_value(0).run()
+    first = str(at.get("image")[0].proto)
+    assert "at step 0" in first and first != last
+    button(at, "Save").click().run()
+    assert any("Saved to" in s.value for s in at.success)
+    folder = at.session_state["tr_saved"]
+    assert (ROOT / folder / "generator.safetensors").exists() if not folder.startswith("/") else \
+        __import__("pathlib").Path(folder, "generator.safetensors").exists()
+    assert at.get("download_button")
+    button(at, "Open in the latent explorer").click().run()
+    assert not at.exception
+    assert at.session_state["model"].startswith("my run ")
+    assert at.selectbox(key="model").value == at.session_state["model"]  # the latent page shows our run
+
+
+def test_reset_forgets_the_run():
+    at = tiny_app()
+    button(at, "Start").click().run()
+    assert job_of(at) is not None
+    button(at, "Reset").click().run()
+    assert job_of(at) is None and any("press **Start**" in i.value for i in at.info)
+
+
+def test_busy_server_gives_a_clear_message():
+    m = job_manager()
+    cfg = preset_config("Fast digits", model={"width": 4}, batch_size=8)
+    for o in ("other1", "other2"):
+        m.start(o, cfg, paused=True)
+    at = tiny_app()
+    button(at, "Start").click().run()
+    assert not at.exception and job_of(at) is None
+    assert any("busy: 2 training jobs running" in w.value for w in at.warning)
+
+
+def test_divergence_is_explained():
+    at = tiny_app()
+    at.number_input(key="tr_lr_d").set_value(1.0)
+    button(at, "Start").click().run()
+    job = job_of(at)
+    assert job.wait_for(lambda j: j.trainer is not None, 30)
+    job.pause()
+    assert job.wait_for(lambda j: j.state == "paused", 30)
+    import torch
+    with torch.no_grad():
+        next(job.trainer.D.parameters()).fill_(float("nan"))
+    job.resume()
+    assert job.wait(30)
+    at.run()
+    assert job.state == "diverged"
+    assert any("diverged" in e.value and "last good weights" in e.value for e in at.error)

@@ -1,0 +1,320 @@
+"""The live-training page's parts: settings, controls, and the views polled while a job trains."""
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from gan_core import losses
+from gan_core.checkpoints import checkpoint_zip
+from gan_core.data import DatasetUnavailable
+from gan_core.live import ACTIVE, DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, preset_config
+from gan_core.models import ModelConfig
+from gan_core.trainer import TrainConfig
+from ui.images import show
+
+SAVE_ROOT = Path(tempfile.gettempdir()) / "gan_studio_trained"
+MAX_CHART_POINTS = 600
+DATASETS = {"mnist-5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+KIND_LABELS = {"dcgan": "DCGAN", "vanilla": "Vanilla MLP (2014)", "cgan": "Conditional DCGAN",
+               "wgan-gp": "DCGAN + WGAN-GP critic"}
+
+
+@st.cache_resource
+def job_manager() -> JobManager:
+    """One per server: the cap counts every browser's jobs."""
+    return JobManager(max_jobs=int(os.environ.get("GAN_STUDIO_MAX_JOBS", "2")),
+                      idle_timeout=float(os.environ.get("GAN_STUDIO_IDLE_MINUTES", "15")) * 60)
+
+
+def owner() -> str:
+    """This browser session's id: its job belongs to it."""
+    return st.session_state.setdefault("train_owner", secrets.token_hex(8))
+
+
+# ----------------------------------------------------------------------------- settings
+
+FIELDS = {  # widget key -> (where in the config, how to read it)
+    "tr_dataset": "dataset", "tr_kind": "model.kind", "tr_loss": "loss", "tr_lr_g": "lr_g", "tr_lr_d": "lr_d",
+    "tr_beta1": "beta1", "tr_beta2": "beta2", "tr_batch": "batch_size", "tr_z": "model.z_dim",
+    "tr_width": "model.width", "tr_noise": "model.noise", "tr_ncritic": "n_critic",
+    "tr_smooth": "label_smoothing", "tr_sn": "model.spectral_norm", "tr_seed": "seed", "tr_ema": "ema_decay",
+}
+
+
+def _get(cfg: TrainConfig, where: str):
+    obj = cfg
+    for part in where.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def apply_preset() -> None:
+    """Copy the chosen preset into the settings widgets."""
+    cfg = preset_config(st.session_state.tr_preset)
+    for key, where in FIELDS.items():
+        st.session_state[key] = _get(cfg, where)
+
+
+def settings() -> TrainConfig | None:
+    """The preset picker and every hyperparameter; returns a valid config or shows why it is not."""
+    if "tr_preset" not in st.session_state:
+        st.session_state.tr_preset = DEFAULT_PRESET
+        apply_preset()
+    st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,
+                 help="A starting point; every setting below stays editable.")
+    st.caption(PRESETS[st.session_state.tr_preset]["why"])
+    with st.expander("Settings", expanded=False):
+        c = st.columns(4)
+        c[0].selectbox("Dataset", list(DATASETS), key="tr_dataset",
+                       help="mnist-5k ships with the app (5,000 digits, offline). The others are read from "
+                            "~/.gan_studio/data and downloaded there when the machine is online.")
+        c[1].selectbox("Model", list(KIND_LABELS), key="tr_kind", format_func=KIND_LABELS.get,
+                       help="The networks: DCGAN is convolutional; the 2014 original is fully connected; "
+                            "conditional gives G and D the class; WGAN-GP's critic has no BatchNorm.")
+        c[2].selectbox("Loss", list(losses.LOSSES), key="tr_loss",
+                       help="What G and D optimise. " + " ".join(f"**{k}**: {v}" for k, v in
+                                                               losses.DESCRIPTIONS.items()))
+        c[3].number_input("Seed", 0, 2**31 - 1, key="tr_seed", help="Same seed and settings, same run.")
+        c = st.columns(4)
+        c[0].number_input("G learning rate", 1e-6, 1.0, key="tr_lr_g", format="%.5f", step=1e-4,
+                          help="Step size of the generator's optimiser (DCGAN paper: 0.0002).")
+        c[1].number_input("D learning rate", 1e-6, 1.0, key="tr_lr_d", format="%.5f", step=1e-4,
+                          help="Step size of the discriminator's optimiser. Much larger than G's makes D "
+                               "too strong; much smaller lets G run away.")
+        c[2].number_input("Adam β1", 0.0, 0.99, key="tr_beta1", step=0.1,
+                          help="Momentum. DCGAN lowered it from 0.9 to 0.5 for stability; WGAN-GP uses 0.")
+        c[3].number_input("Adam β2", 0.0, 0.9999, key="tr_beta2", step=0.001, format="%.4f",
+                          help="How long Adam remembers gradient sizes (usual: 0.999; WGAN-GP: 0.9).")
+        c = st.columns(4)
+        c[0].number_input("Batch size", 1, 1024, key="tr_batch",
+                          help="Real and generated images per update. Bigger: smoother, slower steps.")
+        c[1].number_input("z size", 1, 512, key="tr_z", help="Length of the noise vector z fed to G.")
+        c[2].number_input("Width", 4, 256, key="tr_width",
+                          help="Channels of the first conv layer (hidden units for the MLP). Wider: more "
+                               "capacity, slower.")
+        c[3].selectbox("Noise", ["gaussian", "uniform"], key="tr_noise",
+                       help="Distribution z is drawn from: N(0, 1) or uniform in [-1, 1].")
+        c = st.columns(4)
+        c[0].number_input("D steps per G step", 1, 20, key="tr_ncritic",
+                          help="Discriminator updates before each generator update (5 for WGAN-GP).")
+        c[1].number_input("Label smoothing", 0.0, 0.49, key="tr_smooth", step=0.05,
+                          help="One-sided: D's target for real images becomes 1 - this (0.1 is typical); "
+                               "keeps D from becoming over-confident.")
+        c[2].number_input("EMA decay", 0.0, 0.9999, key="tr_ema", step=0.001, format="%.4f",
+                          help="The samples shown come from a running average of G's weights; 0 shows G "
+                               "itself (needed to see collapse as it happens).")
+        c[3].checkbox("Spectral norm in D", key="tr_sn",
+                      help="Limits how sharply D can change (Miyato et al. 2018): a common fix for unstable "
+                           "training.")
+    s = st.session_state
+    kind = s.tr_kind
+    try:
+        model = ModelConfig(kind=kind, z_dim=int(s.tr_z), width=int(s.tr_width), noise=s.tr_noise,
+                            spectral_norm=bool(s.tr_sn), num_classes=10 if kind == "cgan" else 0,
+                            img_shape=DATASETS[s.tr_dataset])
+        return TrainConfig(model=model, dataset=s.tr_dataset, loss=s.tr_loss, lr_g=float(s.tr_lr_g),
+                           lr_d=float(s.tr_lr_d), beta1=float(s.tr_beta1), beta2=float(s.tr_beta2),
+                           batch_size=int(s.tr_batch), n_critic=int(s.tr_ncritic),
+                           label_smoothing=float(s.tr_smooth), ema_decay=float(s.tr_ema), seed=int(s.tr_seed))
+    except ValueError as e:
+        st.error(f"These settings cannot train: {e}")
+        return None
+
+
+# ----------------------------------------------------------------------------- controls
+
+def start(config: TrainConfig, classifier) -> bool:
+    """Start this session's job; False (with the reason shown) when it cannot."""
+    if config.dataset != "mnist-5k":
+        from gan_core.data import load_dataset
+        try:
+            with st.spinner(f"Loading {config.dataset}…"):
+                load_dataset(config.dataset)
+        except DatasetUnavailable as e:
+            st.error(str(e))
+            return False
+    C = classifier if tuple(config.model.img_shape) == (1, 28, 28) and config.dataset != "fashion-mnist" else None
+    try:
+        job_manager().start(owner(), config, classifier=C)
+    except Busy as e:
+        st.warning(str(e))
+        return False
+    return True
+
+
+def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
+    c = st.columns(6)
+    active = job is not None and job.active
+    if c[0].button("▶ Start", type="primary", disabled=config is None or active, width="stretch",
+                   help="Build fresh networks from the settings and train until you stop."):
+        if start(config, classifier):
+            st.rerun()
+    paused = job is not None and job.state == "paused"
+    if paused:
+        if c[1].button("⏵ Resume", width="stretch", help="Carry on training."):
+            job.resume()
+            job.wait_for(lambda j: j.state != "paused", 5)
+            st.rerun()
+    elif c[1].button("⏸ Pause", disabled=not active, width="stretch",
+                     help="Hold training; the networks keep their weights."):
+        job.pause()
+        job.wait_for(lambda j: j.state == "paused", 10)
+        st.rerun()
+    if c[2].button("⏭ One step", disabled=not active, width="stretch",
+                   help="Pause, then do one discriminator update and one generator update (GAN Lab style)."):
+        n = len(job.history)
+        job.step_once()
+        job.wait_for(lambda j: len(j.history) > n or not j.active, 30)
+        st.rerun()
+    if c[3].button("⏹ Stop", disabled=not active, width="stretch",
+                   help="End the run. The weights so far are kept so you can save them."):
+        job.stop()
+        job.wait(30)
+        st.rerun()
+    if c[4].button("↺ Reset", disabled=job is None, width="stretch",
+                   help="Throw this run away (stop it first if you want to save it)."):
+        job_manager().remove(owner())
+        st.rerun()
+    if c[5].button("💾 Save", disabled=job is None or job.trainer is None, width="stretch",
+                   help="Write a checkpoint folder of the current weights (EMA generator + discriminator)."):
+        save(job)
+    if st.session_state.get("tr_saved"):
+        folder = Path(st.session_state.tr_saved)
+        if folder.is_dir():
+            d1, d2 = st.columns(2)
+            d1.download_button("Download checkpoint (.zip)", checkpoint_zip(folder), f"{folder.name}.zip",
+                               "application/zip", help="config.json + safetensors weights; load it in any page's "
+                                                       "upload box or with gan_core.load_generator.")
+            if d2.button("Open in the latent explorer", help="Explore what this run's generator has learned."):
+                open_in_latent(folder)
+
+
+def save(job: Job) -> None:
+    folder = SAVE_ROOT / f"run-{job.id}-step{job.trainer.step_count}"
+    try:
+        job.save(folder)
+    except (OSError, RuntimeError) as e:
+        st.error(f"Could not save: {e}")
+        return
+    st.session_state.tr_saved = str(folder)
+    st.success(f"Saved to {folder}")
+
+
+def open_in_latent(folder: Path) -> None:
+    mine = st.session_state.setdefault("my_models", {})
+    label = f"my run {folder.name}"
+    mine[label] = str(folder)
+    st.session_state.model = label
+    st.switch_page("app_pages/latent.py")
+
+
+# ----------------------------------------------------------------------------- live views
+
+def _thin(rows: list[dict]) -> list[dict]:
+    step = max(1, len(rows) // MAX_CHART_POINTS)
+    return rows[::step] if step > 1 else rows
+
+
+def _lines(rows, keys: dict[str, str], title: str, ytitle: str, hline: float | None = None,
+           log: bool = False) -> go.Figure:
+    fig = go.Figure()
+    x = [r["step"] for r in rows]
+    for k, name in keys.items():
+        fig.add_trace(go.Scatter(x=x, y=[r[k] for r in rows], name=name, mode="lines"))
+    if hline is not None:
+        fig.add_hline(y=hline, line_dash="dot", annotation_text="equilibrium 0.5")
+    fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step",
+                      yaxis_title=ytitle, legend=dict(orientation="h", y=-0.3))
+    if log:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def status(job: Job) -> None:
+    last = job.latest()
+    c = st.columns(5)
+    c[0].metric("State", job.state)
+    c[1].metric("Step", f"{job.step:,}")
+    c[2].metric("Epoch", f"{last.get('epoch', 0):.2f}" if last.get("epoch", 0) != float("inf") else "—",
+                help="Passes over the training set (images seen / dataset size).")
+    ips = [r["images_per_s"] for r in job.history[-20:]]
+    c[3].metric("Images/s", f"{sorted(ips)[len(ips) // 2]:,.0f}" if ips else "—",
+                help="Real images D judged per second (median of the last 20 steps).")
+    cov = job.coverage[-1] if job.coverage else None
+    c[4].metric("Classes drawn", f"{cov['classes_covered']}/10" if cov else "—",
+                help="Digits the classifier reads among the 64 fixed samples with at least 5% each; "
+                     "falling numbers mean mode collapse.")
+    if job.state == "diverged":
+        st.error(f"{job.message} Losses went to NaN or infinity, which usually means a learning rate too high "
+                 "for this loss. Save below to keep the last good weights, or Reset and try again.")
+    elif job.state == "error":
+        st.error(job.message)
+    elif job.message and job.state in ("stopped", "finished"):
+        st.info(job.message)
+
+
+def charts(job: Job) -> None:
+    rows = _thin(list(job.history))
+    if not rows:
+        st.info("Building the networks…")
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.plotly_chart(_lines(rows, {"d_loss": "D loss", "g_loss": "G loss"}, "Losses", "loss"), key="tr_loss_chart")
+    c2.plotly_chart(_lines(rows, {"d_real": "mean D(x)", "d_fake": "mean D(G(z))"}, "What D says",
+                           "P(real)", hline=0.5), key="tr_d_chart")
+    c2.caption("D(x) on real images, D(G(z)) on fakes. At the ideal equilibrium both are 0.5: D cannot tell "
+               "them apart.")
+    c3.plotly_chart(_lines(rows, {"grad_norm_d": "‖∇D‖", "grad_norm_g": "‖∇G‖"}, "Gradient norms", "norm",
+                           log=True), key="tr_grad_chart")
+    c3.caption("How hard each network is being pushed (log scale). ‖∇G‖ near zero: vanishing gradients, "
+               "G has stopped learning.")
+
+
+def samples(job: Job) -> None:
+    snaps = list(job.snapshots)
+    if not snaps:
+        return
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        if len(snaps) > 1 and not job.active:
+            i = st.select_slider("Timeline", options=list(range(len(snaps))), value=len(snaps) - 1,
+                                 format_func=lambda i: f"step {snaps[i].step}", key="tr_timeline",
+                                 help="Scrub back through the fixed-noise samples as training went on.")
+        else:
+            i = len(snaps) - 1
+        g = snaps[i].grid
+        show(g if g.ndim == 3 else g[:, :, None], scale=3, caption=f"The same 64 noise vectors at step {snaps[i].step}")
+    with c2:
+        if job.coverage:
+            rows = job.coverage
+            fig = go.Figure(go.Scatter(x=[r["step"] for r in rows], y=[r["classes_covered"] for r in rows],
+                                       mode="lines+markers", name="classes"))
+            fig.update_layout(title="Class coverage of the samples", height=260, yaxis_range=[0, 10.5],
+                              xaxis_title="step", yaxis_title="classes ≥ 5%", margin=dict(l=10, r=10, t=40, b=10))
+            st.plotly_chart(fig, key="tr_cov_chart")
+            h = rows[-1]["class_histogram"]
+            st.bar_chart({"share of samples": h}, height=180, x_label="digit")
+        else:
+            st.caption("Class coverage (which digits the classifier reads in the samples) appears every "
+                       f"{job.coverage_every} steps for 28x28 digit models.")
+
+
+def live(job: Job) -> None:
+    """Poll the job once a second while it trains; one last full rerun when it stops."""
+    was_active = job.active
+
+    @st.fragment(run_every=1.0 if was_active else None)
+    def _view():
+        job.touch()
+        if was_active and not job.active:
+            st.rerun()  # buttons and the timeline follow the new state
+        status(job)
+        charts(job)
+        samples(job)
+
+    _view()
