@@ -1,0 +1,23 @@
+"""Real or fake? A human-evaluation quiz for a class, scored HYPE-style."""
+import streamlit as st
+
+from ui import quiz_view as view
+
+st.title("Real or fake?")
+st.caption("People are the final judge of generated images. Students join with a code and say which digits "
+           "are real; the teacher sees how often the generator fooled them, with confidence intervals "
+           "(the HYPE protocol, Zhou et al. 2019).")
+s = st.session_state
+role = st.segmented_control("I am", ["Joining a session", "Running a session"], key="quiz_role",
+                            default="Joining a session",
+                            help="Students join with a code; the teacher creates a session and watches results.")
+if role == "Running a session":
+    if s.get("quiz_admin"):
+        view.dashboard()
+    else:
+        view.create_form()
+        view.open_form()
+elif s.get("quiz_token"):
+    view.participant()
+else:
+    view.join_form()

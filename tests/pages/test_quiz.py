@@ -1,0 +1,113 @@
+"""AppTest of /quiz: the instructor creates a session, a participant joins and answers, the dashboard scores."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.pretrained
+PAGE = str(ROOT / "app_pages/quiz.py")
+
+
+@pytest.fixture(autouse=True)
+def _own_db(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_STUDIO_QUIZ_DB", f"sqlite:///{tmp_path / 'quiz.sqlite3'}")
+    from ui.quiz_view import _rows, quiz_store
+    quiz_store.clear()
+    _rows.clear()
+    yield
+    quiz_store.clear()
+
+
+def new_app():
+    return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+def create(at, trials=3, qual=0, mode="pair", feedback=False):
+    at.segmented_control(key="quiz_role").set_value("Running a session").run()
+    form = at.get("form")[0]
+    at.number_input[0].set_value(trials)
+    at.number_input[1].set_value(qual)
+    at.radio[0].set_value(mode)
+    at.checkbox[0].set_value(feedback)
+    next(b for b in at.button if b.label == "Create session").click().run()
+    assert not at.exception, at.exception
+    code, key = at.session_state["quiz_admin"]
+    assert any(key in c.value for c in at.code)  # shown once
+    return code, key
+
+
+def join(code, nick="Ada"):
+    at = new_app()
+    at.text_input(key="quiz_code_in").input(code)
+    at.text_input(key="quiz_nick_in").input(nick)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def answer_buttons(at):
+    return [b for b in at.button if b.label.endswith("is real") or b.label in ("Real", "Fake")]
+
+
+def test_instructor_and_participant_flow():
+    admin = new_app()
+    code, key = create(admin, trials=3, qual=1, feedback=True)
+    assert admin.metric[0].value == code
+    p = join(code)
+    assert p.session_state["quiz_joined"] == "Ada"
+    assert any("Warm-up" in i.value for i in p.info)
+    for _ in range(4):
+        assert len(p.get("image")) == 2 and len(answer_buttons(p)) == 2
+        answer_buttons(p)[0].click().run()
+        assert not p.exception
+    assert any("Done" in s.value for s in p.success)
+    assert [m.label for m in p.metric] == ["You were fooled", "The class so far", "Your median time"]
+    admin.run()
+    assert not admin.exception
+    assert "1 participants, 4 answers" in admin.subheader[0].value
+    labels = [m.label for m in admin.metric]
+    assert "HYPE∞ (error rate)" in labels and "d′" in labels
+    assert len(admin.get("download_button")) == 2
+    next(b for b in admin.button if b.label == "Close session").click().run()
+    assert "Closed" in admin.caption[0].value or any("Closed" in c.value for c in admin.caption)
+
+
+def test_single_mode_buttons_and_duplicate_nickname():
+    admin = new_app()
+    code, _ = create(admin, trials=2, mode="single")
+    p1, p2 = join(code), join(code)
+    assert p2.session_state["quiz_joined"] == "Ada 2"
+    assert [b.label for b in answer_buttons(p1)] == ["Real", "Fake"] and len(p1.get("image")) == 1
+
+
+@pytest.mark.parametrize("code, nick, msg", [("NOPE99", "Ada", "No session has that code"),
+                                             (None, "", "enter a nickname"), (None, "<b>", "letters, digits")])
+def test_bad_join_input(code, nick, msg):
+    admin = new_app()
+    real_code, _ = create(admin, trials=1)
+    p = new_app()
+    p.text_input(key="quiz_code_in").input(code or real_code)
+    p.text_input(key="quiz_nick_in").input(nick)
+    p.button[0].click().run()
+    assert not p.exception and any(msg in e.value for e in p.error)
+    assert "quiz_token" not in p.session_state
+
+
+def test_forged_key_and_closed_session():
+    admin = new_app()
+    code, key = create(admin, trials=1)
+    other = new_app()
+    other.segmented_control(key="quiz_role").set_value("Running a session").run()
+    other.text_input(key="quiz_admin_code").input(code)
+    other.text_input(key="quiz_admin_key").input("forged-key")
+    next(b for b in other.button if b.label == "Open").click().run()
+    assert any("do not open a session" in e.value for e in other.error)
+    other.text_input(key="quiz_admin_key").input(key)
+    next(b for b in other.button if b.label == "Open").click().run()
+    assert other.metric[0].value == code
+    next(b for b in admin.button if b.label == "Close session").click().run()
+    p = new_app()
+    p.text_input(key="quiz_code_in").input(code)
+    p.text_input(key="quiz_nick_in").input("Late")
+    p.button[0].click().run()
+    assert any("closed" in e.value for e in p.error)

@@ -1,0 +1,363 @@
+"""The quiz page's parts: the participant flow (join, answer, own score) and the instructor's side
+(create, dashboard, CSV, close). All reads and writes go through gan_core.humaneval.Store.
+
+Integrity: the page never holds which image is real. A trial is drawn on the server into plain pixels;
+the browser gets PNGs whose names are hashes of their pixels, the same captions and buttons for both sides,
+and the sides in a fixed order (left, right) while which side is real is random per trial.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+import gan_core
+from gan_core.explore import upscale
+from gan_core.humaneval import QuizError, Store
+from gan_core.humaneval.scoring import discriminator_agreement, per_image, qualified, summarise
+from gan_core.humaneval.images import QuizImages
+
+SCALE = 8  # 28 px -> 224 px, nearest neighbour: crisp pixels, no smoothing that hides artefacts
+METRIC_HELP = {
+    "hype": "HYPE∞ (Zhou et al. 2019): the share of answers that were wrong — fakes taken for real plus reals "
+            "taken for fake. 50% means people cannot tell; 0% means every fake was spotted.",
+    "d_prime": "d′ (signal detection): how well people separate real from fake, whatever their bias. 0 = "
+               "chance; above 2 = easily told apart.",
+}
+
+
+@st.cache_resource
+def quiz_store() -> Store:
+    """One per server. st.secrets["quiz_db"] or GAN_STUDIO_QUIZ_DB may name any SQLAlchemy URL."""
+    url = None
+    try:
+        url = st.secrets.get("quiz_db")
+    except Exception:  # no secrets.toml: use the default
+        url = None
+    return Store(url or os.environ.get("GAN_STUDIO_QUIZ_DB") or None)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def quiz_images(model: str) -> QuizImages:
+    return QuizImages(str(gan_core.resolve_checkpoint(model)))
+
+
+def quiz_models() -> list[str]:
+    """Shipped generators of 28x28 digits (the real images are mnist-5k digits)."""
+    from ui.models import checkpoint, model_paths
+
+    return [n for n, p in model_paths().items() if tuple(checkpoint(p).model_config.img_shape) == (1, 28, 28)]
+
+
+def _big(img: np.ndarray) -> np.ndarray:
+    return upscale(img[:, :, None], SCALE)[:, :, 0]
+
+
+def trial_pixels(info, trial) -> list[np.ndarray]:
+    """The image(s) of a trial, in display order."""
+    imgs = quiz_images(info.model)
+    real = imgs.real(trial.real_index) if trial.real_index is not None else None
+    if trial.qualification:
+        fake = imgs.noise(trial.index)
+    else:
+        fake = imgs.fake(trial.fake_seed, info.truncation) if trial.fake_seed is not None else None
+    if trial.real_side is None:
+        return [real if trial.is_real else fake]
+    return [real, fake] if trial.real_side == 0 else [fake, real]
+
+
+# ----------------------------------------------------------------------------- participant
+
+def join_form() -> None:
+    with st.form("quiz_join"):
+        st.subheader("Join a session")
+        code = st.text_input("Join code", max_chars=12, key="quiz_code_in",
+                             help="The 6-character code your teacher shows, e.g. K7QX2M.")
+        nick = st.text_input("Nickname", max_chars=24, key="quiz_nick_in",
+                             help="Up to 24 letters, digits, spaces or . ' - _. Others in the class see it on "
+                                  "the teacher's screen.")
+        if st.form_submit_button("Join", type="primary"):
+            try:
+                token, name = quiz_store().join(code, nick)
+            except QuizError as e:
+                st.error(str(e))
+                return
+            st.session_state.quiz_token = token
+            st.session_state.quiz_joined = name
+            st.rerun()
+
+
+def participant() -> None:
+    s = st.session_state
+    store = quiz_store()
+    token = s.quiz_token
+    try:
+        done, total = store.progress(token)
+        trial = store.next_trial(token)
+    except QuizError as e:
+        st.error(str(e))
+        del s.quiz_token
+        return
+    nick = s.get("quiz_joined", "")
+    info = _session_of(token)
+    st.caption(f"Playing as **{nick}**. " + ("Which image is the real digit?" if info.mode == "pair"
+                                               else "Is this digit real, or made by a GAN?"))
+    st.progress(done / total, text=f"{done} of {total} answered")
+    if (fb := s.pop("quiz_feedback", None)) is not None:
+        (st.success if fb else st.error)("Right!" if fb else "Wrong.")
+    if trial is None:
+        finished(token, info)
+        return
+    if not info.open:
+        st.warning("This session is closed; your answers so far are saved.")
+        return
+    shown = s.setdefault("quiz_shown", {})
+    shown.setdefault(trial.index, time.monotonic())
+    if trial.qualification:
+        st.info("Warm-up question: it checks the quiz works for you and is not scored.")
+    pixels = trial_pixels(info, trial)
+    if len(pixels) == 2:
+        c = st.columns(2)
+        for col, img, side, key in zip(c, pixels, ("Left", "Right"), ("Left", "Right")):
+            col.image(_big(img), caption=f"{side} image", width=SCALE * 28)
+            if col.button(f"{side} is real", key=f"quiz_{side.lower()}_{trial.index}", shortcut=key,
+                          width="stretch", help=f"Keyboard: the {side.lower()} arrow key."):
+                _answer(token, trial.index, side.lower())
+    else:
+        st.image(_big(pixels[0]), caption="Real or fake?", width=SCALE * 28)
+        c = st.columns(2)
+        if c[0].button("Real", key=f"quiz_real_{trial.index}", shortcut="Left", width="stretch",
+                       help="Keyboard: the left arrow key."):
+            _answer(token, trial.index, "real")
+        if c[1].button("Fake", key=f"quiz_fake_{trial.index}", shortcut="Right", width="stretch",
+                       help="Keyboard: the right arrow key."):
+            _answer(token, trial.index, "fake")
+
+
+def _session_of(token: str):
+    info = quiz_store().session_of(token)
+    st.session_state.quiz_info = info
+    return info
+
+
+def _answer(token: str, index: int, choice: str) -> None:
+    s = st.session_state
+    ms = int((time.monotonic() - s.get("quiz_shown", {}).get(index, time.monotonic())) * 1000)
+    try:
+        res = quiz_store().answer(token, index, choice, ms)
+    except QuizError as e:
+        st.error(str(e))
+        return
+    if s.quiz_info.feedback or _is_qualification(token, index):
+        s.quiz_feedback = res.correct
+    st.rerun()
+
+
+def _is_qualification(token: str, index: int) -> bool:
+    return index < st.session_state.quiz_info.qualification
+
+
+def finished(token: str, info) -> None:
+    st.success("Done — thank you! Your answers are saved.")
+    rows = _rows(info.code)
+    me = quiz_store().nickname(token)
+    summ = summarise(rows)
+    mine = next((p for p in summ["participants"] if p["participant"] == me), None)
+    if mine is None:
+        return
+    c = st.columns(3)
+    c[0].metric("You were fooled", f"{mine['hype']:.0%}", help=METRIC_HELP["hype"])
+    c[1].metric("The class so far", f"{summ['overall']['hype']:.0%}",
+                help=f"Over {summ['overall']['participants']} participants.")
+    c[2].metric("Your median time", f"{mine['median_ms'] / 1000:.1f} s")
+    better = sum(p["hype"] > mine["hype"] for p in summ["participants"])
+    st.write(f"You spotted fakes better than {better} of the {len(summ['participants'])} people who have "
+             "answered so far. 50% fooled would mean the generator's digits pass for real.")
+    if st.button("Leave this session"):
+        for k in ("quiz_token", "quiz_joined", "quiz_shown", "quiz_info", "quiz_info_token"):
+            st.session_state.pop(k, None)
+        st.rerun()
+
+
+# ----------------------------------------------------------------------------- instructor
+
+def create_form() -> None:
+    models = quiz_models()
+    with st.form("quiz_create"):
+        st.subheader("Create a session")
+        c = st.columns(3)
+        model = c[0].selectbox("Model", models, index=models.index("mnist-cgan") if "mnist-cgan" in models else 0,
+                               help="The generator whose digits are put next to real mnist-5k digits.")
+        mode = c[1].radio("Mode", ["pair", "single"], horizontal=True,
+                          format_func={"pair": "Side by side", "single": "One at a time"}.get,
+                          help="Side by side: a real and a fake, which is real? One at a time: real or fake? "
+                               "(HYPE∞'s protocol).")
+        n = c[2].number_input("Trials per person", 1, 200, 20, help="Questions each participant answers.")
+        c = st.columns(3)
+        psi = c[0].slider("Truncation ψ", 0.1, 1.5, 1.0, 0.05,
+                          help="Below 1: more typical, cleaner fakes (harder to spot); 1: the model as trained.")
+        qual = c[1].number_input("Warm-up questions", 0, 10, 0,
+                                 help="Optional qualification round: real digits against plain noise, not "
+                                      "scored. People who miss more than a quarter are left out of the scores.")
+        feedback = c[2].checkbox("Show right/wrong after each answer", value=False,
+                                 help="Teaching mode. Off for a measurement: feedback lets people learn the "
+                                      "generator's tells during the quiz.")
+        hours = st.number_input("Open for (hours)", 0.25, 336.0, 12.0, 0.25,
+                                help="After this the session accepts no answers.")
+        if st.form_submit_button("Create session", type="primary"):
+            try:
+                code, key = quiz_store().create_session(model, mode, int(n), float(psi), bool(feedback),
+                                                        int(qual), hours=float(hours))
+            except QuizError as e:
+                st.error(str(e))
+                return
+            st.session_state.quiz_admin = (code, key)
+            st.session_state.quiz_new_key = key
+            st.rerun()
+
+
+def open_form() -> None:
+    with st.form("quiz_open"):
+        st.subheader("Open a session's dashboard")
+        c = st.columns(2)
+        code = c[0].text_input("Join code", max_chars=12, key="quiz_admin_code")
+        key = c[1].text_input("Instructor key", type="password", max_chars=100, key="quiz_admin_key",
+                              help="The private key shown when the session was created.")
+        if st.form_submit_button("Open"):
+            try:
+                info = quiz_store().check_key(code, key)
+            except QuizError as e:
+                st.error(str(e))
+                return
+            st.session_state.quiz_admin = (info.code, key)
+            st.rerun()
+
+
+@st.cache_data(ttl=2, show_spinner=False, max_entries=32)
+def _rows(code: str) -> list[dict]:
+    rows = quiz_store().rows(code)
+    for r in rows:
+        r["participant"] = r["nickname"]
+    return rows
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _d_probs(model: str, truncation: float, reals: tuple, fakes: tuple) -> dict:
+    return quiz_images(model).d_real_prob(list(reals), list(fakes), truncation)
+
+
+def csv_bytes(rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return buf.getvalue().encode()
+
+
+def dashboard() -> None:
+    code, key = st.session_state.quiz_admin
+    try:
+        info = quiz_store().check_key(code, key)
+    except QuizError as e:
+        st.error(str(e))
+        del st.session_state.quiz_admin
+        return
+    if (new := st.session_state.pop("quiz_new_key", None)) is not None:
+        st.success("Session created. Students open this page, choose **Join**, and type the code.")
+        st.warning("Your instructor key is shown only now — copy it to reopen this dashboard from another "
+                   "browser. The server keeps only a hash of it.")
+        st.code(new, language=None)
+    c = st.columns([2, 3, 1])
+    c[0].metric("Join code", info.code)
+    c[1].caption(f"Model **{info.model}**, {'side by side' if info.mode == 'pair' else 'one at a time'}, "
+                 f"{info.n_trials} trials, ψ = {info.truncation:g}, feedback {'on' if info.feedback else 'off'}, "
+                 f"{info.qualification} warm-up. " + ("**Closed.**" if not info.open else
+                                                       f"Open until {info.expires_at:%Y-%m-%d %H:%M} UTC."))
+    if info.open and c[2].button("Close session", help="Stop accepting answers. Results stay."):
+        quiz_store().close_session(code, key)
+        st.rerun()
+    if c[2].button("Leave dashboard"):
+        del st.session_state.quiz_admin
+        st.rerun()
+
+    @st.fragment(run_every=3 if info.open else None)
+    def _live():
+        results(info)
+
+    _live()
+
+
+def results(info) -> None:
+    code = info.code
+    people = quiz_store().participants(code)
+    rows = _rows(code)
+    ok = qualified(rows)
+    scored = [r for r in rows if r["participant"] in ok]
+    st.subheader(f"{len(people)} participants, {len(rows)} answers")
+    if people:
+        st.dataframe([{"nickname": p["nickname"], "answered": p["answered"], "of": p["total"],
+                       "qualified": p["nickname"] in ok or p["answered"] == 0} for p in people],
+                     hide_index=True, height=min(35 * len(people) + 40, 300))
+    if not scored:
+        st.info("Scores appear here as answers come in (the page refreshes every 3 seconds).")
+        return
+    summ = summarise(scored, seed=0)
+    o = summ["overall"]
+    c = st.columns(5)
+    c[0].metric("HYPE∞ (error rate)", f"{o['hype']:.1%}", help=METRIC_HELP["hype"])
+    c[1].metric("95% CI (bootstrap)", f"{o['bootstrap_low']:.1%} – {o['bootstrap_high']:.1%}",
+                help="Participants resampled with replacement 10,000 times (seeded), as HYPE does.")
+    c[2].metric("Fakes taken for real", f"{o['fake_error']:.1%}")
+    c[3].metric("Reals taken for fake", f"{o['real_error']:.1%}",
+                help="In side-by-side mode every error is both, so the two rates are equal.")
+    c[4].metric("d′", f"{o['d_prime']:.2f}", help=METRIC_HELP["d_prime"])
+    st.caption(f"Wilson 95% interval on the pooled rate: {o['wilson_low']:.1%} – {o['wilson_high']:.1%}. Median "
+               f"response time {o['median_ms'] / 1000:.1f} s. {len(rows) - len(scored)} answers from people who "
+               "failed the warm-up are left out." if len(rows) != len(scored) else
+               f"Wilson 95% interval on the pooled rate: {o['wilson_low']:.1%} – {o['wilson_high']:.1%}. Median "
+               f"response time {o['median_ms'] / 1000:.1f} s.")
+    ppl = sorted(summ["participants"], key=lambda p: p["hype"])
+    fig = go.Figure(go.Bar(x=[p["participant"] for p in ppl], y=[p["hype"] for p in ppl],
+                           error_y=dict(type="data", symmetric=False,
+                                        array=[p["wilson_high"] - p["hype"] for p in ppl],
+                                        arrayminus=[p["hype"] - p["wilson_low"] for p in ppl])))
+    fig.add_hline(y=0.5, line_dash="dot", annotation_text="chance: can't tell")
+    fig.add_hrect(y0=o["bootstrap_low"], y1=o["bootstrap_high"], fillcolor="orange", opacity=0.2, line_width=0,
+                  annotation_text="class 95% CI")
+    fig.update_layout(title="Error rate per participant (Wilson 95% bars)", height=320, yaxis_range=[0, 1],
+                      yaxis_tickformat=".0%", margin=dict(l=10, r=10, t=40, b=10))
+    st.plotly_chart(fig, key="quiz_people_chart")
+
+    reals = tuple(sorted({r["real_index"] for r in scored if r["real_index"] is not None}))
+    fakes = tuple(sorted({r["fake_seed"] for r in scored if r["fake_seed"] is not None}))
+    d = _d_probs(info.model, info.truncation, reals, fakes)
+    imgs = per_image(scored, d)
+    ag = discriminator_agreement(imgs)
+    st.subheader("Hardest fakes")
+    hard = [r for r in imgs if r["kind"] == "fake" and r["fooled"] > 0][:8]
+    if hard:
+        cols = st.columns(len(hard))
+        for col, r in zip(cols, hard):
+            col.image(_big(quiz_images(info.model).fake(r["ref"], info.truncation)), width=112,
+                      caption=f"fooled {r['fooled']}/{r['shown']}; D {r['d_prob']:.2f}" if r["d_prob"] is not None
+                      else f"fooled {r['fooled']}/{r['shown']}")
+    else:
+        st.caption("No fake has fooled anyone yet.")
+    st.caption(f"Discriminator vs humans: they agree on {ag['agreement']:.0%} of {ag['images']} images (D says "
+               "real when its probability is above 0.5; humans when most people said real). Rank correlation "
+               f"between D's probability and how often a fake fooled people: {ag['spearman_fakes']:.2f} "
+               "(1 = D and people find the same fakes convincing).")
+    with st.expander("Every image"):
+        st.dataframe(imgs, hide_index=True)
+    c = st.columns(2)
+    c[0].download_button("Download answers (CSV)", csv_bytes(rows), f"quiz-{code}-answers.csv", "text/csv",
+                         help="One row per answer: participant, trial, which images, the answer, correctness, "
+                              "response time.")
+    c[1].download_button("Download per-image results (CSV)", csv_bytes(imgs), f"quiz-{code}-images.csv",
+                         "text/csv")
