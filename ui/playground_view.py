@@ -113,18 +113,23 @@ def controls(pg: Playground) -> None:
         nd = pg.config.n_critic
         next_is_d = s.get("pg_dsteps", 0) < nd
         label = (f"Next: D update ({s.get('pg_dsteps', 0) + 1} of {nd})" if next_is_d else "Next: G update")
-        if st.button(label, help="Run just this phase and explain it."):
-            try:
-                if next_is_d:
-                    s.pg_phase = pg.d_step()
-                    s.pg_dsteps = s.get("pg_dsteps", 0) + 1
-                else:
-                    s.pg_phase = pg.g_step()
-                    s.pg_dsteps = 0
-            except Exception as e:  # divergence etc.
-                s.pg_error = str(e)
+        st.button(label, on_click=_phase, args=(pg,), help="Run just this phase and explain it.")
         if s.get("pg_phase") is not None:
             (st.info if s.pg_phase.phase == "D" else st.success)(s.pg_phase.text)
+
+
+def _phase(pg: Playground) -> None:
+    """Slow motion: the next D update (n_critic of them), then the G update."""
+    s = st.session_state
+    try:
+        if s.get("pg_dsteps", 0) < pg.config.n_critic:
+            s.pg_phase = pg.d_step()
+            s.pg_dsteps = s.get("pg_dsteps", 0) + 1
+        else:
+            s.pg_phase = pg.g_step()
+            s.pg_dsteps = 0
+    except Exception as e:  # divergence: shown above the plot
+        s.pg_error = str(e)
 
 
 def _train(pg: Playground, steps: int) -> None:
@@ -172,6 +177,7 @@ def figure(pg: Playground, layers: list[str]) -> go.Figure:
                                  marker=dict(size=3, color="#d62728")))
     modes = toy_modes(pg.config.dataset)
     if modes is not None and "real" in layers:
+        modes = modes.numpy()
         fig.add_trace(go.Scatter(x=modes[:, 0], y=modes[:, 1], mode="markers", name="mode centres",
                                  marker=dict(symbol="x", size=7, color="black")))
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.05),

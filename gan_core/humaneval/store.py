@@ -9,12 +9,14 @@ double click or a resubmitted form can never store a second answer), one nicknam
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import random
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -214,6 +216,9 @@ class Store:
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        # SQLite has one writer at a time and its busy handler sleeps with back-off: queue this process's
+        # writers on a lock instead (FIFO, no sleeping). Other databases get no lock: rows lock themselves.
+        self._write_lock = threading.Lock() if self.url.startswith("sqlite") else contextlib.nullcontext()
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     # ------------------------------------------------------------------ instructor
@@ -286,7 +291,7 @@ class Store:
             name = nick if attempt == 0 else f"{nick[:21]} {attempt + 1}"
             token = secrets.token_urlsafe(24)
             try:
-                with self._session.begin() as db:
+                with self._write_lock, self._session.begin() as db:
                     s = db.scalar(select(QuizSession).where(QuizSession.code == info.code))
                     number = (db.scalar(select(func.max(Participant.number))
                                         .where(Participant.session_id == s.id)) or 0) + 1
@@ -327,27 +332,30 @@ class Store:
 
     def answer(self, token: str, index: int, choice: str, response_ms: int) -> AnswerResult:
         """Record an answer, committed before returning. Answering a trial again changes nothing."""
-        with self._session() as db:
-            p, s = self._participant(db, token)
-            if s.closed_at is not None or now() >= s.expires_at:
-                raise QuizError("This session is closed; your earlier answers are saved.")
-            t = db.scalar(select(Trial).where(Trial.participant_id == p.id, Trial.index == int(index)))
-            if t is None:
-                raise QuizError("That question does not exist.")
-            valid = ("left", "right") if t.real_side is not None else ("real", "fake")
-            if choice not in valid:
-                raise QuizError(f"Answer with {' or '.join(valid)}.")
-            correct = choice == _view(t, 0).correct_choice
-            trial_id = t.id
-        try:
-            with self._session.begin() as db:
-                db.add(Answer(trial_id=trial_id, choice=choice, correct=correct,
-                              response_ms=max(0, min(int(response_ms), 3_600_000))))
-            return AnswerResult(correct, duplicate=False)
-        except IntegrityError:
-            with self._session() as db:
-                first = db.scalar(select(Answer).where(Answer.trial_id == trial_id))
-                return AnswerResult(first.correct, duplicate=True)
+        with self._write_lock:
+            try:
+                with self._session.begin() as db:
+                    p, s = self._participant(db, token)
+                    if s.closed_at is not None or now() >= s.expires_at:
+                        raise QuizError("This session is closed; your earlier answers are saved.")
+                    t = db.scalar(select(Trial).where(Trial.participant_id == p.id, Trial.index == int(index)))
+                    if t is None:
+                        raise QuizError("That question does not exist.")
+                    valid = ("left", "right") if t.real_side is not None else ("real", "fake")
+                    if choice not in valid:
+                        raise QuizError(f"Answer with {' or '.join(valid)}.")
+                    first = db.scalar(select(Answer).where(Answer.trial_id == t.id))
+                    if first is not None:
+                        return AnswerResult(first.correct, duplicate=True)
+                    correct = choice == _view(t, 0).correct_choice
+                    trial_id = t.id
+                    db.add(Answer(trial_id=t.id, choice=choice, correct=correct,
+                                  response_ms=max(0, min(int(response_ms), 3_600_000))))
+                return AnswerResult(correct, duplicate=False)
+            except IntegrityError:  # another server replica stored this trial's answer first
+                with self._session() as db:
+                    first = db.scalar(select(Answer).where(Answer.trial_id == trial_id))
+                    return AnswerResult(first.correct, duplicate=True)
 
     def session_of(self, token: str) -> SessionInfo:
         """The session a participant joined (open or not)."""

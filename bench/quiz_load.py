@@ -1,0 +1,75 @@
+"""Quiz under load: 60 simulated participants answering 20 trials each, all at once, on the SQLite default.
+
+Each participant is a thread (as each browser session is in the Streamlit server) calling the page's code
+path: Store.join, then next_trial / answer until done, with a random double submit now and then, and a
+thinking time per trial drawn uniformly from --think (default 0.5-1.5 s: a brisk class; --think 0 0 is a
+stress test with no thinking at all, where the queue behind SQLite's single writer dominates). Prints the
+answers expected vs stored (must be equal: nothing lost, nothing doubled) and p50/p95 of recording one
+answer. Target: p95 <= 100 ms.
+
+    python bench/quiz_load.py [--participants 60] [--trials 20] [--think 0.5 1.5] [--db sqlite:///path]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from gan_core.humaneval import Store
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--participants", type=int, default=60)
+    ap.add_argument("--trials", type=int, default=20)
+    ap.add_argument("--think", type=float, nargs=2, default=[0.5, 1.5], metavar=("MIN", "MAX"),
+                    help="seconds of thinking per trial")
+    ap.add_argument("--db", default=None, help="SQLAlchemy URL (default: a fresh SQLite file, WAL)")
+    a = ap.parse_args()
+    tmp = tempfile.TemporaryDirectory()
+    store = Store(a.db or f"sqlite:///{Path(tmp.name) / 'quiz.sqlite3'}")
+    code, _ = store.create_session("mnist-cgan", mode="pair", n_trials=a.trials, seed=1)
+    latencies, errors = [], []
+    lock, start = threading.Lock(), threading.Barrier(a.participants)
+
+    def participant(i: int) -> None:
+        rng = random.Random(i)
+        try:
+            start.wait()
+            token, _ = store.join(code, f"student {i}")
+            while (t := store.next_trial(token)) is not None:
+                time.sleep(rng.uniform(*a.think))
+                for _ in range(2 if rng.random() < 0.2 else 1):  # 20% double clicks
+                    t0 = time.perf_counter()
+                    store.answer(token, t.index, rng.choice(["left", "right"]), rng.randint(300, 3000))
+                    with lock:
+                        latencies.append((time.perf_counter() - t0) * 1000)
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=participant, args=(i,)) for i in range(a.participants)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    stored = len(store.rows(code))
+    expected = a.participants * a.trials
+    q = statistics.quantiles(latencies, n=100)
+    print(f"database: {store.url.split('///')[0]}/// (WAL, synchronous=FULL); thinking {a.think[0]}-{a.think[1]} s")
+    print(f"participants {a.participants} x trials {a.trials}: answers expected {expected}, stored {stored} "
+          f"({'OK' if stored == expected else 'MISMATCH'}); calls incl. double clicks {len(latencies)}; "
+          f"errors {len(errors)}")
+    print(f"record-an-answer latency: p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms (target p95 <= 100 ms); "
+          f"wall {wall:.1f} s")
+    for e in errors[:5]:
+        print("error:", e)
+
+
+if __name__ == "__main__":
+    main()
