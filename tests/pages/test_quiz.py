@@ -11,9 +11,8 @@ PAGE = str(ROOT / "app_pages/quiz.py")
 @pytest.fixture(autouse=True)
 def _own_db(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_STUDIO_QUIZ_DB", f"sqlite:///{tmp_path / 'quiz.sqlite3'}")
-    from ui.quiz_view import _rows, quiz_store
+    from ui.quiz_view import quiz_store
     quiz_store.clear()
-    _rows.clear()
     yield
     quiz_store.clear()
 
@@ -56,10 +55,16 @@ def test_instructor_and_participant_flow():
     p = join(code)
     assert p.session_state["quiz_joined"] == "Ada"
     assert any("Warm-up" in i.value for i in p.info)
-    for _ in range(4):
+    from ui.quiz_view import quiz_store
+    token = p.session_state["quiz_token"]
+    for i in range(4):
         assert len(p.get("image")) == 2 and len(answer_buttons(p)) == 2
-        answer_buttons(p)[0].click().run()
+        right = quiz_store().next_trial(token).correct_choice  # the warm-up is answered right, the rest "left"
+        pick = right if i == 0 else "left"
+        next(b for b in answer_buttons(p) if b.label.lower().startswith(pick)).click().run()
         assert not p.exception
+        if i == 0:
+            assert any("Right!" in s.value for s in p.success)  # feedback is on
     assert any("Done" in s.value for s in p.success)
     assert [m.label for m in p.metric] == ["You were fooled", "The class so far", "Your median time"]
     admin.run()
