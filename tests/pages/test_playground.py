@@ -50,7 +50,7 @@ def test_settings_rebuild_and_presets():
     btn(at, "One step").click().run()
     assert not at.exception and at.session_state["pg"].config.n_critic == 1
     at.selectbox(key="pg_preset").set_value("Mode collapse on purpose").run()
-    assert at.radio(key="pg_opt").value == "sgd" and at.selectbox(key="pg_dataset").value == "moons"
+    assert at.number_input(key="pg_lr_g").value == 2e-3 and at.selectbox(key="pg_dataset").value == "moons"
 
 
 def test_slow_motion_explains_each_phase():
