@@ -108,6 +108,7 @@ class Job:
     classifier: torch.nn.Module | None = None
     n_samples: int = 64
     max_snapshots: int = 200
+    torch_threads: int | None = None
     id: str = field(default_factory=lambda: secrets.token_hex(6))
     state: str = "starting"   # starting, running, paused, stopped, finished, diverged, error
     message: str = ""
@@ -219,6 +220,7 @@ class Job:
 
     def _run(self) -> None:
         try:
+            torch.set_num_threads(self.torch_threads or torch.get_num_threads())  # per-thread setting in OpenMP
             self.trainer = t = Trainer(self.config)
             m = self.config.model
             self._z = torch.randn(self.n_samples, m.z_dim, generator=torch.Generator().manual_seed(12345))

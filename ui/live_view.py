@@ -188,7 +188,7 @@ def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
         if folder.is_dir():
             d1, d2 = st.columns(2)
             d1.download_button("Download checkpoint (.zip)", checkpoint_zip(folder), f"{folder.name}.zip",
-                               "application/zip", help="config.json + safetensors weights; load it in any page's "
+                               "application/zip", on_click="ignore", help="config.json + safetensors weights; load it in any page's "
                                                        "upload box or with gan_core.load_generator.")
             if d2.button("Open in the latent explorer", help="Explore what this run's generator has learned."):
                 open_in_latent(folder)

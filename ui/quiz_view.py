@@ -121,22 +121,24 @@ def participant() -> None:
     if trial.qualification:
         st.info("Warm-up question: it checks the quiz works for you and is not scored.")
     pixels = trial_pixels(info, trial)
+    # Buttons keep one key across trials (so their keyboard shortcuts stay bound) and carry the trial index
+    # they were drawn for: a double click answers that trial twice, which the store ignores.
     if len(pixels) == 2:
         c = st.columns(2)
-        for col, img, side, key in zip(c, pixels, ("Left", "Right"), ("Left", "Right")):
-            col.image(_big(img), caption=f"{side} image", width=SCALE * 28)
-            if col.button(f"{side} is real", key=f"quiz_{side.lower()}_{trial.index}", shortcut=key,
-                          width="stretch", help=f"Keyboard: the {side.lower()} arrow key."):
-                _answer(token, trial.index, side.lower())
+        for col, img, side in zip(c, pixels, ("Left", "Right")):
+            col.image(_big(img), caption=f"{side} image", width=SCALE * 28, output_format="PNG")
+            col.button(f"{side} is real", key=f"quiz_{side.lower()}", shortcut=side, width="stretch",
+                       on_click=_answer, args=(token, trial.index, side.lower()),
+                       help=f"Keyboard: the {side.lower()} arrow key.")
     else:
-        st.image(_big(pixels[0]), caption="Real or fake?", width=SCALE * 28)
+        st.image(_big(pixels[0]), caption="Real or fake?", width=SCALE * 28, output_format="PNG")
         c = st.columns(2)
-        if c[0].button("Real", key=f"quiz_real_{trial.index}", shortcut="Left", width="stretch",
-                       help="Keyboard: the left arrow key."):
-            _answer(token, trial.index, "real")
-        if c[1].button("Fake", key=f"quiz_fake_{trial.index}", shortcut="Right", width="stretch",
-                       help="Keyboard: the right arrow key."):
-            _answer(token, trial.index, "fake")
+        c[0].button("Real", key="quiz_real", shortcut="Left", width="stretch", on_click=_answer,
+                    args=(token, trial.index, "real"), help="Keyboard: the left arrow key.")
+        c[1].button("Fake", key="quiz_fake", shortcut="Right", width="stretch", on_click=_answer,
+                    args=(token, trial.index, "fake"), help="Keyboard: the right arrow key.")
+    if (err := s.pop("quiz_error", None)) is not None:
+        st.error(err)
 
 
 def _session_of(token: str):
@@ -146,16 +148,16 @@ def _session_of(token: str):
 
 
 def _answer(token: str, index: int, choice: str) -> None:
+    """Button callback: record the answer before the page reruns."""
     s = st.session_state
     ms = int((time.monotonic() - s.get("quiz_shown", {}).get(index, time.monotonic())) * 1000)
     try:
         res = quiz_store().answer(token, index, choice, ms)
     except QuizError as e:
-        st.error(str(e))
+        s.quiz_error = str(e)
         return
-    if s.quiz_info.feedback or _is_qualification(token, index):
+    if not res.duplicate and (s.quiz_info.feedback or _is_qualification(token, index)):
         s.quiz_feedback = res.correct
-    st.rerun()
 
 
 def _is_qualification(token: str, index: int) -> bool:
@@ -344,7 +346,7 @@ def results(info) -> None:
     if hard:
         cols = st.columns(len(hard))
         for col, r in zip(cols, hard):
-            col.image(_big(quiz_images(info.model).fake(r["ref"], info.truncation)), width=112,
+            col.image(_big(quiz_images(info.model).fake(r["ref"], info.truncation)), width=112, output_format="PNG",
                       caption=f"fooled {r['fooled']}/{r['shown']}; D {r['d_prob']:.2f}" if r["d_prob"] is not None
                       else f"fooled {r['fooled']}/{r['shown']}")
     else:
@@ -357,7 +359,8 @@ def results(info) -> None:
         st.dataframe(imgs, hide_index=True)
     c = st.columns(2)
     c[0].download_button("Download answers (CSV)", csv_bytes(rows), f"quiz-{code}-answers.csv", "text/csv",
+                         on_click="ignore",
                          help="One row per answer: participant, trial, which images, the answer, correctness, "
                               "response time.")
     c[1].download_button("Download per-image results (CSV)", csv_bytes(imgs), f"quiz-{code}-images.csv",
-                         "text/csv")
+                         "text/csv", on_click="ignore")
