@@ -82,6 +82,11 @@ class Busy(RuntimeError):
 ACTIVE = ("starting", "running", "paused")
 
 
+def idle_message(seconds: float) -> str:
+    return (f"Stopped after {seconds / 60:.0f} minutes with nobody watching, to free the server for others. "
+            "The weights so far are kept: save them below.")
+
+
 @dataclass
 class Snapshot:
     step: int
@@ -109,6 +114,7 @@ class Job:
     n_samples: int = 64
     max_snapshots: int = 200
     torch_threads: int | None = None
+    idle_timeout: float | None = None   # stop by itself when nobody has looked (touch) for this long
     id: str = field(default_factory=lambda: secrets.token_hex(6))
     state: str = "starting"   # starting, running, paused, stopped, finished, diverged, error
     message: str = ""
@@ -186,6 +192,9 @@ class Job:
     def touch(self) -> None:
         self.last_seen = time.monotonic()
 
+    def _idle(self) -> bool:
+        return self.idle_timeout is not None and time.monotonic() - self.last_seen > self.idle_timeout
+
     # ------------------------------------------------------------------ reading
     @property
     def step(self) -> int:
@@ -230,12 +239,16 @@ class Job:
             self._snapshot()
             self._set("paused" if self._want_pause else "running")
             while True:
+                if self._idle():
+                    self.stop(idle_message(self.idle_timeout))
                 with self._cond:
                     while not self._stop and self._want_pause and self._pending == 0:
                         if self.state != "paused":
                             self.state = "paused"
                             self._cond.notify_all()
                         self._cond.wait(0.5)
+                        if self._idle():
+                            self._stop, self.message = True, idle_message(self.idle_timeout)
                     if self._stop:
                         break
                     single = self._want_pause and self._pending > 0
@@ -330,6 +343,7 @@ class JobManager:
                 raise Busy(others, self.max_jobs)
             if old is not None:
                 old.stop("Replaced by a new run.")
+            job_kwargs.setdefault("idle_timeout", self.idle_timeout)
             job = Job(config, **job_kwargs)
             self._jobs[owner] = job
         if old is not None:
@@ -350,8 +364,7 @@ class JobManager:
             for owner, job in list(self._jobs.items()):
                 idle = now - job.last_seen
                 if job.active and idle > self.idle_timeout:
-                    job.stop(f"Stopped after {idle / 60:.0f} minutes with nobody watching, to free the "
-                             "server for others. The weights so far are kept: save them below.")
+                    job.stop(idle_message(idle))
                 elif not job.active and not job.alive and idle > self.forget_after:
                     del self._jobs[owner]
 

@@ -281,7 +281,7 @@ def samples(job: Job) -> None:
         return
     c1, c2 = st.columns([3, 2])
     with c1:
-        if len(snaps) > 1 and not job.active:
+        if len(snaps) > 1 and job.state != "running":
             i = st.select_slider("Timeline", options=list(range(len(snaps))), value=len(snaps) - 1,
                                  format_func=lambda i: f"step {snaps[i].step}", key="tr_timeline",
                                  help="Scrub back through the fixed-noise samples as training went on.")

@@ -288,11 +288,32 @@ def dashboard() -> None:
         del st.session_state.quiz_admin
         st.rerun()
 
+    # Outside the refreshing fragment, so a click never lands on a button that was just replaced; the
+    # files are built when clicked, so they hold every answer up to that moment.
+    d = st.columns(2)
+    d[0].download_button("Download answers (CSV)", lambda: csv_bytes(_rows(code)), f"quiz-{code}-answers.csv",
+                         "text/csv", on_click="ignore",
+                         help="One row per answer: participant, trial, which images, the answer, correctness, "
+                              "response time.")
+    d[1].download_button("Download per-image results (CSV)", lambda: csv_bytes(image_table(info)),
+                         f"quiz-{code}-images.csv", "text/csv", on_click="ignore",
+                         help="One row per image shown: how often it fooled people and what D said about it.")
+
     @st.fragment(run_every=3 if info.open else None)
     def _live():
         results(info)
 
     _live()
+
+
+def image_table(info) -> list[dict]:
+    """Per-image results of the qualified participants' answers, with D's probability for each image."""
+    rows = _rows(info.code)
+    ok = qualified(rows)
+    scored = [r for r in rows if r["participant"] in ok]
+    reals = tuple(sorted({r["real_index"] for r in scored if r["real_index"] is not None}))
+    fakes = tuple(sorted({r["fake_seed"] for r in scored if r["fake_seed"] is not None}))
+    return per_image(scored, _d_probs(info.model, info.truncation, reals, fakes))
 
 
 def results(info) -> None:
@@ -336,10 +357,7 @@ def results(info) -> None:
                       yaxis_tickformat=".0%", margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(fig, key="quiz_people_chart")
 
-    reals = tuple(sorted({r["real_index"] for r in scored if r["real_index"] is not None}))
-    fakes = tuple(sorted({r["fake_seed"] for r in scored if r["fake_seed"] is not None}))
-    d = _d_probs(info.model, info.truncation, reals, fakes)
-    imgs = per_image(scored, d)
+    imgs = image_table(info)
     ag = discriminator_agreement(imgs)
     st.subheader("Hardest fakes")
     hard = [r for r in imgs if r["kind"] == "fake" and r["fooled"] > 0][:8]
@@ -357,10 +375,3 @@ def results(info) -> None:
                "(1 = D and people find the same fakes convincing).")
     with st.expander("Every image"):
         st.dataframe(imgs, hide_index=True)
-    c = st.columns(2)
-    c[0].download_button("Download answers (CSV)", csv_bytes(rows), f"quiz-{code}-answers.csv", "text/csv",
-                         on_click="ignore",
-                         help="One row per answer: participant, trial, which images, the answer, correctness, "
-                              "response time.")
-    c[1].download_button("Download per-image results (CSV)", csv_bytes(imgs), f"quiz-{code}-images.csv",
-                         "text/csv", on_click="ignore")

@@ -140,3 +140,12 @@ def test_bad_config_reports_error_state():
                   max_steps=1)
     assert job.wait(60)
     assert job.state == "error" and "Training failed" in job.message
+
+
+def test_a_job_nobody_watches_stops_by_itself_even_without_visitors():
+    m = JobManager(idle_timeout=0.5)
+    job = m.start("a", tiny())
+    assert job.wait(30)  # no reap() call: the job notices on its own
+    assert job.state == "stopped" and "nobody watching" in job.message
+    paused = m.start("b", tiny(), paused=True)
+    assert paused.wait(30) and paused.state == "stopped"
