@@ -43,6 +43,7 @@ FIELDS = {  # widget key -> (where in the config, how to read it)
     "tr_beta1": "beta1", "tr_beta2": "beta2", "tr_batch": "batch_size", "tr_z": "model.z_dim",
     "tr_width": "model.width", "tr_noise": "model.noise", "tr_ncritic": "n_critic",
     "tr_smooth": "label_smoothing", "tr_sn": "model.spectral_norm", "tr_seed": "seed", "tr_ema": "ema_decay",
+    "tr_augment": "augment",
 }
 
 
@@ -111,6 +112,10 @@ def settings() -> TrainConfig | None:
         c[3].checkbox("Spectral norm in D", key="tr_sn",
                       help="Limits how sharply D can change (Miyato et al. 2018): a common fix for unstable "
                            "training.")
+        st.radio("Augmentation", ["none", "translation"], key="tr_augment", horizontal=True,
+                 help="translation: shift every image D sees, real and fake alike, by a few random pixels "
+                      "(DiffAugment, Zhao et al. 2020). D cannot memorise 5,000 digits, so G gets useful "
+                      "feedback sooner.")
     s = st.session_state
     kind = s.tr_kind
     try:
@@ -120,7 +125,8 @@ def settings() -> TrainConfig | None:
         return TrainConfig(model=model, dataset=s.tr_dataset, loss=s.tr_loss, lr_g=float(s.tr_lr_g),
                            lr_d=float(s.tr_lr_d), beta1=float(s.tr_beta1), beta2=float(s.tr_beta2),
                            batch_size=int(s.tr_batch), n_critic=int(s.tr_ncritic),
-                           label_smoothing=float(s.tr_smooth), ema_decay=float(s.tr_ema), seed=int(s.tr_seed))
+                           label_smoothing=float(s.tr_smooth), ema_decay=float(s.tr_ema), seed=int(s.tr_seed),
+                           augment=s.tr_augment if kind != "toy" else "none")
     except ValueError as e:
         st.error(f"These settings cannot train: {e}")
         return None

@@ -19,10 +19,11 @@ def test_every_preset_builds_a_valid_config_with_a_reason():
     for name, p in PRESETS.items():
         cfg = preset_config(name)
         assert p["why"].endswith(".") and len(p["why"]) > 30, name
-        assert cfg.model.kind == {"Fast digits": "dcgan", "The 2014 original": "vanilla", "Conditional": "cgan",
+        assert cfg.model.kind == {"Fast digits": "cgan", "The 2014 original": "vanilla", "Conditional": "cgan",
                                   "WGAN-GP": "wgan-gp"}.get(name, cfg.model.kind)
     assert preset_config("Vanishing gradients on purpose").loss == "minimax"
     assert preset_config("WGAN-GP").n_critic == 5
+    assert preset_config("Fast digits").augment == "translation"
     with pytest.raises(ValueError, match="Unknown preset"):
         preset_config("nope")
 
@@ -130,8 +131,8 @@ def test_coverage_and_save(tmp_path):
     folder = job.save(tmp_path / "run")
     ck = load_checkpoint(folder, discriminator=True)
     assert ck.config["steps"] == 4 and ck.discriminator is not None
-    z = torch.randn(2, 8)
-    assert torch.allclose(ck.generator(z), job.trainer.G_ema(z), atol=1e-6)
+    z, y = torch.randn(2, 8), torch.tensor([3, 7])
+    assert torch.allclose(ck.generator(z, y), job.trainer.G_ema(z, y), atol=1e-6)
 
 
 def test_bad_config_reports_error_state():
