@@ -53,21 +53,21 @@ st.subheader("How GANs fail")
 failures = [
     ("Mode collapse", "G finds a few outputs that fool D and makes only those — say, only 1s and 7s. D "
      "catches up, G jumps to other modes, and the cycle repeats instead of covering the whole data.",
-     "train", "Train a GAN that collapses on purpose"),
+     "train", "Train a GAN that collapses on purpose", {"preset": "Mode collapse on purpose"}),
     ("Vanishing gradients", "With the original log(1 − D(G(z))) loss, a discriminator that wins easily "
      "gives G almost no gradient: the loss curve is flat and G stops learning.",
-     "train", "Train with the saturating loss and a strong D"),
+     "train", "Train with the saturating loss and a strong D", {"preset": "Vanishing gradients on purpose"}),
     ("Non-convergence", "Two players following their own gradients can circle each other forever instead of "
      "settling; losses oscillate rather than fall.",
-     "playground", "Watch the players circle on toy data"),
+     "playground", "Watch the players circle on toy data", None),
     ("Memorization", "A generator that copies its training images scores well on some metrics but has "
      "learned nothing new. Compare samples with their nearest training images.",
-     "evaluate", "Check a model for memorization"),
+     "evaluate", "Check a model for memorization", None),
 ]
-for title, text, page, label in failures:
+for title, text, page, label, query in failures:
     with st.container(border=True):
         st.markdown(f"**{title}.** {text}")
-        link(page, label)
+        link(page, label, query)
 
 st.subheader("Explore and judge trained models")
 link("latent", "Walk through the latent space of a trained generator")

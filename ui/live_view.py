@@ -63,8 +63,9 @@ def apply_preset() -> None:
 
 def settings() -> TrainConfig | None:
     """The preset picker and every hyperparameter; returns a valid config or shows why it is not."""
-    if "tr_preset" not in st.session_state:
-        st.session_state.tr_preset = DEFAULT_PRESET
+    if "tr_preset" not in st.session_state:  # first visit: a preset from the link (Home's failure cards) or the default
+        asked = st.query_params.get("preset")
+        st.session_state.tr_preset = asked if asked in PRESETS else DEFAULT_PRESET
         apply_preset()
     st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,
                  help="A starting point; every setting below stays editable.")

@@ -37,8 +37,9 @@ def page(url_path: str) -> PageInfo:
     raise KeyError(url_path)
 
 
-def link(url_path: str, label: str) -> None:
-    """A link to another page when that page exists; plain text saying it is coming otherwise."""
+def link(url_path: str, label: str, query: dict | None = None) -> None:
+    """A link to another page (with optional query parameters) when that page exists; plain text saying it
+    is coming otherwise."""
     import streamlit as st
 
     from streamlit.errors import StreamlitAPIException
@@ -46,8 +47,10 @@ def link(url_path: str, label: str) -> None:
     p = page(url_path)
     if p.available():
         try:
-            st.page_link(p.path, label=label, icon=p.icon)
+            st.page_link(p.path, label=label, icon=p.icon, query_params=query)
         except StreamlitAPIException:  # page run on its own, outside the router (tests, `streamlit run app_pages/...`)
-            st.markdown(f"{p.icon} [{label}](/{p.url_path})")
+            from urllib.parse import urlencode
+
+            st.markdown(f"{p.icon} [{label}](/{p.url_path}{'?' + urlencode(query) if query else ''})")
     else:
         st.markdown(f"{p.icon} {label} — *the {p.title} page is not built yet*")

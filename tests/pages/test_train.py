@@ -134,3 +134,15 @@ def test_divergence_is_explained():
     at.run()
     assert job.state == "diverged"
     assert any("diverged" in e.value and "last good weights" in e.value for e in at.error)
+
+
+def test_a_link_can_choose_the_preset():
+    at = AppTest.from_file(str(ROOT / "app_pages/train.py"), default_timeout=60)
+    at.query_params["preset"] = "Mode collapse on purpose"
+    at.run()
+    assert at.selectbox(key="tr_preset").value == "Mode collapse on purpose"
+    assert at.number_input(key="tr_lr_g").value == 2e-3
+    bad = AppTest.from_file(str(ROOT / "app_pages/train.py"), default_timeout=60)
+    bad.query_params["preset"] = "<script>"
+    bad.run()
+    assert not bad.exception and bad.selectbox(key="tr_preset").value == "Fast digits"
