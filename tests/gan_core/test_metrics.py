@@ -159,3 +159,17 @@ def test_floors_are_what_real_data_scores():
 def test_evaluate_rejects_bad_input(clf):
     with pytest.raises(ValueError, match="positive"):
         M.evaluate(LookupGenerator(False), n_samples=0, classifier=clf)
+
+
+def test_digit_readiness_known_answers():
+    from gan_core.metrics import digit_readiness
+
+    sure = torch.full((10, 10), -10.0)
+    sure[torch.arange(10), torch.arange(10)] = 10.0          # ten confident samples, one per class
+    r = digit_readiness(sure)
+    assert r == {"confident_share": 1.0, "confident_classes": 10, "digits_ready": True}
+    unsure = torch.zeros(10, 10)                                # uniform: nobody is confident
+    assert digit_readiness(unsure)["confident_share"] == 0.0
+    mixed = torch.cat([sure[:8], unsure[:2]])                  # 80% confident but only 8 classes
+    r = digit_readiness(mixed)
+    assert r["confident_share"] == pytest.approx(0.8) and r["confident_classes"] == 8 and not r["digits_ready"]

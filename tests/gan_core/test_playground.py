@@ -1,0 +1,72 @@
+"""The playground's measurements on cases with known answers."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gan_core.data import sample_toy, toy_modes
+from gan_core.playground import (PLAYGROUND_PRESETS, Playground, divergences, modes_covered, playground_config,
+                                 preset)
+
+
+def test_modes_covered_known_answers():
+    g = torch.Generator().manual_seed(0)
+    assert modes_covered(sample_toy("ring8", 4000, g), "ring8") == 8
+    assert modes_covered(sample_toy("grid25", 8000, g), "grid25") == 25
+    one = toy_modes("ring8")[3].repeat(500, 1)
+    assert modes_covered(one, "ring8") == 1
+    assert modes_covered(torch.zeros(100, 2), "ring8") == 0  # the centre of the ring is no mode
+    assert modes_covered(sample_toy("moons", 100, g), "moons") is None
+
+
+def test_divergences_known_answers():
+    g = torch.Generator().manual_seed(0)
+    a, b = sample_toy("ring8", 20000, g), sample_toy("ring8", 20000, g)
+    same = divergences(a, b)
+    assert same["js"] < 0.01 and same["kl"] < 0.05
+    far = divergences(a, torch.full((20000, 2), -2.9))
+    assert far["js"] == pytest.approx(math.log(2), abs=0.01) and far["kl"] > 5
+
+
+def test_views_have_the_right_shapes_and_ranges():
+    pg = Playground(playground_config(batch_size=32, width=16, loss="minimax"))
+    pg.train(3)
+    ax, z = pg.heatmap(res=20)
+    assert ax.shape == (20,) and z.shape == (20, 20) and 0 <= z.min() and z.max() <= 1
+    lines = pg.warped_grid(lines=5, per_line=7)
+    assert len(lines) == 10 and lines[0].shape == (7, 2)
+    p, g = pg.gradient_arrows(n=30)
+    assert p.shape == g.shape == (30, 2) and np.isfinite(g).all()
+    one_d = Playground(playground_config(noise_dim=1, batch_size=32, width=16))
+    assert len(one_d.warped_grid()) == 1
+
+
+def test_arrows_point_where_d_says_real():
+    """Moving each point a little along its arrow raises D's score there: the arrows are -dL_G/dx."""
+    pg = Playground(playground_config(batch_size=64, width=32, seed=1))
+    pg.train(30)
+    p, g = pg.gradient_arrows(n=100)
+    D = pg.trainer.D.eval()
+    with torch.no_grad():
+        before = D(torch.from_numpy(p))
+        after = D(torch.from_numpy(p + 1e-3 * g / (np.linalg.norm(g, axis=1, keepdims=True) + 1e-12)))
+    assert (after >= before).float().mean() > 0.95
+
+
+def test_slow_motion_phases():
+    pg = Playground(playground_config(batch_size=16, width=8, n_critic=2))
+    d = pg.d_step()
+    assert d.phase == "D" and pg.step_count == 0 and "G did not change" in d.text
+    g = pg.g_step()
+    assert g.phase == "G" and pg.step_count == 1 and "js" in pg.history[-1]
+
+
+def test_presets_and_bad_settings():
+    for name in PLAYGROUND_PRESETS:
+        assert preset(name).model.kind == "toy"
+    with pytest.raises(ValueError, match="1D or 2D"):
+        playground_config(noise_dim=3)
+    with pytest.raises(ValueError):
+        Playground(preset("Default").replace(model=preset("Default").model.__class__(kind="dcgan"),
+                                             dataset="mnist-5k"))
