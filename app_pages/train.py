@@ -12,6 +12,6 @@ job = view.job_manager().get(view.owner())
 view.controls(config, job, classifier())
 if job is None:
     st.info("Pick a preset (or edit the settings) and press **Start**. On a laptop CPU the default preset "
-            "draws recognisable digits in about a minute.")
+            "shows all ten digits in about a minute, sharper a few minutes later.")
 else:
     view.live(job)

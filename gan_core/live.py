@@ -32,8 +32,8 @@ PRESETS: dict[str, dict] = {
         base="cgan", model=dict(width=32), batch_size=64, lr_g=5e-4, lr_d=5e-4, ema_decay=0.99,
         augment="translation",
         why="A small conditional DCGAN (each column of the grid is one digit), random shifts of every image "
-            "D sees (DiffAugment) and an averaged copy of G: all ten digits form in a minute or two on a "
-            "laptop CPU."),
+            "D sees (DiffAugment) and an averaged copy of G: all ten digits show up in about a minute on a "
+            "laptop CPU, then keep sharpening."),
     "The 2014 original": dict(
         base="vanilla", why="Goodfellow et al.'s fully connected GAN: slower and blurrier — the baseline "
                             "every later idea improved on."),
