@@ -23,7 +23,6 @@ def new_app():
 
 def create(at, trials=3, qual=0, mode="pair", feedback=False):
     at.segmented_control(key="quiz_role").set_value("Running a session").run()
-    form = at.get("form")[0]
     at.number_input[0].set_value(trials)
     at.number_input[1].set_value(qual)
     at.radio[0].set_value(mode)
