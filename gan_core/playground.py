@@ -33,8 +33,8 @@ PLAYGROUND_PRESETS = {
             "jumps to the next one — one mode at a time instead of all eight."),
     "Strong discriminator": dict(
         loss="minimax", lr_d=3e-3, lr_g=3e-4, n_critic=5,
-        why="The saturating 2014 loss with a D that learns 10x faster and steps 5 times: its heatmap is "
-            "sharp, and G's arrows shrink."),
+        why="The saturating 2014 loss against a D that learns 10x faster and takes 5 steps per G step: "
+            "compare D's heatmap and G's progress with the Default preset."),
     "WGAN-GP": dict(
         loss="wgan-gp", lr_g=1e-3, lr_d=1e-3, beta1=0.0, beta2=0.9, n_critic=5,
         why="A critic instead of a classifier: the heatmap is a smooth score surface, not a probability."),
