@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .sampler import sample_noise
 from .trainer import Trainer, TrainConfig, TrainingDiverged, default_config
 
 # Live-training presets, each with the sentence the page shows. "base" is a gan_core.trainer preset.
@@ -234,9 +235,7 @@ class Job:
             torch.set_num_threads(self.torch_threads or torch.get_num_threads())  # per-thread setting in OpenMP
             self.trainer = t = Trainer(self.config)
             m = self.config.model
-            self._z = torch.randn(self.n_samples, m.z_dim, generator=torch.Generator().manual_seed(12345))
-            if m.noise == "uniform":
-                self._z = torch.rand(self.n_samples, m.z_dim, generator=torch.Generator().manual_seed(12345)) * 2 - 1
+            self._z = sample_noise(self.n_samples, m.z_dim, m.noise, torch.Generator().manual_seed(12345))
             self._y = (torch.arange(self.n_samples) % m.num_classes) if m.conditional else None
             self._snapshot()
             self._set("paused" if self._want_pause else "running")

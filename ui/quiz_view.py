@@ -306,11 +306,15 @@ def dashboard() -> None:
     _live()
 
 
-def image_table(info) -> list[dict]:
-    """Per-image results of the qualified participants' answers, with D's probability for each image."""
-    rows = _rows(info.code)
+def _scored(rows: list[dict]) -> list[dict]:
+    """The answers of participants who passed the warm-up (everyone, when there was none)."""
     ok = qualified(rows)
-    scored = [r for r in rows if r["participant"] in ok]
+    return [r for r in rows if r["participant"] in ok]
+
+
+def image_table(info, scored: list[dict] | None = None) -> list[dict]:
+    """Per-image results of the qualified participants' answers, with D's probability for each image."""
+    scored = _scored(_rows(info.code)) if scored is None else scored
     reals = tuple(sorted({r["real_index"] for r in scored if r["real_index"] is not None}))
     fakes = tuple(sorted({r["fake_seed"] for r in scored if r["fake_seed"] is not None}))
     return per_image(scored, _d_probs(info.model, info.truncation, reals, fakes))
@@ -357,7 +361,7 @@ def results(info) -> None:
                       yaxis_tickformat=".0%", margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(fig, key="quiz_people_chart")
 
-    imgs = image_table(info)
+    imgs = image_table(info, scored)
     ag = discriminator_agreement(imgs)
     st.subheader("Hardest fakes")
     hard = [r for r in imgs if r["kind"] == "fake" and r["fooled"] > 0][:8]

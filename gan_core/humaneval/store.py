@@ -4,8 +4,7 @@ Default database: a SQLite file under the user's data folder (WAL journal, full 
 was acknowledged survives the process being killed). Any SQLAlchemy URL (e.g. PostgreSQL, so several
 server replicas share one database) via ``GAN_STUDIO_QUIZ_DB``.
 
-Integrity rules live in the schema, not only in code: one answer per trial (a unique constraint, so a
-double click or a resubmitted form can never store a second answer), one nickname per session.
+The tables and their integrity rules (one answer per trial, one nickname per session) are in ``schema``.
 """
 from __future__ import annotations
 
@@ -18,13 +17,14 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, create_engine,
-                        event, func, select)
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from .schema import Answer, Base, Participant, QuizSession, Trial, now
 
 MODES = ("pair", "single")          # side by side (2AFC) / one at a time (HYPE_inf)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in class
@@ -48,70 +48,9 @@ def default_url() -> str:
     return f"sqlite:///{folder / 'quiz.sqlite3'}"
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 def _hash_key(key: str) -> str:
     # the key is 32 random bytes, so a fast hash is enough (nothing to brute-force); never stored in clear
     return hashlib.sha256(("gan-studio-quiz:" + key).encode()).hexdigest()
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class QuizSession(Base):
-    __tablename__ = "quiz_sessions"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(12), unique=True, index=True)
-    key_hash: Mapped[str] = mapped_column(String(64))
-    model: Mapped[str] = mapped_column(String(200))
-    mode: Mapped[str] = mapped_column(String(10))
-    n_trials: Mapped[int] = mapped_column(Integer)
-    qualification: Mapped[int] = mapped_column(Integer, default=0)
-    truncation: Mapped[float] = mapped_column(Float, default=1.0)
-    feedback: Mapped[bool] = mapped_column(Boolean, default=False)
-    seed: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    expires_at: Mapped[datetime] = mapped_column(DateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-
-
-class Participant(Base):
-    __tablename__ = "participants"
-    __table_args__ = (UniqueConstraint("session_id", "nickname"), UniqueConstraint("session_id", "number"))
-    id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("quiz_sessions.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)   # join order: seeds this participant's trial plan
-    nickname: Mapped[str] = mapped_column(String(40))
-    token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
-    joined_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-
-
-class Trial(Base):
-    """One question. pair: a real and a fake side by side, ``real_side`` 0 (left) or 1 (right).
-    single: one image, real when ``is_real``. Qualification trials pit a real image against pure noise."""
-    __tablename__ = "trials"
-    __table_args__ = (UniqueConstraint("participant_id", "index"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
-    index: Mapped[int] = mapped_column(Integer)
-    qualification: Mapped[bool] = mapped_column(Boolean, default=False)
-    real_index: Mapped[int | None] = mapped_column(Integer, nullable=True)   # image of mnist-5k
-    fake_seed: Mapped[int | None] = mapped_column(Integer, nullable=True)    # z seed of the generator
-    real_side: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    is_real: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-
-
-class Answer(Base):
-    __tablename__ = "answers"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"), unique=True)   # at most one answer per trial
-    choice: Mapped[str] = mapped_column(String(10))
-    correct: Mapped[bool] = mapped_column(Boolean)
-    response_ms: Mapped[int] = mapped_column(Integer)
-    answered_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
 @dataclass(frozen=True)
