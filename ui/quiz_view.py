@@ -338,7 +338,7 @@ def results(info) -> None:
     o = summ["overall"]
     c = st.columns(5)
     c[0].metric("HYPE∞ (error rate)", f"{o['hype']:.1%}", help=METRIC_HELP["hype"])
-    c[1].metric("95% CI (bootstrap)", f"{o['bootstrap_low']:.1%} – {o['bootstrap_high']:.1%}",
+    c[1].metric("95% CI (bootstrap)", f"{o['bootstrap_low']:.0%}–{o['bootstrap_high']:.0%}",
                 help="Participants resampled with replacement 10,000 times (seeded), as HYPE does.")
     c[2].metric("Fakes taken for real", f"{o['fake_error']:.1%}")
     c[3].metric("Reals taken for fake", f"{o['real_error']:.1%}",
