@@ -43,6 +43,7 @@ def generator_ms(reps: int = 200) -> float:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--moves", type=int, default=30)
+    ap.add_argument("--verbose", action="store_true", help="print each move's websocket traffic")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -60,19 +61,44 @@ def main():
         page.get_by_text("Direction 1", exact=True).wait_for()
         slider = page.get_by_role("slider").nth(1)
         slider.focus()
-        times = []
+        times, sent, first_reply = [], [], []
+        frames: list[tuple[str, float]] = []  # websocket traffic: where the time goes
+        page.on("websocket", lambda ws: (ws.on("framesent", lambda _: frames.append(("sent", time.perf_counter()))),
+                                         ws.on("framereceived", lambda _: frames.append(("recv", time.perf_counter())))))
+        page.reload(wait_until="domcontentloaded")  # so the listener sees the app's websocket
+        page.get_by_text("Direction 1", exact=True).wait_for()
+        page.wait_for_selector("[data-testid='stImage'] img")
+        page.wait_for_timeout(1500)
+        slider = page.get_by_role("slider").nth(1)
+        slider.focus()
         for i in range(args.moves):
             before = page.locator("[data-testid='stImage'] img").first.get_attribute("src")
+            frames.clear()
             t0 = time.perf_counter()
             slider.press("ArrowRight" if (i // 8) % 2 == 0 else "ArrowLeft")
             page.wait_for_function(PAINTED, arg=before, timeout=30_000, polling="raf")
-            times.append((time.perf_counter() - t0) * 1000)
+            t1 = time.perf_counter()
+            times.append((t1 - t0) * 1000)
+            ts = next((t for k, t in frames if k == "sent" and t >= t0), None)
+            tr = next((t for k, t in frames if k == "recv" and ts is not None and t >= ts), None)
+            if args.verbose:
+                print(f"move {i}: {times[-1]:.0f} ms, frames sent {sum(k == 'sent' for k, _ in frames)}, "
+                      f"received {sum(k == 'recv' for k, _ in frames)}, last received at "
+                      f"{(max((t for k, t in frames if k == 'recv'), default=t0) - t0) * 1000:.0f} ms")
+            if ts is not None and tr is not None:
+                sent.append((ts - t0) * 1000)
+                first_reply.append((tr - ts) * 1000)
         browser.close()
     times.sort()
     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
     print(f"first image on /latent (warm server): {first:.2f} s  (target <= 3 s)")
     print(f"slider -> painted image over {len(times)} moves: p50 {statistics.median(times):.0f} ms, "
           f"p95 {p95:.0f} ms, max {times[-1]:.0f} ms  (targets: p50 <= 150, p95 <= 300)")
+    if sent:
+        print(f"  of which (medians): key press -> widget value sent {statistics.median(sent):.0f} ms, "
+              f"sent -> first reply from the server {statistics.median(first_reply):.0f} ms, "
+              f"the rest (more deltas, image fetch, decode, paint) "
+              f"{statistics.median(times) - statistics.median(sent) - statistics.median(first_reply):.0f} ms")
     print(f"generator alone, one image: {generator_ms():.2f} ms  (target <= 5 ms)")
 
 

@@ -68,6 +68,20 @@ def current_z(ex: Explorer, s: dict) -> torch.Tensor:
 def current_view(ex: Explorer, model_name: str):
     """Seed, truncation, sliders and the image with what D and the classifier make of it."""
     left, mid, right = st.columns([1.1, 1.2, 1.1])
+    n_dirs = min(K_DIRS, len(ex.directions))
+    for i in range(n_dirs):
+        st.session_state.setdefault(dir_key(i), 0.0)
+    for j in st.session_state.get("lat_dims", []):
+        st.session_state.setdefault(f"lat_z{j}", 0.0)
+    # The widgets' new values are in session_state before they are drawn: make and send the image first, so
+    # the browser can paint it while the rest of this fragment is still being computed.
+    s = current_state(ex)
+    z = current_z(ex, s)
+    img = ex.image(z, s["label"])
+    with mid:
+        show(img, scale=12, caption=f"seed {s['seed']}, ψ = {s['psi']:.2f}")
+        st.download_button("Download PNG", lambda: png_bytes(upscale(img, 8)), f"{model_name}-seed{s['seed']}.png",
+                           "image/png", key="lat_png", on_click="ignore")
     with left:
         c1, c2 = st.columns([2, 1])
         c1.number_input("Seed", 0, 2 ** 31 - 1, step=1, key="lat_seed",
@@ -81,8 +95,7 @@ def current_view(ex: Explorer, model_name: str):
                          help="This model is conditional: you choose which digit it draws.")
         st.caption(f"Directions found in closed form (SeFa): the top eigenvectors of Wᵀ W of the generator's "
                    f"first layer. Sliders are in standard deviations of z.")
-        for i in range(min(K_DIRS, len(ex.directions))):
-            st.session_state.setdefault(dir_key(i), 0.0)
+        for i in range(n_dirs):
             st.slider(f"Direction {i + 1}", -SIGMA, SIGMA, step=0.25, key=dir_key(i),
                       help=f"Move z along SeFa direction {i + 1} (eigenvalue {float(ex.eigenvalues[i]):.3g}: how "
                            "strongly the first layer reacts to it).")
@@ -93,14 +106,7 @@ def current_view(ex: Explorer, model_name: str):
             st.session_state.setdefault(f"lat_z{j}", 0.0)
             st.slider(f"z[{j}]", -SIGMA, SIGMA, step=0.25, key=f"lat_z{j}")
         st.button("Reset sliders", on_click=reset_sliders, args=(ex.G.z_dim,))
-    s = current_state(ex)
-    z = current_z(ex, s)
-    img = ex.image(z, s["label"])
     verdict = ex.judge(z, s["label"])
-    with mid:
-        show(img, scale=12, caption=f"seed {s['seed']}, ψ = {s['psi']:.2f}")
-        st.download_button("Download PNG", png_bytes(upscale(img, 8)), f"{model_name}-seed{s['seed']}.png",
-                           "image/png", key="lat_png")
     with right:
         if verdict["realness"] is not None:
             if verdict["realness_is_probability"]:
@@ -117,7 +123,6 @@ def current_view(ex: Explorer, model_name: str):
             st.metric("Classifier reads", f"{top}  ({probs[top]:.0%})",
                       help="What the shipped digit classifier thinks this image shows.")
             st.bar_chart({"probability": probs}, height=180, x_label="class", y_label="probability")
-        n_dirs = min(K_DIRS, len(ex.directions))
         d = st.selectbox("Show what a direction does", list(range(n_dirs)), format_func=lambda i: f"Direction {i + 1}",
                          key="lat_strip_dir", help="The current image moved from −3σ to +3σ along one direction.")
         show(strip(ex.direction_strip(z, d, label=s["label"])), scale=3, caption="−3σ … +3σ")

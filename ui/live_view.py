@@ -12,7 +12,7 @@ import streamlit as st
 from gan_core import losses
 from gan_core.checkpoints import checkpoint_zip
 from gan_core.data import DatasetUnavailable
-from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, preset_config
+from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, preset_config
 from gan_core.models import ModelConfig
 from gan_core.trainer import TrainConfig
 from ui.images import show
@@ -27,8 +27,10 @@ KIND_LABELS = {"dcgan": "DCGAN", "vanilla": "Vanilla MLP (2014)", "cgan": "Condi
 @st.cache_resource
 def job_manager() -> JobManager:
     """One per server: the cap counts every browser's jobs."""
+    mode = os.environ.get("GAN_STUDIO_JOBS", "process")
     return JobManager(max_jobs=int(os.environ.get("GAN_STUDIO_MAX_JOBS", "2")),
-                      idle_timeout=float(os.environ.get("GAN_STUDIO_IDLE_MINUTES", "15")) * 60)
+                      idle_timeout=float(os.environ.get("GAN_STUDIO_IDLE_MINUTES", "15")) * 60,
+                      job_class=Job if mode == "thread" else ProcessJob)
 
 
 def owner() -> str:
@@ -187,7 +189,7 @@ def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
                    help="Throw this run away (stop it first if you want to save it)."):
         job_manager().remove(owner())
         st.rerun()
-    if c[5].button("💾 Save", disabled=job is None or job.trainer is None, width="stretch",
+    if c[5].button("💾 Save", disabled=job is None or not job.ready, width="stretch",
                    help="Write a checkpoint folder of the current weights (EMA generator + discriminator)."):
         save(job)
     if st.session_state.get("tr_saved"):
@@ -202,7 +204,7 @@ def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
 
 
 def save(job: Job) -> None:
-    folder = SAVE_ROOT / f"run-{job.id}-step{job.trainer.step_count}"
+    folder = SAVE_ROOT / f"run-{job.id}-step{job.step}"
     try:
         job.save(folder)
     except (OSError, RuntimeError) as e:

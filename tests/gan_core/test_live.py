@@ -1,4 +1,6 @@
-"""The background job manager: control, the cap, divergence, idle stop, thread cleanup."""
+"""The background job manager: control, the cap, divergence, idle stop, thread cleanup; jobs in a child
+process."""
+import os
 import threading
 import time
 
@@ -150,3 +152,76 @@ def test_a_job_nobody_watches_stops_by_itself_even_without_visitors():
     assert job.state == "stopped" and "nobody watching" in job.message
     paused = m.start("b", tiny(), paused=True)
     assert paused.wait(30) and paused.state == "stopped"
+
+
+# ----------------------------------------------------------------------------- jobs in a child process
+
+def test_process_job_runs_records_and_saves_after_it_ended(tmp_path):
+    from gan_core.live import ProcessJob
+
+    m = JobManager(job_class=ProcessJob)
+    job = m.start("a", tiny(), max_steps=6, snapshot_every=2, coverage_every=3, classifier=True)
+    assert isinstance(job, ProcessJob) and job.trainer is None
+    assert job.wait(120)
+    assert job.state == "finished" and job.message == "Finished 6 steps."
+    assert [r["step"] for r in job.history] == list(range(1, 7))
+    assert [s.step for s in job.snapshots] == [0, 1, 2, 4, 6] and job.snapshots[-1].grid.dtype.name == "uint8"
+    assert [c["step"] for c in job.coverage] == [3, 6]
+    assert job.pid is not None and not job.alive
+    folder = job.save(tmp_path / "run")  # the child has exited: its final weights are copied
+    ck = load_checkpoint(folder, discriminator=True)
+    assert ck.config["steps"] == 6 and ck.discriminator is not None
+    final = job._final
+    assert final is not None and os.path.isdir(final)
+    m.remove("a")  # forgetting the job deletes its weights folder
+    assert not os.path.exists(final)
+
+
+def test_process_job_controls_and_save_while_alive(tmp_path):
+    from gan_core.live import ProcessJob
+
+    job = ProcessJob(tiny()).start(paused=True)
+    try:
+        assert job.wait_for(lambda j: j.state == "paused", 120) and job.ready
+        job.step_once()
+        assert job.wait_for(lambda j: len(j.history) == 1, 30) and job.state == "paused"
+        ck = load_checkpoint(job.save(tmp_path / "mid"))
+        assert ck.config["steps"] == 1
+        job.resume()
+        assert job.wait_for(lambda j: len(j.history) > 5, 60) and job.state == "running"
+        job.stop("Enough.")
+        assert job.wait(30) and job.state == "stopped" and job.message == "Enough."
+    finally:
+        job.close()
+
+
+def test_process_job_reports_divergence_and_a_killed_child():
+    import signal
+
+    from gan_core.live import ProcessJob
+
+    bad = ProcessJob(tiny(max_grad_norm=1e-9)).start()
+    assert bad.wait(120) and bad.state == "diverged" and "last good weights" in bad.message
+    bad.close()
+    job = ProcessJob(tiny()).start()
+    try:
+        assert job.wait_for(lambda j: len(j.history) > 2, 120)
+        os.kill(job.pid, signal.SIGKILL)
+        assert job.wait(30)
+        assert job.state == "error" and "ended unexpectedly" in job.message
+        n = len(job.history)
+        assert n > 2  # what arrived before is kept
+    finally:
+        job.close()
+
+
+def test_process_jobs_count_against_the_cap_and_stop_when_nobody_watches():
+    from gan_core.live import ProcessJob
+
+    m = JobManager(max_jobs=1, idle_timeout=1.0, job_class=ProcessJob)
+    job = m.start("a", tiny(), paused=True)
+    with pytest.raises(Busy):
+        m.start("b", tiny())
+    assert job.wait(120)  # nobody touches it: it stops itself
+    assert job.state == "stopped" and "nobody watching" in job.message
+    m.shutdown()

@@ -120,19 +120,12 @@ def test_busy_server_gives_a_clear_message():
 
 def test_divergence_is_explained():
     at = tiny_app()
-    at.number_input(key="tr_lr_d").set_value(1.0)
-    button(at, "Start").click().run()
-    job = job_of(at)
-    assert job.wait_for(lambda j: j.trainer is not None, 30)
-    job.pause()
-    assert job.wait_for(lambda j: j.state == "paused", 30)
-    import torch
-    with torch.no_grad():
-        next(job.trainer.D.parameters()).fill_(float("nan"))
-    job.resume()
-    assert job.wait(30)
+    # the page's own job, with a gradient ceiling any step exceeds: it diverges at once
+    cfg = preset_config("Fast digits", model={"width": 4, "z_dim": 8}, batch_size=8, max_grad_norm=1e-9)
+    job = job_manager().start(at.session_state["train_owner"], cfg)
+    assert job.wait(60)
     at.run()
-    assert job.state == "diverged"
+    assert job.state == "diverged" and not at.exception
     assert any("diverged" in e.value and "last good weights" in e.value for e in at.error)
 
 
