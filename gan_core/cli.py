@@ -224,8 +224,13 @@ def _pretrained(args) -> int:
         raise CLIError("name the models to rebuild, or pass --all (see --list)")
     out_root = Path(args.out_dir) if args.out_dir else gan_core.pretrained_dir()
     os.environ["GAN_STUDIO_PRETRAINED"] = str(out_root.resolve())  # the GANs measure with this classifier
+    if args.trained and len(names) != 1:
+        raise CLIError("--trained describes one model: name exactly one")
     for name in names:
-        result = pretrained.build(name, out_root)
+        try:
+            result = pretrained.build(name, out_root, trained=args.trained, wall_note=args.wall_note)
+        except ValueError as e:
+            raise CLIError(str(e)) from None
         print(f"built {name} in {result['wall_time_s']} s")
     return 0
 
@@ -326,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--all", action="store_true")
     r.add_argument("--list", action="store_true")
     r.add_argument("--out-dir", help="where to write (default: the pretrained/ folder)")
+    r.add_argument("--trained", type=Path, help="a folder already trained with the model's recipe: copy, "
+                                                "evaluate and describe it instead of training again")
+    r.add_argument("--wall-note", help="how the training shared the machine (written beside its wall time)")
     r.set_defaults(func=_pretrained)
 
     e = sub.add_parser("evaluate", help="FID, KID, IS, precision/recall, PPL, coverage, with real-data floors")

@@ -20,8 +20,7 @@ RECIPES: dict[str, str] = {
     "mnist-classifier": "gan-core train-classifier --epochs 15 --width 16 --seed 0",
     "mnist-vanilla": "gan-core train --model vanilla --steps 10000 --label-smoothing 0.1 --seed 0 --select-by fid "
                      "--eval-every 1000",
-    "mnist-dcgan": "gan-core train --model dcgan --spectral-norm --steps 12000 --seed 0 --select-by fid "
-                   "--eval-every 1000",
+    "mnist-dcgan": "gan-core train --model dcgan --steps 16000 --seed 0 --select-by fid --eval-every 1000",
     "mnist-cgan": "gan-core train --model cgan --steps 12000 --seed 0 --select-by fid --eval-every 1000",
     "mnist-wgan-gp": "gan-core train --model wgan-gp --steps 3000 --seed 0 --select-by fid --eval-every 500",
 }
@@ -31,7 +30,7 @@ DESCRIPTIONS = {
     "mnist-vanilla": "The original GAN of Goodfellow et al. (2014): fully connected G and D (D with dropout), "
                      "non-saturating loss. A baseline: expect blurrier, noisier digits than the conv models.",
     "mnist-dcgan": "Unconditional DCGAN (Radford et al. 2015): transposed convolutions with BatchNorm in G, "
-                   "strided convolutions with LeakyReLU and spectral norm in D, non-saturating loss, EMA of G's weights.",
+                   "strided convolutions with LeakyReLU in D, non-saturating loss, EMA of G's weights.",
     "mnist-cgan": "Conditional DCGAN: the class label enters G (one-hot, beside z) and D (a learned map per "
                   "class as an extra image channel), so you can ask for a given digit.",
     "mnist-wgan-gp": "DCGAN-style generator trained against a WGAN-GP critic (Gulrajani et al. 2017): no "
@@ -81,8 +80,14 @@ def card_text(name: str, command: str, train_info: dict, ev: dict | None) -> str
     return "\n".join(lines) + "\n"
 
 
-def build(name: str, out_root: Path, quiet: bool = False) -> dict:
-    """Train ``name`` with its recipe into ``out_root/name``, evaluate it, write card.md and metrics.json."""
+def build(name: str, out_root: Path, quiet: bool = False, trained: Path | None = None,
+          wall_note: str | None = None, n_samples: int = 5000) -> dict:
+    """Train ``name`` with its recipe into ``out_root/name``, evaluate it, write card.md and metrics.json.
+
+    trained: a folder this recipe already trained (e.g. on another machine, or several at once): it is
+    copied instead of training again, then evaluated and described the same way.
+    wall_note: how the run shared the machine, written beside the wall time in the card.
+    """
     from . import cli, load_generator
     from . import metrics as M
 
@@ -92,21 +97,32 @@ def build(name: str, out_root: Path, quiet: bool = False) -> dict:
     command = RECIPES[name] + f" --out pretrained/{name}"
     argv = shlex.split(RECIPES[name])[1:] + ["--out", str(out)] + (["--quiet"] if quiet else [])
     t0 = time.perf_counter()
-    rc = cli.main(argv)
-    if rc != 0:
-        raise RuntimeError(f"training {name} failed (exit {rc})")
+    if trained is not None:
+        import shutil
+
+        if not (Path(trained) / "config.json").is_file():
+            raise ValueError(f"{trained} is not a checkpoint folder (no config.json).")
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(trained, out)
+        (out / "card.md").unlink(missing_ok=True)
+    else:
+        rc = cli.main(argv)
+        if rc != 0:
+            raise RuntimeError(f"training {name} failed (exit {rc})")
     metrics_path = out / "metrics.json"
     stored = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     train_info = stored.get("training", stored)
     if "selection" in stored:
         train_info["selection"] = stored["selection"]
     train_info.setdefault("seed", int(argv[argv.index("--seed") + 1]))
+    if wall_note and "wall_time_s" in train_info:
+        train_info["wall_time_s"] = f"{train_info['wall_time_s']} — {wall_note}"
     ev = None
     if name == "mnist-classifier":
         M.load_classifier.cache_clear()
         M.floors.cache_clear()
     else:
-        ev = M.evaluate(load_generator(out), n_samples=5000, seed=0)
+        ev = M.evaluate(load_generator(out), n_samples=n_samples, seed=0)
         stored["evaluation"] = ev
         metrics_path.write_text(json.dumps(stored, indent=2, sort_keys=True))
     (out / "card.md").write_text(card_text(name, command, train_info, ev))

@@ -110,3 +110,24 @@ def test_evaluate_bad_input_is_one_line():
     for args in (["--model", "no-such"], ["--model", "mnist-dcgan", "--samples", "0"]):
         r = subprocess.run([sys.executable, "-m", "gan_core.cli", "evaluate", *args], capture_output=True, text=True)
         assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+
+
+def test_a_model_trained_elsewhere_is_described_with_its_recipe(tmp_path):
+    from gan_core.cli import main
+    from gan_core.pretrained import build
+
+    run = tmp_path / "run"
+    assert main(["train", "--model", "dcgan", "--steps", "2", "--batch-size", "8", "--width", "4", "--out", str(run),
+                 "--quiet"]) == 0
+    root = tmp_path / "root"
+    result = build("mnist-dcgan", root, trained=run, wall_note="shared the machine", n_samples=100)
+    card = (root / "mnist-dcgan" / "card.md").read_text()
+    assert f"Command: `{RECIPES['mnist-dcgan']} --out pretrained/mnist-dcgan`" in card
+    assert "shared the machine" in card and "real-data floor" in card
+    stored = json.loads((root / "mnist-dcgan" / "metrics.json").read_text())
+    assert stored["evaluation"]["fid"] == result["evaluation"]["fid"] > 0
+    assert gan_core.load_generator(root / "mnist-dcgan").z_dim == gan_core.load_generator(run).z_dim
+    for args in (["mnist-dcgan", "mnist-cgan", "--trained", str(run)], ["mnist-dcgan", "--trained", str(tmp_path)]):
+        r = subprocess.run([sys.executable, "-m", "gan_core.cli", "pretrained", *args, "--out-dir", str(root)],
+                           capture_output=True, text=True)
+        assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr, r.stderr
