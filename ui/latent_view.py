@@ -67,6 +67,9 @@ def current_z(ex: Explorer, s: dict) -> torch.Tensor:
 @st.fragment
 def current_view(ex: Explorer, model_name: str):
     """Seed, truncation, sliders and the image with what D and the classifier make of it."""
+    # One image at a time gains nothing from a second OpenMP thread, and when training jobs keep the other
+    # core busy, every op would wait for that thread to be scheduled. The setting is per thread.
+    torch.set_num_threads(1)
     left, mid, right = st.columns([1.1, 1.2, 1.1])
     n_dirs = min(K_DIRS, len(ex.directions))
     for i in range(n_dirs):
