@@ -351,13 +351,23 @@ def _mp_context():
     if _CTX is None:
         if "forkserver" in mp.get_all_start_methods():
             _CTX = mp.get_context("forkserver")
-            _CTX.set_forkserver_preload(["gan_core.live"])
+            _CTX.set_forkserver_preload(["gan_core._jobserver"])
         else:
             _CTX = mp.get_context("spawn")
     return _CTX
 
 
 _CTX = None
+
+
+def prewarm() -> None:
+    """Start the fork server now (it imports torch once, a few seconds), so the first job starts at once.
+    Harmless to call again; a no-op where there is no fork server."""
+    ctx = _mp_context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _child_main(conn, config: dict, opts: dict, paused: bool, final_dir: str | None) -> None:

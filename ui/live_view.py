@@ -12,7 +12,7 @@ import streamlit as st
 from gan_core import losses
 from gan_core.checkpoints import checkpoint_zip
 from gan_core.data import DatasetUnavailable
-from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, preset_config
+from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, preset_config, prewarm
 from gan_core.models import ModelConfig
 from gan_core.trainer import TrainConfig
 from ui.images import show
@@ -28,6 +28,8 @@ KIND_LABELS = {"dcgan": "DCGAN", "vanilla": "Vanilla MLP (2014)", "cgan": "Condi
 def job_manager() -> JobManager:
     """One per server: the cap counts every browser's jobs."""
     mode = os.environ.get("GAN_STUDIO_JOBS", "process")
+    if mode != "thread":
+        prewarm()  # the fork server imports torch and the data now, so the first Start is quick
     return JobManager(max_jobs=int(os.environ.get("GAN_STUDIO_MAX_JOBS", "2")),
                       idle_timeout=float(os.environ.get("GAN_STUDIO_IDLE_MINUTES", "15")) * 60,
                       job_class=Job if mode == "thread" else ProcessJob)

