@@ -74,7 +74,7 @@ def test_conv_models_cover_every_class_and_match_their_cards(measured, name):
     assert card["precision"] == pytest.approx(r["precision"], abs=1e-3)
 
 
-@pytest.mark.parametrize("name", ["mnist-dcgan", "mnist-cgan"])
+@pytest.mark.parametrize("name", ["mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"])
 def test_all_ten_classes_each_at_least_5_percent(measured, name):
     r = evaluated(measured, name)
     assert r["classes_covered"] == 10 and min(r["class_histogram"]) >= 0.05
@@ -88,16 +88,11 @@ def test_cgan_meets_every_bar(measured):
 
 # Known shortfall, reported in the cards and the closing note: the unconditional models trained within this
 # session's CPU budget stay below precision 0.7. strict=True: the day they reach it, this test says so.
-@pytest.mark.xfail(strict=True, reason="unconditional models below the 0.7 precision bar (see their cards)")
+@pytest.mark.xfail(strict=True, reason="unconditional models below the 0.7 precision bar: dcgan 0.535, "
+                                        "wgan-gp 0.499 (see their cards)")
 @pytest.mark.parametrize("name", ["mnist-dcgan", "mnist-wgan-gp"])
 def test_unconditional_models_reach_precision_bar(measured, name):
     assert evaluated(measured, name)["precision"] >= 0.7
-
-
-@pytest.mark.xfail(strict=True, reason="mnist-wgan-gp draws 1s in 3.3% of samples, below the 5% bar (see its card)")
-def test_wgan_gp_covers_all_classes(measured):
-    r = evaluated(measured, "mnist-wgan-gp")
-    assert r["classes_covered"] == 10
 
 
 def test_vanilla_is_reported_honestly():
