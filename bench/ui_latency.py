@@ -44,6 +44,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--moves", type=int, default=30)
     ap.add_argument("--verbose", action="store_true", help="print each move's websocket traffic")
+    ap.add_argument("--pause-ms", type=int, default=0,
+                    help="wait this long after each painted image before the next move (0: move at once, "
+                         "like a student dragging; the page may still be finishing the previous move)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -72,6 +75,8 @@ def main():
         slider = page.get_by_role("slider").nth(1)
         slider.focus()
         for i in range(args.moves):
+            if args.pause_ms:
+                page.wait_for_timeout(args.pause_ms)
             before = page.locator("[data-testid='stImage'] img").first.get_attribute("src")
             frames.clear()
             t0 = time.perf_counter()

@@ -125,7 +125,7 @@ def current_view(ex: Explorer, model_name: str):
             top = int(np.argmax(probs))
             st.metric("Classifier reads", f"{top}  ({probs[top]:.0%})",
                       help="What the shipped digit classifier thinks this image shows.")
-            st.bar_chart({"probability": probs}, height=180, x_label="class", y_label="probability")
+            st.html(probability_bars(probs))
         d = st.selectbox("Show what a direction does", list(range(n_dirs)), format_func=lambda i: f"Direction {i + 1}",
                          key="lat_strip_dir", help="The current image moved from −3σ to +3σ along one direction.")
         show(strip(ex.direction_strip(z, d, label=s["label"])), scale=3, caption="−3σ … +3σ")
@@ -133,6 +133,20 @@ def current_view(ex: Explorer, model_name: str):
 
     save_query({"model": model_name, "seed": s["seed"], "psi": f"{s['psi']:.2f}",
                 "label": s["label"], "d": format_offsets(s["dirs"]), "z": format_offsets(s["dims"])})
+
+
+def probability_bars(probs) -> str:
+    """The classifier's probability per class as a small HTML bar chart: one element, no chart library,
+    so it redraws as fast as the image while a slider moves."""
+    rows = "".join(
+        f'<div style="display:flex;align-items:center;gap:6px;height:15px">'
+        f'<span style="width:1.2em;text-align:right">{c}</span>'
+        f'<span style="flex:1;background:rgba(128,128,128,.15);height:11px">'
+        f'<span style="display:block;height:100%;width:{100 * float(p):.1f}%;background:#1c83e1"></span></span>'
+        f'<span style="width:3em;text-align:right">{float(p):.0%}</span></div>'
+        for c, p in enumerate(probs))
+    return (f'<div role="img" aria-label="classifier probability per class" data-testid="gs-class-bars" '
+            f'style="font-size:12px;font-variant-numeric:tabular-nums">{rows}</div>')
 
 
 def parse_waypoints(text: str, limit: int = 8) -> list[int]:

@@ -60,3 +60,16 @@ def test_url_opens_the_same_view():
     assert at.selectbox(key="model").value == "mnist-cgan"
     assert at.number_input(key="lat_seed").value == 77 and at.slider(key="lat_psi").value == 0.5
     assert at.selectbox(key="lat_label").value == 4 and at.slider(key="lat_dir1").value == -2.0
+
+
+def test_the_classifier_bars_show_every_class_in_order():
+    from ui.latent_view import probability_bars
+
+    probs = [0.0] * 10
+    probs[7], probs[1] = 0.75, 0.25
+    html = probability_bars(probs)
+    assert html.count('<span style="width:1.2em;text-align:right">') == 10
+    assert "width:75.0%" in html and "width:25.0%" in html and ">75%<" in html
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    bodies = [str(e.proto) for e in at.get("html")]
+    assert any("gs-class-bars" in b for b in bodies)
