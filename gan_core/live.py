@@ -1,4 +1,6 @@
-"""Background training jobs for the app: a thread per job that never calls Streamlit, polled by the UI.
+"""Background training jobs for the app, polled by the UI and never calling Streamlit: ``Job`` trains in a
+thread of this process; ``ProcessJob`` (what the app uses) trains in a child process, with the same fields
+and controls, so training never waits for the web server's Python threads.
 
 A ``JobManager`` (one per server) caps how many jobs train at once, so a classroom server is never
 frozen, and stops jobs nobody has looked at for a while. A ``Job`` wraps a ``Trainer``: start, pause,
@@ -339,7 +341,6 @@ def _keep(snapshots: list, snap: Snapshot, most: int) -> None:
         snapshots[1:most // 2] = old[::2]
 
 
-
 # ----------------------------------------------------------------------------- jobs in their own process
 
 def _mp_context():
@@ -591,7 +592,7 @@ class JobManager:
     """The server's training jobs, at most ``max_jobs`` active at once; one per owner (a browser session).
 
     Jobs not looked at (``Job.touch``) for ``idle_timeout`` seconds are stopped; stopped jobs nobody has
-    looked at for ``forget_after`` seconds are dropped.
+    looked at for ``forget_after`` seconds are dropped. ``job_class``: ``Job`` (a thread) or ``ProcessJob``.
     """
 
     def __init__(self, max_jobs: int = 2, idle_timeout: float = 900.0, forget_after: float = 3600.0,
