@@ -130,6 +130,7 @@ class _BestByFID:
         self.z = sampler.seeds_to_z(range(10_000, 10_000 + n), m.z_dim, m.noise)
         self.y = torch.arange(n) % m.num_classes if m.conditional else None
         self.best, self.best_step, self.best_state, self.history = float("inf"), 0, None, []
+        self.pr_history: list[tuple[int, float, float]] = []
 
     def __call__(self, trainer, m, final: bool = False):
         import copy
@@ -140,12 +141,16 @@ class _BestByFID:
             return
         if final and self.history and self.history[-1][0] == trainer.step_count:
             return
-        value = self.tracker(sampler.generate(trainer.G_ema, self.z, self.y))
+        fake = sampler.generate(trainer.G_ema, self.z, self.y)
+        value = self.tracker(fake)
+        precision, recall = self.tracker.precision_recall(fake)
         self.history.append((trainer.step_count, round(value, 4)))
+        self.pr_history.append((trainer.step_count, round(precision, 4), round(recall, 4)))
         if value < self.best:
             self.best, self.best_step = value, trainer.step_count
             self.best_state = (copy.deepcopy(trainer.G_ema.state_dict()), copy.deepcopy(trainer.D.state_dict()))
-        self.bar.write(f"step {trainer.step_count}: FID {value:.3f} (best {self.best:.3f} at step {self.best_step})")
+        self.bar.write(f"step {trainer.step_count}: FID {value:.3f} (best {self.best:.3f} at step {self.best_step}), "
+                       f"precision {precision:.3f}, recall {recall:.3f}")
 
     def restore(self, trainer):
         if self.best_state is not None:
@@ -154,7 +159,7 @@ class _BestByFID:
 
     def summary(self) -> dict:
         return {"metric": "fid", "samples": len(self.z), "best_step": self.best_step, "best_value": self.best,
-                "history": self.history,
+                "history": self.history, "precision_recall_history": self.pr_history,
                 "how": "FID of the EMA generator on fixed noise against all of mnist-5k, in mnist-classifier "
                        "features; the checkpoint kept is the one with the lowest FID"}
 

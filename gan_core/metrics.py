@@ -321,10 +321,16 @@ class FIDTracker:
     def __init__(self, real: torch.Tensor, classifier: nn.Module):
         from torchmetrics.image.fid import FrechetInceptionDistance
 
-        self.metric = FrechetInceptionDistance(feature=ClassifierFeatures(classifier), reset_real_features=False)
+        self.features = ClassifierFeatures(classifier)
+        self.metric = FrechetInceptionDistance(feature=self.features, reset_real_features=False)
         self.metric.update(real, real=True)
+        self.real_feats = self.features(real)
 
     def __call__(self, fake: torch.Tensor) -> float:
         self.metric.reset()  # keeps the real features
         self.metric.update(fake, real=False)
         return float(self.metric.compute())
+
+    def precision_recall(self, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
+        """Improved precision and recall of ``fake`` against the same real data."""
+        return precision_recall(self.real_feats, self.features(fake), k)

@@ -38,3 +38,18 @@ def test_bad_input_is_one_line_error_not_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "gan_core.cli", "train", "--steps", "0", "--out", str(tmp_path / "y")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "steps" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_select_by_fid_keeps_the_best_and_records_precision_recall(tmp_path):
+    import json
+
+    out = tmp_path / "sel"
+    rc = main(["train", "--model", "dcgan", "--steps", "4", "--batch-size", "8", "--width", "8", "--select-by", "fid",
+               "--eval-every", "2", "--eval-samples", "50", "--out", str(out), "--quiet"])
+    assert rc == 0
+    sel = json.loads((out / "metrics.json").read_text())["selection"]
+    assert [s for s, _ in sel["history"]] == [2, 4]
+    assert sel["best_value"] == pytest.approx(min(v for _, v in sel["history"]), abs=1e-3)
+    assert sel["best_step"] == min(sel["history"], key=lambda row: row[1])[0]
+    assert [row[0] for row in sel["precision_recall_history"]] == [2, 4]
+    assert all(0.0 <= p <= 1.0 and 0.0 <= r <= 1.0 for _, p, r in sel["precision_recall_history"])
