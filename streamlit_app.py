@@ -2,8 +2,12 @@
 import streamlit as st
 
 from ui.nav import PAGES
+from ui.perf import freeze_long_lived
 
 st.set_page_config(page_title="GAN Studio", page_icon="🎨", layout="wide")
 pages = [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
          for p in PAGES if p.available()]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+finally:  # also when the page stops or reruns early
+    freeze_long_lived()

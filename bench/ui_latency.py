@@ -2,7 +2,8 @@
 
 Starts the app, opens /latent, then moves a SeFa slider 30 times and prints p50/p95 of the time from the
 key press until the new image is painted (its src changed and the image finished decoding). Also prints
-the time to the first image on a warm server and the generator's own time for one image.
+the time to the first image on a warm server (opened in a fresh browser context: nothing cached, like a
+first visit) and the generator's own time for one image.
 
     python bench/ui_latency.py [--moves 30]
 """
@@ -21,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, run_app  # noqa: E402
 
-PAINTED = """(before) => { const i = document.querySelector("[data-testid='stImage'] img");
+PAINTED = """(before) => { const i = document.querySelector("[data-testid='gs-image'] img");
   return i && i.src !== before && i.complete && i.naturalWidth > 0; }"""
 
 
@@ -54,12 +55,12 @@ def main():
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url + "/latent?model=mnist-dcgan&seed=1", wait_until="domcontentloaded")  # warm the server
-        page.wait_for_selector("[data-testid='stImage'] img", timeout=180_000)
+        page.wait_for_selector("[data-testid='gs-image'] img", timeout=180_000)
         page.close()
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         t0 = time.perf_counter()
         page.goto(url + "/latent?model=mnist-dcgan&seed=2", wait_until="domcontentloaded")
-        page.wait_for_selector("[data-testid='stImage'] img", timeout=60_000)
+        page.wait_for_selector("[data-testid='gs-image'] img", timeout=60_000)
         first = time.perf_counter() - t0
         page.get_by_text("Direction 1", exact=True).wait_for()
         slider = page.get_by_role("slider").nth(1)
@@ -70,14 +71,17 @@ def main():
                                          ws.on("framereceived", lambda _: frames.append(("recv", time.perf_counter())))))
         page.reload(wait_until="domcontentloaded")  # so the listener sees the app's websocket
         page.get_by_text("Direction 1", exact=True).wait_for()
-        page.wait_for_selector("[data-testid='stImage'] img")
-        page.wait_for_timeout(1500)
+        page.wait_for_selector("[data-testid='gs-image'] img")
+        # Measure moves on a page that has finished loading (a move made earlier waits for the rest of the page).
+        page.get_by_text("Latent arithmetic").wait_for(timeout=120_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+        page.wait_for_timeout(1000)
         slider = page.get_by_role("slider").nth(1)
         slider.focus()
         for i in range(args.moves):
             if args.pause_ms:
                 page.wait_for_timeout(args.pause_ms)
-            before = page.locator("[data-testid='stImage'] img").first.get_attribute("src")
+            before = page.locator("[data-testid='gs-image'] img").first.get_attribute("src")
             frames.clear()
             t0 = time.perf_counter()
             slider.press("ArrowRight" if (i // 8) % 2 == 0 else "ArrowLeft")

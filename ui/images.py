@@ -17,3 +17,25 @@ def grid(images: np.ndarray, nrow: int, scale: int = 3) -> np.ndarray:
     from gan_core.sampler import image_grid
 
     return image_grid(images, nrow=nrow, scale=scale)
+
+
+def inline_html(image: np.ndarray, scale: int = 8, caption: str | None = None, alt: str = "generated image") -> str:
+    """The image as a self-contained HTML figure: the small PNG travels inside the page update (no second
+    request for a media file) and the browser enlarges it with crisp, nearest-neighbour pixels."""
+    import base64
+    import html
+
+    from gan_core.explore import png_bytes
+
+    h, w = image.shape[:2]
+    src = "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+    cap = (f'<figcaption style="font-size:14px;opacity:.6;text-align:center">{html.escape(caption)}</figcaption>'
+           if caption else "")
+    return (f'<figure data-testid="gs-image" style="margin:0;width:{w * scale}px">'
+            f'<img src="{src}" alt="{html.escape(alt)}" width="{w * scale}" height="{h * scale}" '
+            f'style="image-rendering:pixelated;display:block;width:{w * scale}px;height:{h * scale}px">{cap}</figure>')
+
+
+def show_inline(image: np.ndarray, scale: int = 8, caption: str | None = None, alt: str = "generated image") -> None:
+    """`show`, for an image that changes at every slider move: see `inline_html`."""
+    st.html(inline_html(image, scale, caption, alt))

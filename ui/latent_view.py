@@ -11,7 +11,7 @@ import torch
 
 from gan_core.explore import Explorer, gif_bytes, png_bytes, strip, upscale
 from gan_core.sampler import seeds_to_z, truncate
-from ui.images import show
+from ui.images import show, show_inline
 from ui.state import format_offsets, parse_offsets
 
 K_DIRS = 8
@@ -82,7 +82,8 @@ def current_view(ex: Explorer, model_name: str):
     z = current_z(ex, s)
     img = ex.image(z, s["label"])
     with mid:
-        show(img, scale=12, caption=f"seed {s['seed']}, ψ = {s['psi']:.2f}")
+        show_inline(img, scale=12, caption=f"seed {s['seed']}, ψ = {s['psi']:.2f}",
+                    alt=f"the generated image for seed {s['seed']}")
         st.download_button("Download PNG", lambda: png_bytes(upscale(img, 8)), f"{model_name}-seed{s['seed']}.png",
                            "image/png", key="lat_png", on_click="ignore")
     with left:
@@ -128,7 +129,8 @@ def current_view(ex: Explorer, model_name: str):
             st.html(probability_bars(probs))
         d = st.selectbox("Show what a direction does", list(range(n_dirs)), format_func=lambda i: f"Direction {i + 1}",
                          key="lat_strip_dir", help="The current image moved from −3σ to +3σ along one direction.")
-        show(strip(ex.direction_strip(z, d, label=s["label"])), scale=3, caption="−3σ … +3σ")
+        show_inline(strip(ex.direction_strip(z, d, label=s["label"])), scale=3, caption="−3σ … +3σ",
+                    alt=f"the current image moved along direction {d + 1}")
     from ui.state import save_query
 
     save_query({"model": model_name, "seed": s["seed"], "psi": f"{s['psi']:.2f}",

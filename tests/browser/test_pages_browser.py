@@ -14,7 +14,7 @@ def wait_ready(page):
 
 
 def main_image_src(page):
-    return page.locator("[data-testid='stImage'] img").nth(0).get_attribute("src")
+    return page.locator("[data-testid='gs-image'] img").nth(0).get_attribute("src")
 
 
 def test_latent_slider_changes_the_image_and_gif_downloads(app_server, page):
@@ -26,8 +26,9 @@ def test_latent_slider_changes_the_image_and_gif_downloads(app_server, page):
     slider.focus()
     for _ in range(4):
         slider.press("ArrowRight")
-    page.wait_for_function("(b) => { const i = document.querySelector(\"[data-testid='stImage'] img\"); "
-                           "return i && i.src !== b; }", arg=before, timeout=30_000)
+    page.wait_for_function("(b) => { const i = document.querySelector(\"[data-testid='gs-image'] img\"); "
+                           "return i && i.src !== b && i.complete && i.naturalWidth === 28; }", arg=before,
+                           timeout=30_000)
     assert main_image_src(page) != before
     assert "d=0" in page.url
     assert page.locator("[data-testid='stException']").count() == 0

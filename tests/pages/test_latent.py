@@ -8,8 +8,11 @@ pytestmark = pytest.mark.pretrained
 PAGE = str(ROOT / "app_pages/latent.py")
 
 
-def image_bytes(at):
-    return [im.url for im in at.get("imgs")] if at.get("imgs") else []
+def inline_images(at) -> list[str]:
+    """The data URIs of the page's inline images (the current image first, then the direction strip)."""
+    import re
+
+    return [m for e in at.get("html") for m in re.findall(r'src="(data:image/png;base64,[^"]+)"', e.proto.body)]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +34,11 @@ def test_every_latent_control(at):
     at.button[0].click().run()  # new random seed
     assert not at.exception
     at.slider(key="lat_psi").set_value(0.7).run()
+    before = inline_images(at)
     at.slider(key="lat_dir0").set_value(2.0).run()
     assert "0:2" in str(at.query_params["d"])
+    after = inline_images(at)
+    assert len(before) == len(after) == 2 and before[0] != after[0]
     at.multiselect(key="lat_dims").set_value([3]).run()
     at.slider(key="lat_z3").set_value(-1.5).run()
     assert "3:-1.5" in str(at.query_params["z"])
