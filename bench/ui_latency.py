@@ -1,4 +1,4 @@
-"""Latency of the latent explorer in a real headless Chromium.
+"""Latency of the latent explorer in a real headless Chromium (issue 4 targets: first image <= 3 s, p50 <= 150 ms, p95 <= 300 ms).
 
 Starts the app, opens /latent, then moves a SeFa slider 30 times and prints p50/p95 of the time from the
 key press until the new image is painted (its src changed and the image finished decoding). Also prints
@@ -44,6 +44,7 @@ def generator_ms(reps: int = 200) -> float:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--moves", type=int, default=30)
+    ap.add_argument("--first-runs", type=int, default=5, help="page openings timed for the first image")
     ap.add_argument("--verbose", action="store_true", help="print each move's websocket traffic")
     ap.add_argument("--pause-ms", type=int, default=0,
                     help="wait this long after each painted image before the next move (0: move at once, "
@@ -57,11 +58,16 @@ def main():
         page.goto(url + "/latent?model=mnist-dcgan&seed=1", wait_until="domcontentloaded")  # warm the server
         page.wait_for_selector("[data-testid='gs-image'] img", timeout=180_000)
         page.close()
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        t0 = time.perf_counter()
-        page.goto(url + "/latent?model=mnist-dcgan&seed=2", wait_until="domcontentloaded")
-        page.wait_for_selector("[data-testid='gs-image'] img", timeout=60_000)
-        first = time.perf_counter() - t0
+        firsts = []
+        for k in range(args.first_runs):  # each in a fresh browser context: nothing cached
+            if k:
+                page.close()
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            t0 = time.perf_counter()
+            page.goto(url + f"/latent?model=mnist-dcgan&seed={2 + k}", wait_until="domcontentloaded")
+            page.wait_for_selector("[data-testid='gs-image'] img", timeout=60_000)
+            firsts.append(time.perf_counter() - t0)
+            page.get_by_text("Latent arithmetic").wait_for(timeout=120_000)  # let the page finish before the next
         page.get_by_text("Direction 1", exact=True).wait_for()
         slider = page.get_by_role("slider").nth(1)
         slider.focus()
@@ -100,7 +106,9 @@ def main():
         browser.close()
     times.sort()
     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-    print(f"first image on /latent (warm server): {first:.2f} s  (target <= 3 s)")
+    print(f"first image on /latent (warm server, fresh browser context) over {len(firsts)} openings: median "
+          f"{statistics.median(firsts):.2f} s, max {max(firsts):.2f} s  (target <= 3 s; "
+          f"{', '.join(f'{x:.2f}' for x in firsts)})")
     print(f"slider -> painted image over {len(times)} moves: p50 {statistics.median(times):.0f} ms, "
           f"p95 {p95:.0f} ms, max {times[-1]:.0f} ms  (targets: p50 <= 150, p95 <= 300)")
     if sent:

@@ -38,6 +38,20 @@ def test_latent_slider_changes_the_image_and_gif_downloads(app_server, page):
     assert gif.format == "GIF" and gif.n_frames > 5
 
 
+def test_latent_image_comes_first_and_the_map_follows_by_itself(app_server, page):
+    page.add_init_script("""new MutationObserver(() => {
+        if (!window.__imageAt && document.querySelector("[data-testid='gs-image'] img")) window.__imageAt = performance.now();
+        if (!window.__mapAt && document.querySelector('.js-plotly-plot')) window.__mapAt = performance.now();
+      }).observe(document, {subtree: true, childList: true});""")
+    page.goto(app_server + "/latent?model=mnist-dcgan&seed=11", wait_until="domcontentloaded")
+    page.wait_for_function("() => window.__mapAt", timeout=120_000)  # no click needed
+    image_at, map_at = page.evaluate("[window.__imageAt, window.__mapAt]")
+    assert image_at is not None and image_at < map_at
+    points = page.evaluate("() => document.querySelector('.js-plotly-plot').calcdata.reduce((n, trace) => n + trace.length, 0)")
+    assert points == 500  # the default number of samples on the map
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
 def test_conditional_class_grid_has_ten_columns(app_server, page):
     page.goto(app_server + "/conditional", wait_until="domcontentloaded")
     page.get_by_text("One z, every class").wait_for(timeout=120_000)

@@ -79,3 +79,12 @@ def test_the_classifier_bars_show_every_class_in_order():
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     bodies = [str(e.proto) for e in at.get("html")]
     assert any("gs-class-bars" in b for b in bodies)
+
+
+def test_the_latent_map_is_drawn_after_the_first_paint():
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not at.exception
+    assert not at.get("plotly_chart") and any("Drawing the latent map" in c.value for c in at.caption)
+    at.run()  # what the browser's timer does once it has drawn the page: the map replaces the placeholder
+    assert not at.exception and len(at.get("plotly_chart")) == 1
+    assert not any("Drawing the latent map" in c.value for c in at.caption)
