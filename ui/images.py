@@ -31,9 +31,10 @@ def inline_html(image: np.ndarray, scale: int = 8, caption: str | None = None, a
     src = "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
     cap = (f'<figcaption style="font-size:14px;opacity:.6;text-align:center">{html.escape(caption)}</figcaption>'
            if caption else "")
-    return (f'<figure data-testid="gs-image" style="margin:0;width:{w * scale}px">'
+    # At most `scale` times the size, narrower when the column is (the width/height attributes keep the shape).
+    return (f'<figure data-testid="gs-image" style="margin:0;max-width:{w * scale}px">'
             f'<img src="{src}" alt="{html.escape(alt)}" width="{w * scale}" height="{h * scale}" '
-            f'style="image-rendering:pixelated;display:block;width:{w * scale}px;height:{h * scale}px">{cap}</figure>')
+            f'style="image-rendering:pixelated;display:block;width:100%;height:auto">{cap}</figure>')
 
 
 def show_inline(image: np.ndarray, scale: int = 8, caption: str | None = None, alt: str = "generated image") -> None:
