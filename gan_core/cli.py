@@ -54,7 +54,7 @@ def _train(args) -> int:
     for key in ("z_dim", "width"):
         if getattr(args, key) is not None:
             model[key] = getattr(args, key)
-    if args.model == "cgan":
+    if args.model in ("cgan", "acgan"):
         model["num_classes"] = ds.num_classes
     if args.spectral_norm:
         model["spectral_norm"] = True
@@ -295,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a GAN and write a checkpoint folder")
-    t.add_argument("--model", choices=["vanilla", "dcgan", "cgan", "wgan-gp"], default="dcgan")
+    t.add_argument("--model", choices=["vanilla", "dcgan", "cgan", "acgan", "wgan-gp"], default="dcgan")
     t.add_argument("--dataset", default="mnist-5k", help="mnist-5k (embedded), mnist, fashion-mnist, cifar10, "
                                                          "or folder:/path/to/images")
     t.add_argument("--steps", type=int, default=2000, help="generator updates")

@@ -22,6 +22,8 @@ import torch
 from . import losses
 from .data import TOY_DATASETS, ImageDataset, load_dataset, sample_toy
 from .models import ModelConfig, build_discriminator, build_generator
+
+AUX_CLASS_WEIGHT = 1.0  # AC-GAN's class loss counts as much as the real/fake loss (Odena et al. 2017)
 from .sampler import sample_noise
 
 OPTIMIZERS = ("adam", "sgd")
@@ -108,7 +110,7 @@ class TrainConfig:
             raise ValueError("gp_weight cannot be negative.")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
             raise ValueError("device must be 'auto', 'cpu' or 'cuda[:N]'.")
-        if self.loss == "wgan-gp" and self.model.kind in ("dcgan", "cgan"):
+        if self.loss == "wgan-gp" and self.model.kind in ("dcgan", "cgan", "acgan"):
             raise ValueError("WGAN-GP needs a critic without BatchNorm: use model kind 'wgan-gp' "
                              "(or 'vanilla' / 'toy').")
         if (self.model.kind == "toy") != (self.dataset in TOY_DATASETS):
@@ -165,6 +167,7 @@ class Trainer:
             self._labels = self.dataset.labels.to(self.device)
         self.G = build_generator(cfg.model).to(self.device)
         self.D = build_discriminator(cfg.model).to(self.device)
+        self.aux_classes = getattr(self.D, "aux_classes", 0)  # AC-GAN: D has a class head
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         if cfg.optimizer == "adam":
             self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
@@ -216,8 +219,16 @@ class Trainer:
             fake_g = self.G(z, y_fake)
         self._kept = (fake_g, y_fake) if keep_fake else None
         fake = fake_g.detach()                                          # no gradient into G from D's loss
-        s_real, s_fake = self.D(self.augment(real), y_real), self.D(self.augment(fake), y_fake)  # (B,), (B,)
+        class_loss = None
+        if self.aux_classes:  # AC-GAN: D also learns to name the class of real digits
+            s_real, c_real = self.D.scores_and_classes(self.augment(real))
+            class_loss = torch.nn.functional.cross_entropy(c_real, y_real)
+        else:
+            s_real = self.D(self.augment(real), y_real)                # (B,)
+        s_fake = self.D(self.augment(fake), y_fake)                     # (B,)
         loss = losses.discriminator_loss(cfg.loss, s_real, s_fake, cfg.label_smoothing)
+        if class_loss is not None:
+            loss = loss + AUX_CLASS_WEIGHT * class_loss
         if cfg.loss == "wgan-gp" and cfg.gp_weight > 0:
             loss = loss + cfg.gp_weight * losses.gradient_penalty(self.D, real, fake, y_real, self.rng)
         self.opt_d.zero_grad(set_to_none=True)
@@ -242,7 +253,12 @@ class Trainer:
             fake = self.G(z, y_fake)
         self.D.requires_grad_(False)  # only G's gradients are needed here
         try:
-            loss = losses.generator_loss(cfg.loss, self.D(self.augment(fake), y_fake))
+            if self.aux_classes:  # AC-GAN: fool D, and be read by D as the class asked for
+                s_fake, c_fake = self.D.scores_and_classes(self.augment(fake))
+                loss = losses.generator_loss(cfg.loss, s_fake) + AUX_CLASS_WEIGHT * \
+                    torch.nn.functional.cross_entropy(c_fake, y_fake)
+            else:
+                loss = losses.generator_loss(cfg.loss, self.D(self.augment(fake), y_fake))
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
         finally:
@@ -312,6 +328,7 @@ PRESETS: dict[str, dict] = {
     "vanilla": dict(model=dict(kind="vanilla", width=128, z_dim=64), loss="nonsaturating", batch_size=64),
     "dcgan": dict(model=dict(kind="dcgan"), loss="nonsaturating"),
     "cgan": dict(model=dict(kind="cgan", num_classes=10), loss="nonsaturating"),
+    "acgan": dict(model=dict(kind="acgan", num_classes=10), loss="nonsaturating"),
     "wgan-gp": dict(model=dict(kind="wgan-gp"), loss="wgan-gp", lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9,
                     n_critic=5),
     "toy": dict(model=dict(kind="toy", img_shape=(2,), z_dim=2, width=64, depth=3), dataset="ring8",

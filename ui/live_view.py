@@ -21,6 +21,7 @@ SAVE_ROOT = Path(tempfile.gettempdir()) / "gan_studio_trained"
 MAX_CHART_POINTS = 600
 DATASETS = {"mnist-5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 KIND_LABELS = {"dcgan": "DCGAN", "vanilla": "Vanilla MLP (2014)", "cgan": "Conditional DCGAN",
+               "acgan": "Conditional DCGAN, D names the class (AC-GAN)",
                "wgan-gp": "DCGAN + WGAN-GP critic"}
 
 
@@ -81,7 +82,8 @@ def settings() -> TrainConfig | None:
                             "~/.gan_studio/data and downloaded there when the machine is online.")
         c[1].selectbox("Model", list(KIND_LABELS), key="tr_kind", format_func=KIND_LABELS.get,
                        help="The networks: DCGAN is convolutional; the 2014 original is fully connected; "
-                            "conditional gives G and D the class; WGAN-GP's critic has no BatchNorm.")
+                            "conditional gives G and D the class; AC-GAN gives G the class and makes D name "
+                            "it; WGAN-GP's critic has no BatchNorm.")
         c[2].selectbox("Loss", list(losses.LOSSES), key="tr_loss",
                        help="What G and D optimise. " + " ".join(f"**{k}**: {v}" for k, v in
                                                                losses.DESCRIPTIONS.items()))
@@ -125,7 +127,7 @@ def settings() -> TrainConfig | None:
     kind = s.tr_kind
     try:
         model = ModelConfig(kind=kind, z_dim=int(s.tr_z), width=int(s.tr_width), noise=s.tr_noise,
-                            spectral_norm=bool(s.tr_sn), num_classes=10 if kind == "cgan" else 0,
+                            spectral_norm=bool(s.tr_sn), num_classes=10 if kind in ("cgan", "acgan") else 0,
                             img_shape=DATASETS[s.tr_dataset])
         return TrainConfig(model=model, dataset=s.tr_dataset, loss=s.tr_loss, lr_g=float(s.tr_lr_g),
                            lr_d=float(s.tr_lr_d), beta1=float(s.tr_beta1), beta2=float(s.tr_beta2),

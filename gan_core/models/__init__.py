@@ -17,7 +17,7 @@ def build_generator(cfg: ModelConfig) -> nn.Module:
     """The generator described by ``cfg`` (freshly initialised)."""
     if cfg.kind == "vanilla":
         return MLPGenerator(cfg.z_dim, cfg.img_shape, cfg.width, cfg.num_classes)
-    if cfg.kind in ("dcgan", "cgan", "wgan-gp"):
+    if cfg.kind in ("dcgan", "cgan", "acgan", "wgan-gp"):
         return DCGANGenerator(cfg.z_dim, cfg.img_shape, cfg.width, cfg.num_classes)
     if cfg.kind == "toy":
         return ToyGenerator(cfg.z_dim, cfg.width, cfg.depth)
@@ -31,6 +31,9 @@ def build_discriminator(cfg: ModelConfig) -> nn.Module:
         return MLPDiscriminator(cfg.img_shape, cfg.width, cfg.num_classes, spectral_norm=sn)
     if cfg.kind in ("dcgan", "cgan"):
         return DCGANDiscriminator(cfg.img_shape, cfg.width, cfg.num_classes, batchnorm=True, spectral_norm=sn)
+    if cfg.kind == "acgan":  # D sees only the image, and names its class with a second head
+        return DCGANDiscriminator(cfg.img_shape, cfg.width, 0, batchnorm=True, spectral_norm=sn,
+                                  aux_classes=cfg.num_classes)
     if cfg.kind == "wgan-gp":
         return DCGANDiscriminator(cfg.img_shape, cfg.width, cfg.num_classes, batchnorm=False, spectral_norm=sn)
     if cfg.kind == "toy":

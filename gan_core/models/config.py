@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-KINDS = ("vanilla", "dcgan", "cgan", "wgan-gp", "toy")
+KINDS = ("vanilla", "dcgan", "cgan", "acgan", "wgan-gp", "toy")
 NOISES = ("gaussian", "uniform")
 
 
@@ -12,7 +12,8 @@ class ModelConfig:
     """Architecture of a generator/discriminator pair.
 
     Args:
-        kind: which family of networks; one of ``KINDS``.
+        kind: which family of networks; one of ``KINDS``. "cgan" gives the class to G and D (Mirza & Osindero
+            2014); "acgan" gives it to G only, and D must name it (Odena et al. 2017).
         z_dim: size of the noise vector z fed to the generator.
         num_classes: number of class labels the networks are conditioned on (0 = unconditional).
         img_shape: (channels, height, width) of generated images; (2,) style toy data uses (2,).
@@ -49,8 +50,8 @@ class ModelConfig:
             raise ValueError(f"depth must be between 1 and 16, got {self.depth}.")
         if self.num_classes < 0:
             raise ValueError("num_classes cannot be negative.")
-        if self.kind == "cgan" and self.num_classes < 2:
-            raise ValueError("A conditional GAN ('cgan') needs num_classes >= 2 (10 for digits).")
+        if self.kind in ("cgan", "acgan") and self.num_classes < 2:
+            raise ValueError(f"A conditional GAN ({self.kind!r}) needs num_classes >= 2 (10 for digits).")
         if self.kind == "toy":
             if self.img_shape != (2,):
                 raise ValueError("Toy models generate 2D points: img_shape must be (2,).")

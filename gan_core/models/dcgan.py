@@ -64,12 +64,14 @@ class DCGANDiscriminator(nn.Module):
         batchnorm: BatchNorm after every conv but the first (DCGAN). A WGAN-GP critic must not use it:
             the gradient penalty is defined per sample, and BatchNorm mixes samples.
         num_classes: when > 0, the class is given as an extra image channel (a learned map per class).
+        aux_classes: when > 0, a second head on the same features names the image's class (AC-GAN,
+            Odena et al. 2017); read it with ``scores_and_classes``. ``forward`` still returns the score only.
     """
 
     def __init__(self, img_shape: tuple, width: int = 32, num_classes: int = 0,
-                 batchnorm: bool = True, spectral_norm: bool = False):
+                 batchnorm: bool = True, spectral_norm: bool = False, aux_classes: int = 0):
         super().__init__()
-        self.num_classes, self.img_shape = num_classes, tuple(img_shape)
+        self.num_classes, self.aux_classes, self.img_shape = num_classes, aux_classes, tuple(img_shape)
         c, h, w = self.img_shape
         base, n_down = _plan(self.img_shape)
         if num_classes:
@@ -83,6 +85,8 @@ class DCGANDiscriminator(nn.Module):
             in_ch, ch = ch, ch * 2
         self.features = nn.Sequential(*layers)
         self.head = maybe_sn(nn.Linear(in_ch * base * base, 1), spectral_norm)
+        if aux_classes:
+            self.classify = maybe_sn(nn.Linear(in_ch * base * base, aux_classes), spectral_norm)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         assert x.shape[1:] == self.img_shape, f"expected images {self.img_shape}, got {tuple(x.shape[1:])}"
@@ -90,3 +94,11 @@ class DCGANDiscriminator(nn.Module):
             lm = self.label_map(as_onehot(y, self.num_classes, x)).view(x.shape[0], 1, *self.img_shape[1:])
             x = torch.cat([x, lm], 1)                                   # (B, C+1, H, W)
         return self.head(self.features(x).flatten(1)).squeeze(1)       # (B,) logits / critic scores
+
+    def scores_and_classes(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Real/fake scores (B,) and class logits (B, aux_classes) from one pass over the images."""
+        if not self.aux_classes:
+            raise ValueError("this discriminator has no class head (aux_classes=0)")
+        assert x.shape[1:] == self.img_shape, f"expected images {self.img_shape}, got {tuple(x.shape[1:])}"
+        h = self.features(x).flatten(1)
+        return self.head(h).squeeze(1), self.classify(h)

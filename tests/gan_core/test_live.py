@@ -21,7 +21,7 @@ def test_every_preset_builds_a_valid_config_with_a_reason():
     for name, p in PRESETS.items():
         cfg = preset_config(name)
         assert p["why"].endswith(".") and len(p["why"]) > 30, name
-        assert cfg.model.kind == {"Fast digits": "cgan", "The 2014 original": "vanilla", "Conditional": "cgan",
+        assert cfg.model.kind == {"Fast digits": "acgan", "The 2014 original": "vanilla", "Conditional": "cgan",
                                   "WGAN-GP": "wgan-gp"}.get(name, cfg.model.kind)
     assert preset_config("Vanishing gradients on purpose").loss == "minimax"
     assert preset_config("WGAN-GP").n_critic == 5

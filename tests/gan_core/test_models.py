@@ -6,9 +6,11 @@ from gan_core.models import (KINDS, ClassifierConfig, ModelConfig, build_classif
 
 
 @pytest.mark.parametrize("kind,shape", [("vanilla", (1, 28, 28)), ("dcgan", (1, 28, 28)), ("dcgan", (3, 32, 32)),
-                                        ("cgan", (1, 28, 28)), ("wgan-gp", (1, 28, 28)), ("toy", (2,))])
+                                        ("cgan", (1, 28, 28)), ("acgan", (1, 28, 28)), ("wgan-gp", (1, 28, 28)),
+                                        ("toy", (2,))])
 def test_generator_interface_and_ranges(kind, shape):
-    cfg = ModelConfig(kind=kind, img_shape=shape, num_classes=10 if kind == "cgan" else 0, width=8, z_dim=16)
+    cfg = ModelConfig(kind=kind, img_shape=shape, num_classes=10 if kind in ("cgan", "acgan") else 0, width=8,
+                      z_dim=16)
     G, D = build_generator(cfg), build_discriminator(cfg)
     assert G.z_dim == 16 and G.img_shape == shape and G.num_classes == cfg.num_classes
     y = torch.arange(4) % 10 if cfg.conditional else None
@@ -61,3 +63,16 @@ def test_classifier_features_and_logits():
     C = build_classifier(ClassifierConfig(width=8, feature_dim=32))
     x = torch.zeros(3, 1, 28, 28)
     assert C.features(x).shape == (3, 32) and C(x).shape == (3, 10)
+
+
+def test_acgan_discriminator_sees_only_the_image_and_names_its_class():
+    D = build_discriminator(ModelConfig(kind="acgan", num_classes=10, width=8)).eval()
+    x = torch.rand(5, 1, 28, 28) * 2 - 1
+    scores, classes = D.scores_and_classes(x)
+    assert scores.shape == (5,) and classes.shape == (5, 10)
+    assert torch.allclose(D(x), scores) and torch.allclose(D(x, torch.arange(5)), scores)  # the label is not an input
+    assert not hasattr(D, "label_map")
+    with pytest.raises(ValueError, match="no class head"):
+        build_discriminator(ModelConfig(kind="cgan", num_classes=10, width=8)).scores_and_classes(x)
+    with pytest.raises(ValueError, match="num_classes"):
+        ModelConfig(kind="acgan")

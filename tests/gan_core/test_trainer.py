@@ -19,7 +19,7 @@ def mnist():
     return load_mnist5k()
 
 
-@pytest.mark.parametrize("kind", ["vanilla", "dcgan", "cgan", "wgan-gp"])
+@pytest.mark.parametrize("kind", ["vanilla", "dcgan", "cgan", "acgan", "wgan-gp"])
 def test_every_model_kind_trains_on_mnist5k(kind, mnist):
     t = Trainer(tiny(kind), mnist)
     before_g = [p.detach().clone() for p in t.G.parameters()]
@@ -140,3 +140,30 @@ def test_training_with_augmentation(mnist):
     assert all(math.isfinite(v) for v in t.step().values())
     with pytest.raises(ValueError, match="augment"):
         tiny("dcgan", augment="flip")
+
+
+def test_acgan_trains_the_class_head_on_real_digits_and_pushes_g_toward_the_label(mnist, monkeypatch):
+    import torch.nn.functional as F
+
+    import gan_core.trainer as trainer_module
+
+    t = Trainer(tiny("acgan", lr_d=2e-3, seed=0), mnist)
+    real, labels = t._real[:500], t._labels[:500]
+
+    def class_loss():
+        t.D.eval()
+        with torch.no_grad():
+            return F.cross_entropy(t.D.scores_and_classes(real)[1], labels).item()
+
+    before = class_loss()
+    t.run(60)
+    assert class_loss() < before - 0.5  # D's head learned to name real digits (chance is ln 10 = 2.30)
+
+    def g_after_one_step(weight):  # the same seed and batch; only the class term's weight differs
+        monkeypatch.setattr(trainer_module, "AUX_CLASS_WEIGHT", weight)
+        tr = Trainer(tiny("acgan", seed=0), mnist)
+        tr.step()
+        return [p.detach().clone() for p in tr.G.parameters()]
+
+    with_term, without = g_after_one_step(1.0), g_after_one_step(0.0)
+    assert any(not torch.allclose(a, b) for a, b in zip(with_term, without))  # the class term reaches G
