@@ -22,11 +22,10 @@ import torch
 from . import losses
 from .data import TOY_DATASETS, ImageDataset, load_dataset, sample_toy
 from .models import ModelConfig, build_discriminator, build_generator
-
-AUX_CLASS_WEIGHT = 1.0  # AC-GAN's class loss counts as much as the real/fake loss (Odena et al. 2017)
 from .sampler import sample_noise
 
 OPTIMIZERS = ("adam", "sgd")
+AUX_CLASS_WEIGHT = 1.0  # AC-GAN's class loss counts as much as the real/fake loss (Odena et al. 2017)
 AUGMENTS = ("none", "translation")
 
 

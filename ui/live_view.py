@@ -278,6 +278,9 @@ def charts(job: Job) -> None:
         return
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(_lines(rows, {"d_loss": "D loss", "g_loss": "G loss"}, "Losses", "loss"), key="tr_loss_chart")
+    if job.config.model.kind == "acgan":
+        c1.caption("AC-GAN: both losses include the class term (how well D names the digit, and how well G's "
+                   "digits are named as asked).")
     c2.plotly_chart(_lines(rows, {"d_real": "mean D(x)", "d_fake": "mean D(G(z))"}, "What D says",
                            "P(real)", hline=0.5), key="tr_d_chart")
     c2.caption("D(x) on real images, D(G(z)) on fakes. At the ideal equilibrium both are 0.5: D cannot tell "

@@ -95,7 +95,7 @@ class DCGANDiscriminator(nn.Module):
             x = torch.cat([x, lm], 1)                                   # (B, C+1, H, W)
         return self.head(self.features(x).flatten(1)).squeeze(1)       # (B,) logits / critic scores
 
-    def scores_and_classes(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def scores_and_classes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Real/fake scores (B,) and class logits (B, aux_classes) from one pass over the images."""
         if not self.aux_classes:
             raise ValueError("this discriminator has no class head (aux_classes=0)")
