@@ -72,6 +72,7 @@ def test_start_pause_step_resume_stop_save_open():
     assert not at.exception
     assert [m.label for m in at.metric][:3] == ["State", "Step", "Epoch"]
     assert len(at.get("plotly_chart")) >= 3 and at.get("image")
+    assert job.config.model.kind == "acgan" and any("include the class term" in c.value for c in at.caption)
     button(at, "Pause").click().run()
     assert job.state == "paused"
     n = len(job.history)
