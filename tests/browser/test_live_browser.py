@@ -31,6 +31,10 @@ def test_train_start_update_pause_step_stop(app_server, page):
     # the fragment polls once a second: the step count and the sample grid move without any click
     page.wait_for_function("(b) => { const i = document.querySelector(\"[data-testid='stImage'] img\"); "
                            "return i && i.src !== b; }", arg=first_src, timeout=60_000)
+    # the metric row and the grid are separate elements of the same redraw: poll, do not read once
+    end = time.monotonic() + 60
+    while step(page) <= first_step and time.monotonic() < end:
+        page.wait_for_timeout(250)
     assert step(page) > first_step
     points = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.length")
     assert points >= 2  # the loss chart has a curve
