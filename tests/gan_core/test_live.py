@@ -157,7 +157,7 @@ def test_a_job_nobody_watches_stops_by_itself_even_without_visitors():
 # ----------------------------------------------------------------------------- jobs in a child process
 
 def test_process_job_runs_records_and_saves_after_it_ended(tmp_path):
-    from gan_core.live import ProcessJob
+    from gan_core.live_process import ProcessJob
 
     m = JobManager(job_class=ProcessJob)
     job = m.start("a", tiny(), max_steps=6, snapshot_every=2, coverage_every=3, classifier=True)
@@ -178,7 +178,7 @@ def test_process_job_runs_records_and_saves_after_it_ended(tmp_path):
 
 
 def test_process_job_controls_and_save_while_alive(tmp_path):
-    from gan_core.live import ProcessJob
+    from gan_core.live_process import ProcessJob
 
     job = ProcessJob(tiny()).start(paused=True)
     try:
@@ -198,7 +198,7 @@ def test_process_job_controls_and_save_while_alive(tmp_path):
 def test_process_job_reports_divergence_and_a_killed_child():
     import signal
 
-    from gan_core.live import ProcessJob
+    from gan_core.live_process import ProcessJob
 
     bad = ProcessJob(tiny(max_grad_norm=1e-9)).start()
     assert bad.wait(120) and bad.state == "diverged" and "last good weights" in bad.message
@@ -216,7 +216,7 @@ def test_process_job_reports_divergence_and_a_killed_child():
 
 
 def test_process_jobs_count_against_the_cap_and_stop_when_nobody_watches():
-    from gan_core.live import ProcessJob
+    from gan_core.live_process import ProcessJob
 
     m = JobManager(max_jobs=1, idle_timeout=1.0, job_class=ProcessJob)
     job = m.start("a", tiny(), paused=True)
