@@ -1,5 +1,6 @@
 """Real-browser checks of what only a browser shows: painted images, downloads, the class grid."""
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -30,7 +31,7 @@ def test_latent_slider_changes_the_image_and_gif_downloads(app_server, page):
                            "return i && i.src !== b && i.complete && i.naturalWidth === 28; }", arg=before,
                            timeout=30_000)
     assert main_image_src(page) != before
-    assert "d=0" in page.url
+    expect(page).to_have_url(re.compile(r"[?&]d=0"), timeout=30_000)  # the view is in the link
     assert page.locator("[data-testid='stException']").count() == 0
     with page.expect_download(timeout=60_000) as dl:
         page.get_by_role("button", name="slerp as GIF").click()
