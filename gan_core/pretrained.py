@@ -20,7 +20,7 @@ RECIPES: dict[str, str] = {
     "mnist-classifier": "gan-core train-classifier --epochs 15 --width 16 --seed 0",
     "mnist-vanilla": "gan-core train --model vanilla --steps 10000 --label-smoothing 0.1 --seed 0 --select-by fid "
                      "--eval-every 1000",
-    "mnist-dcgan": "gan-core train --model dcgan --steps 16000 --seed 0 --select-by fid --eval-every 1000",
+    "mnist-dcgan": "gan-core train --model dcgan --steps 30000 --seed 0 --select-by fid --eval-every 2000",
     "mnist-cgan": "gan-core train --model cgan --steps 12000 --seed 0 --select-by fid --eval-every 1000",
     "mnist-wgan-gp": "gan-core train --model wgan-gp --lr 2e-4 --augment translation --steps 8000 --seed 0 "
                      "--select-by fid --eval-every 500",
@@ -61,6 +61,9 @@ def card_text(name: str, command: str, train_info: dict, ev: dict | None) -> str
         s = train_info["selection"]
         lines.append(f"- Checkpoint kept: step {s['best_step']} of {train_info.get('steps')}, lowest FID on "
                      f"{s['samples']} samples during training ({s['best_value']:.3f})")
+        if s.get("precision_recall_history"):
+            steps = ", ".join(f"{st}: {p:.2f} / {r:.2f}" for st, p, r in s["precision_recall_history"])
+            lines.append(f"- Precision / recall at each evaluation during training (step: P / R): {steps}")
     if "heldout_accuracy" in train_info:
         lines += ["", "## Accuracy", "",
                   f"- Held-out accuracy: **{train_info['heldout_accuracy']:.2%}** on {train_info['heldout_size']} "
