@@ -113,7 +113,7 @@ def test_a_model_trained_elsewhere_is_described_with_its_recipe(tmp_path):
 
     run = tmp_path / "run"
     assert main(["train", "--model", "dcgan", "--steps", "2", "--batch-size", "8", "--width", "4", "--out", str(run),
-                 "--quiet"]) == 0
+                 "--select-by", "fid", "--eval-every", "1", "--eval-samples", "64", "--quiet"]) == 0
     root = tmp_path / "root"
     result = build("mnist-dcgan", root, trained=run, wall_note="shared the machine", n_samples=100)
     card = (root / "mnist-dcgan" / "card.md").read_text()
@@ -121,6 +121,9 @@ def test_a_model_trained_elsewhere_is_described_with_its_recipe(tmp_path):
     assert "shared the machine" in card and "real-data floor" in card
     stored = json.loads((root / "mnist-dcgan" / "metrics.json").read_text())
     assert stored["evaluation"]["fid"] == result["evaluation"]["fid"] > 0
+    # the card lists precision / recall measured at each evaluation during training, as stored
+    (s1, p1, r1), (s2, p2, r2) = stored["selection"]["precision_recall_history"]
+    assert f"(step: P / R): {s1}: {p1:.2f} / {r1:.2f}, {s2}: {p2:.2f} / {r2:.2f}" in card
     assert gan_core.load_generator(root / "mnist-dcgan").z_dim == gan_core.load_generator(run).z_dim
     for args in (["mnist-dcgan", "mnist-cgan", "--trained", str(run)], ["mnist-dcgan", "--trained", str(tmp_path)]):
         r = subprocess.run([sys.executable, "-m", "gan_core.cli", "pretrained", *args, "--out-dir", str(root)],
