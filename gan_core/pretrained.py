@@ -22,8 +22,8 @@ RECIPES: dict[str, str] = {
                      "--eval-every 1000",
     "mnist-dcgan": "gan-core train --model dcgan --steps 30000 --seed 0 --select-by fid --eval-every 2000",
     "mnist-cgan": "gan-core train --model cgan --steps 12000 --seed 0 --select-by fid --eval-every 1000",
-    "mnist-wgan-gp": "gan-core train --model wgan-gp --lr 2e-4 --augment translation --steps 8000 --seed 0 "
-                     "--select-by fid --eval-every 500",
+    "mnist-wgan-gp": "gan-core train --model wgan-gp --lr 2e-4 --augment translation --steps 12000 --seed 0 "
+                     "--select-by fid --eval-every 1000",
 }
 DESCRIPTIONS = {
     "mnist-classifier": "The digit classifier whose 128-d penultimate features the metrics use in place of "

@@ -89,7 +89,7 @@ def test_cgan_meets_every_bar(measured):
 # Known shortfall, reported in the cards and the closing note: the unconditional models trained within this
 # session's CPU budget stay below precision 0.7. strict=True: the day they reach it, this test says so.
 @pytest.mark.xfail(strict=True, reason="unconditional models below the 0.7 precision bar: dcgan 0.571, "
-                                        "wgan-gp 0.499 (see their cards)")
+                                        "wgan-gp 0.510 (see their cards)")
 @pytest.mark.parametrize("name", ["mnist-dcgan", "mnist-wgan-gp"])
 def test_unconditional_models_reach_precision_bar(measured, name):
     assert evaluated(measured, name)["precision"] >= 0.7
