@@ -8,6 +8,7 @@ resume, one step, stop; it records every step's measurements, a fixed-noise samp
 steps (the timeline), and the class coverage of samples every few hundred steps (collapse made visible).
 
 Example:
+    >>> from gan_core.live_presets import preset_config
     >>> m = JobManager(max_jobs=1)
     >>> job = m.start("me", preset_config("Fast digits", model={"width": 8}, batch_size=8), max_steps=2)
     >>> job.wait(timeout=60)
@@ -27,52 +28,7 @@ import numpy as np
 import torch
 
 from .sampler import sample_noise
-from .trainer import Trainer, TrainConfig, TrainingDiverged, default_config
-
-# Live-training presets, each with the sentence the page shows. "base" is a gan_core.trainer preset.
-PRESETS: dict[str, dict] = {
-    "Fast digits": dict(
-        base="acgan", model=dict(width=32), batch_size=64, lr_g=5e-4, lr_d=5e-4, ema_decay=0.99,
-        augment="translation",
-        why="A small conditional DCGAN (each column of the grid is one digit) whose D must also name the digit "
-            "(AC-GAN), random shifts of every image D sees (DiffAugment) and an averaged copy of G: clear "
-            "digits of all ten classes in under a minute on a laptop CPU, then they keep sharpening."),
-    "The 2014 original": dict(
-        base="vanilla", why="Goodfellow et al.'s fully connected GAN: slower and blurrier — the baseline "
-                            "every later idea improved on."),
-    "Conditional": dict(
-        base="cgan", why="The class label goes into G and D, so you can ask for a 7 (Mirza & Osindero 2014); "
-                         "the DCGAN paper's learning rates, no augmentation — compare with Fast digits."),
-    "WGAN-GP": dict(
-        base="wgan-gp", why="A critic that scores instead of classifying, kept smooth by a gradient penalty "
-                            "(Gulrajani et al. 2017): steadier, but 5 critic steps per G step make it slower."),
-    "Mode collapse on purpose": dict(
-        base="dcgan", model=dict(width=32, z_dim=8), batch_size=64, lr_g=2e-3, lr_d=1e-4, beta1=0.9,
-        ema_decay=0.0,
-        why="G learns 20x faster than D, so it keeps jumping to whatever fools D today: watch the class "
-            "coverage shrink to a few digits."),
-    "Vanishing gradients on purpose": dict(
-        base="dcgan", model=dict(width=32), loss="minimax", lr_d=1e-3, lr_g=2e-4, n_critic=5,
-        ema_decay=0.0,
-        why="The original saturating loss log(1 - D(G(z))) against a strong D (5 steps per G step, 5x the "
-            "learning rate): D wins, and G's gradient norm drops towards zero."),
-}
-DEFAULT_PRESET = "Fast digits"
-
-
-def preset_config(name: str, model: dict | None = None, **overrides) -> TrainConfig:
-    """The TrainConfig of a live preset, with ``overrides`` applied (``model`` entries merged).
-
-    Example:
-        >>> preset_config("Vanishing gradients on purpose").loss
-        'minimax'
-    """
-    if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
-    p = {k: v for k, v in PRESETS[name].items() if k not in ("base", "why")}
-    m = {**p.pop("model", {}), **(model or {})}
-    return default_config(PRESETS[name]["base"], model=m, **{**p, **overrides})
-
+from .trainer import Trainer, TrainConfig, TrainingDiverged
 
 class Busy(RuntimeError):
     """The server's job cap is reached."""

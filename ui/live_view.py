@@ -12,7 +12,8 @@ import streamlit as st
 from gan_core import losses
 from gan_core.checkpoints import checkpoint_zip
 from gan_core.data import DatasetUnavailable
-from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, preset_config
+from gan_core.live import Busy, Job, JobManager
+from gan_core.live_presets import DEFAULT_PRESET, PRESETS, preset_config
 from gan_core.live_process import ProcessJob, prewarm
 from gan_core.models import ModelConfig
 from gan_core.trainer import TrainConfig

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from gan_core.checkpoints import load_checkpoint
-from gan_core.live import PRESETS, Busy, JobManager, preset_config
+from gan_core.live import Busy, JobManager
+from gan_core.live_presets import PRESETS, preset_config
 
 TINY = dict(model={"width": 4, "z_dim": 8}, batch_size=8)
 

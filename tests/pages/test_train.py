@@ -4,7 +4,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core.live import preset_config
+from gan_core.live_presets import preset_config
 from tests.conftest import ROOT
 from ui.live_view import job_manager
 
