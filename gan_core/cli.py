@@ -60,6 +60,8 @@ def _train(args) -> int:
         model["spectral_norm"] = True
     if args.noise:
         model["noise"] = args.noise
+    if args.clusters:
+        model["clusters"] = args.clusters
     overrides = {k: v for k, v in dict(
         loss=args.loss, lr_g=args.lr_g or args.lr, lr_d=args.lr_d or args.lr, batch_size=args.batch_size,
         n_critic=args.n_critic, seed=args.seed, device=args.device, label_smoothing=args.label_smoothing,
@@ -310,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--width", type=int, help="base channels / hidden units")
     t.add_argument("--noise", choices=["gaussian", "uniform"])
     t.add_argument("--spectral-norm", action="store_true", help="spectral normalisation in D")
+    t.add_argument("--clusters", type=int, default=0, metavar="K",
+                   help="self-conditioning (dcgan, wgan-gp): D is told which of K k-means clusters of the real "
+                        "images each image is in, G draws the cluster from its own z; no labels are used")
     t.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 - this")
     t.add_argument("--ema-decay", type=float)
     t.add_argument("--augment", choices=["none", "translation"],

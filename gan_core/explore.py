@@ -37,6 +37,15 @@ class Explorer:
     def conditional(self) -> bool:
         return bool(self.G.num_classes)
 
+    @property
+    def clusters(self) -> int:
+        """Number of clusters a self-conditioned G draws from its z (0 for other generators)."""
+        return int(getattr(self.G, "clusters", 0))
+
+    def cluster(self, z: torch.Tensor) -> int | None:
+        """The cluster a self-conditioned G draws for z (1, z_dim); None for other generators."""
+        return int(self.G.cluster_of(z)[0]) if self.clusters else None
+
     # -------------------------------------------------------------- one image
     def z_for(self, seed: int, truncation: float = 1.0, directions: dict[int, float] | None = None,
               dims: dict[int, float] | None = None) -> torch.Tensor:

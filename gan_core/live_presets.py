@@ -23,6 +23,11 @@ PRESETS: dict[str, dict] = {
     "Conditional": dict(
         base="cgan", why="The class label goes into G and D, so you can ask for a 7 (Mirza & Osindero 2014); "
                          "the DCGAN paper's learning rates, no augmentation — compare with Fast digits."),
+    "Self-conditioned (no labels)": dict(
+        base="dcgan", model=dict(clusters=50),
+        why="An unconditional DCGAN whose D is told which of 50 k-means clusters of the real digits each image "
+            "belongs to, while G picks a cluster from its own z (after Liu et al. 2020). No labels are used, "
+            "yet the digits come out cleaner than plain DCGAN's — compare the two."),
     "WGAN-GP": dict(
         base="wgan-gp", why="A critic that scores instead of classifying, kept smooth by a gradient penalty "
                             "(Gulrajani et al. 2017): steadier, but 5 critic steps per G step make it slower."),

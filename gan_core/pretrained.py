@@ -20,24 +20,31 @@ RECIPES: dict[str, str] = {
     "mnist-classifier": "gan-core train-classifier --epochs 15 --width 16 --seed 0",
     "mnist-vanilla": "gan-core train --model vanilla --steps 10000 --label-smoothing 0.1 --seed 0 --select-by fid "
                      "--eval-every 1000",
-    "mnist-dcgan": "gan-core train --model dcgan --steps 30000 --seed 0 --select-by fid --eval-every 2000",
+    "mnist-dcgan": "gan-core train --model dcgan --clusters 50 --steps 10000 --seed 0 --select-by fid "
+                   "--eval-every 1000",
     "mnist-cgan": "gan-core train --model cgan --steps 12000 --seed 0 --select-by fid --eval-every 1000",
-    "mnist-wgan-gp": "gan-core train --model wgan-gp --lr 2e-4 --augment translation --steps 12000 --seed 0 "
-                     "--select-by fid --eval-every 1000",
+    "mnist-wgan-gp": "gan-core train --model wgan-gp --lr 2e-4 --augment translation --clusters 50 --steps 10000 "
+                     "--seed 0 --select-by fid --eval-every 1000",
 }
+SELF_COND = ("Self-conditioned (after Liu et al. 2020): the 5,000 real digits were split into 50 k-means clusters "
+             "of their pixels, without their labels; D is told each image's cluster, and G draws a cluster from "
+             "its own z (the largest of z's first 50 entries, offset so clusters come up as often as in the "
+             "data). G is still unconditional: G(z) alone makes a digit, and no class label was used. The "
+             "clusters are what lifted precision from 0.57 (plain DCGAN, 30,000 steps) above 0.7. They make z "
+             "space piecewise: moving z across a cluster boundary changes the image fast, so PPL is high.")
 DESCRIPTIONS = {
     "mnist-classifier": "The digit classifier whose 128-d penultimate features the metrics use in place of "
                         "Inception (whose weights cannot be downloaded here).",
     "mnist-vanilla": "The original GAN of Goodfellow et al. (2014): fully connected G and D (D with dropout), "
                      "non-saturating loss. A baseline: expect blurrier, noisier digits than the conv models.",
     "mnist-dcgan": "Unconditional DCGAN (Radford et al. 2015): transposed convolutions with BatchNorm in G, "
-                   "strided convolutions with LeakyReLU in D, non-saturating loss, EMA of G's weights.",
+                   "strided convolutions with LeakyReLU in D, non-saturating loss, EMA of G's weights. " + SELF_COND,
     "mnist-cgan": "Conditional DCGAN: the class label enters G (one-hot, beside z) and D (a learned map per "
                   "class as an extra image channel), so you can ask for a given digit.",
     "mnist-wgan-gp": "DCGAN-style generator trained against a WGAN-GP critic (Gulrajani et al. 2017): no "
                      "BatchNorm in the critic, gradient penalty 10, 5 critic steps per generator step, Adam at 2e-4 "
                      "with betas (0, 0.9), and random shifts of every image the critic sees (DiffAugment "
-                     "translation, Zhao et al. 2020) against overfitting the 5,000 digits.",
+                     "translation, Zhao et al. 2020) against overfitting the 5,000 digits. " + SELF_COND,
 }
 
 

@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 import torch
 
 from . import losses
+from .clusters import argmax_offsets, kmeans_clusters, noise_in_clusters
 from .data import TOY_DATASETS, ImageDataset, load_dataset, sample_toy
 from .models import ModelConfig, build_discriminator, build_generator
 from .sampler import sample_noise
@@ -166,6 +167,8 @@ class Trainer:
             self._labels = self.dataset.labels.to(self.device)
         self.G = build_generator(cfg.model).to(self.device)
         self.D = build_discriminator(cfg.model).to(self.device)
+        if cfg.model.clusters:
+            self._self_condition(cfg.model.clusters)
         self.aux_classes = getattr(self.D, "aux_classes", 0)  # AC-GAN: D has a class head
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         if cfg.optimizer == "adam":
@@ -179,18 +182,32 @@ class Trainer:
         self.images_seen = 0
         self.should_stop = False
 
+    def _self_condition(self, k: int) -> None:
+        """Self-conditioning: k-means clusters of the real images take the place of class labels for D,
+        and G's cluster offsets make it draw each cluster as often as the real data holds it."""
+        labels, centres = kmeans_clusters(self._real.cpu(), k, self.config.seed)
+        self._labels = labels.to(self.device)                          # (N,) cluster of each real image
+        self.D.centroids.copy_(centres)
+        prior = torch.bincount(labels, minlength=k).float()
+        self.G.cluster_offset.copy_(argmax_offsets(prior, self.config.model.noise, seed=self.config.seed))
+
     # ------------------------------------------------------------------ batches
     def real_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.toy:
             return sample_toy(self.config.dataset, n, self.rng).to(self.device), None
         idx = torch.randint(len(self._real), (n,), generator=self.rng).to(self.device)
-        y = self._labels[idx] if self.config.model.conditional else None
+        m = self.config.model
+        y = self._labels[idx] if m.conditional or m.clusters else None  # classes, or clusters (self-conditioning)
         return self._real[idx], y
 
     def noise(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         m = self.config.model
         z = sample_noise(n, m.z_dim, m.noise, self.rng).to(self.device)
-        y = torch.randint(m.num_classes, (n,), generator=self.rng).to(self.device) if m.conditional else None
+        y = None
+        if m.conditional:
+            y = torch.randint(m.num_classes, (n,), generator=self.rng).to(self.device)
+        elif m.clusters:  # the cluster G draws from z: G reads it itself, D is told it
+            y = self.G.cluster_of(z)
         return z, y
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
@@ -212,8 +229,12 @@ class Trainer:
         cfg, B = self.config, self.config.batch_size
         real, y_real = self.real_batch(B)
         z, y_fake = self.noise(B)
-        if y_real is not None:
+        if cfg.model.conditional:
             y_fake = y_real  # fakes of the same classes as the real batch: D must judge quality, not labels
+        elif cfg.model.clusters:  # the same for clusters: z drawn given the real batch's clusters
+            z = noise_in_clusters(y_real, cfg.model.z_dim, self.G.cluster_offset, cfg.model.noise,
+                                  self.rng).to(self.device)
+            y_fake = y_real
         with torch.set_grad_enabled(keep_fake):
             fake_g = self.G(z, y_fake)
         self._kept = (fake_g, y_fake) if keep_fake else None

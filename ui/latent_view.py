@@ -97,6 +97,10 @@ def current_view(ex: Explorer, model_name: str):
         if ex.conditional:
             st.selectbox("Class", list(range(ex.G.num_classes)), key="lat_label",
                          help="This model is conditional: you choose which digit it draws.")
+        if ex.clusters:
+            st.caption(f"Self-conditioned model: z's first {ex.clusters} entries pick one of {ex.clusters} clusters "
+                       f"of real digits, found without labels (the largest entry wins). This z is in cluster "
+                       f"**{ex.cluster(z)}**; when a slider moves z into another cluster the image changes fast.")
         st.caption(f"Directions found in closed form (SeFa): the top eigenvectors of Wᵀ W of the generator's "
                    f"first layer. Sliders are in standard deviations of z.")
         for i in range(n_dirs):

@@ -50,7 +50,7 @@ FIELDS = {  # widget key -> (where in the config, how to read it)
     "tr_beta1": "beta1", "tr_beta2": "beta2", "tr_batch": "batch_size", "tr_z": "model.z_dim",
     "tr_width": "model.width", "tr_noise": "model.noise", "tr_ncritic": "n_critic",
     "tr_smooth": "label_smoothing", "tr_sn": "model.spectral_norm", "tr_seed": "seed", "tr_ema": "ema_decay",
-    "tr_augment": "augment",
+    "tr_augment": "augment", "tr_clusters": "model.clusters",
 }
 
 
@@ -121,16 +121,22 @@ def settings() -> TrainConfig | None:
         c[3].checkbox("Spectral norm in D", key="tr_sn",
                       help="Limits how sharply D can change (Miyato et al. 2018): a common fix for unstable "
                            "training.")
-        st.radio("Augmentation", ["none", "translation"], key="tr_augment", horizontal=True,
-                 help="translation: shift every image D sees, real and fake alike, by a few random pixels "
-                      "(DiffAugment, Zhao et al. 2020). D cannot memorise 5,000 digits, so G gets useful "
-                      "feedback sooner.")
+        c = st.columns([3, 1])
+        c[0].radio("Augmentation", ["none", "translation"], key="tr_augment", horizontal=True,
+                   help="translation: shift every image D sees, real and fake alike, by a few random pixels "
+                        "(DiffAugment, Zhao et al. 2020). D cannot memorise 5,000 digits, so G gets useful "
+                        "feedback sooner.")
+        c[1].number_input("Clusters (self-conditioning)", 0, 256, key="tr_clusters",
+                          help="DCGAN and WGAN-GP only; 0 turns it off. The real images are grouped into this "
+                               "many k-means clusters (no labels used); D is told each image's cluster and G "
+                               "picks a cluster from its own z (Liu et al. 2020). G stays unconditional but "
+                               "learns one kind of digit per cluster. At most the z size.")
     s = st.session_state
     kind = s.tr_kind
     try:
         model = ModelConfig(kind=kind, z_dim=int(s.tr_z), width=int(s.tr_width), noise=s.tr_noise,
                             spectral_norm=bool(s.tr_sn), num_classes=10 if kind in ("cgan", "acgan") else 0,
-                            img_shape=DATASETS[s.tr_dataset])
+                            img_shape=DATASETS[s.tr_dataset], clusters=int(s.tr_clusters))
         return TrainConfig(model=model, dataset=s.tr_dataset, loss=s.tr_loss, lr_g=float(s.tr_lr_g),
                            lr_d=float(s.tr_lr_d), beta1=float(s.tr_beta1), beta2=float(s.tr_beta2),
                            batch_size=int(s.tr_batch), n_critic=int(s.tr_ncritic),

@@ -21,6 +21,10 @@ class ModelConfig:
         depth: hidden layers of the toy MLPs (images use a fixed depth per resolution).
         spectral_norm: wrap the discriminator's layers in spectral normalisation (Miyato et al. 2018).
         noise: distribution of z: "gaussian" N(0, I) or "uniform" U(-1, 1).
+        clusters: self-conditioning (after Liu et al. 2020, "Diverse Image Generation via Self-Conditioned
+            GANs"): the real images are split into this many k-means clusters without using any labels; D is
+            told each image's cluster and G draws the cluster from its own z, so G stays unconditional
+            (0 = off). Only for the unconditional convolutional kinds ("dcgan", "wgan-gp").
 
     Example:
         >>> ModelConfig(kind="cgan", num_classes=10).img_shape
@@ -35,6 +39,7 @@ class ModelConfig:
     depth: int = 3           # toy MLPs only
     spectral_norm: bool = False
     noise: str = "gaussian"
+    clusters: int = 0        # k-means clusters for self-conditioning; 0 = a plain unconditional GAN
 
     def __post_init__(self):
         object.__setattr__(self, "img_shape", tuple(int(s) for s in self.img_shape))
@@ -52,6 +57,13 @@ class ModelConfig:
             raise ValueError("num_classes cannot be negative.")
         if self.kind in ("cgan", "acgan") and self.num_classes < 2:
             raise ValueError(f"A conditional GAN ({self.kind!r}) needs num_classes >= 2 (10 for digits).")
+        if self.clusters:
+            if self.kind not in ("dcgan", "wgan-gp") or self.num_classes:
+                raise ValueError("Self-conditioning on clusters is for the unconditional convolutional models "
+                                 "('dcgan', 'wgan-gp'): a conditional model already has real classes.")
+            if not 2 <= self.clusters <= self.z_dim:
+                raise ValueError(f"clusters must be between 2 and z_dim ({self.z_dim}): G draws the cluster "
+                                 f"from the first `clusters` entries of z; got {self.clusters}.")
         if self.kind == "toy":
             if self.img_shape != (2,):
                 raise ValueError("Toy models generate 2D points: img_shape must be (2,).")

@@ -6,6 +6,10 @@ from torch import nn
 
 from .common import as_onehot, maybe_sn
 
+# Softmax temperature of a self-conditioned G's cluster code: at 0.05 the code is one-hot for almost every
+# z, yet it stays a continuous function of z, so interpolations blend clusters instead of jumping.
+CLUSTER_TEMPERATURE = 0.05
+
 
 def _plan(img_shape: tuple) -> tuple[int, int]:
     """(base resolution, number of 2x up/down-samplings) for a supported image size."""
@@ -20,7 +24,10 @@ def _plan(img_shape: tuple) -> tuple[int, int]:
 class DCGANGenerator(nn.Module):
     """Project z to a small feature map, then upsample with strided transposed convolutions.
 
-    A conditional generator concatenates the one-hot class (or a soft blend of classes) to z.
+    A conditional generator concatenates the one-hot class (or a soft blend of classes) to z. A
+    self-conditioned one (``clusters`` > 0) stays unconditional: it reads a cluster from its own z
+    (the largest of the first ``clusters`` entries, shifted by ``cluster_offset`` so that clusters come
+    up as often as in the real data) and concatenates that cluster's (nearly) one-hot code to z.
 
     Example:
         >>> G = DCGANGenerator(z_dim=64, img_shape=(1, 28, 28), num_classes=10)
@@ -28,13 +35,17 @@ class DCGANGenerator(nn.Module):
         torch.Size([4, 1, 28, 28])
     """
 
-    def __init__(self, z_dim: int, img_shape: tuple, width: int = 32, num_classes: int = 0):
+    def __init__(self, z_dim: int, img_shape: tuple, width: int = 32, num_classes: int = 0, clusters: int = 0):
         super().__init__()
         self.z_dim, self.num_classes, self.img_shape = z_dim, num_classes, tuple(img_shape)
+        self.clusters = clusters
+        if clusters:
+            assert clusters <= z_dim, "the cluster is read from the first `clusters` entries of z"
+            self.register_buffer("cluster_offset", torch.zeros(clusters))  # set by the trainer (gan_core.clusters)
         self.base, n_up = _plan(self.img_shape)
         ch = width * 2 ** (n_up - 1)
         self.base_ch = ch
-        self.project = nn.Linear(z_dim + num_classes, ch * self.base * self.base, bias=False)
+        self.project = nn.Linear(z_dim + num_classes + clusters, ch * self.base * self.base, bias=False)
         self.project_bn = nn.BatchNorm1d(ch * self.base * self.base)
         # one stride-1 conv at the base resolution before upsampling (as in the TensorFlow DCGAN MNIST
         # tutorial's generator): it lets G shape strokes before they are enlarged
@@ -49,9 +60,21 @@ class DCGANGenerator(nn.Module):
         """First-layer weight restricted to z, (out, z_dim): SeFa factorises this."""
         return self.project.weight[:, : self.z_dim]
 
+    def cluster_of(self, z: torch.Tensor) -> torch.Tensor:
+        """The cluster each z draws, (B,) int64 (self-conditioned generators only)."""
+        return (z[:, : self.clusters] + self.cluster_offset).argmax(1)
+
+    def cluster_code(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, clusters): a softmax that is one-hot at ``cluster_of(z)`` except near a tie."""
+        return torch.softmax((z[:, : self.clusters] + self.cluster_offset) / CLUSTER_TEMPERATURE, 1)
+
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         assert z.dim() == 2 and z.shape[1] == self.z_dim, f"z must be (B, {self.z_dim}), got {tuple(z.shape)}"
-        h = z if not self.num_classes else torch.cat([z, as_onehot(y, self.num_classes, z)], 1)
+        h = z
+        if self.num_classes:
+            h = torch.cat([h, as_onehot(y, self.num_classes, z)], 1)
+        if self.clusters:
+            h = torch.cat([h, self.cluster_code(z)], 1)                # (B, z_dim + clusters)
         h = torch.relu(self.project_bn(self.project(h)))                # (B, ch*base*base)
         h = h.view(z.shape[0], self.base_ch, self.base, self.base)    # (B, ch, base, base)
         return self.blocks(h)                                           # (B, C, H, W) in [-1, 1]
@@ -64,19 +87,26 @@ class DCGANDiscriminator(nn.Module):
         batchnorm: BatchNorm after every conv but the first (DCGAN). A WGAN-GP critic must not use it:
             the gradient penalty is defined per sample, and BatchNorm mixes samples.
         num_classes: when > 0, the class is given as an extra image channel (a learned map per class).
+        clusters: when > 0 (self-conditioning), the same, for one of this many k-means clusters of the real
+            images; ``centroids`` holds their centres, so ``forward(x)`` without ``y`` judges an image as a
+            member of its nearest cluster. ``num_classes`` stays 0: to its users the model is unconditional.
         aux_classes: when > 0, a second head on the same features names the image's class (AC-GAN,
             Odena et al. 2017); read it with ``scores_and_classes``. ``forward`` still returns the score only.
     """
 
     def __init__(self, img_shape: tuple, width: int = 32, num_classes: int = 0,
-                 batchnorm: bool = True, spectral_norm: bool = False, aux_classes: int = 0):
+                 batchnorm: bool = True, spectral_norm: bool = False, aux_classes: int = 0, clusters: int = 0):
         super().__init__()
+        assert not (num_classes and clusters), "a discriminator is told classes or clusters, not both"
         self.num_classes, self.aux_classes, self.img_shape = num_classes, aux_classes, tuple(img_shape)
+        self.clusters = clusters
         c, h, w = self.img_shape
         base, n_down = _plan(self.img_shape)
-        if num_classes:
-            self.label_map = nn.Linear(num_classes, h * w, bias=False)
-        layers, in_ch, ch = [], c + (1 if num_classes else 0), width
+        if num_classes or clusters:
+            self.label_map = nn.Linear(num_classes or clusters, h * w, bias=False)
+        if clusters:
+            self.register_buffer("centroids", torch.zeros(clusters, c * h * w))  # set by the trainer
+        layers, in_ch, ch = [], c + (1 if num_classes or clusters else 0), width
         for i in range(n_down):
             layers.append(maybe_sn(nn.Conv2d(in_ch, ch, 4, 2, 1, bias=not batchnorm or i == 0), spectral_norm))
             if batchnorm and i > 0:
@@ -90,10 +120,18 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         assert x.shape[1:] == self.img_shape, f"expected images {self.img_shape}, got {tuple(x.shape[1:])}"
-        if self.num_classes:
-            lm = self.label_map(as_onehot(y, self.num_classes, x)).view(x.shape[0], 1, *self.img_shape[1:])
+        if self.clusters and y is None:
+            y = self.cluster_of(x)
+        if self.num_classes or self.clusters:
+            onehot = as_onehot(y, self.num_classes or self.clusters, x)
+            lm = self.label_map(onehot).view(x.shape[0], 1, *self.img_shape[1:])
             x = torch.cat([x, lm], 1)                                   # (B, C+1, H, W)
         return self.head(self.features(x).flatten(1)).squeeze(1)       # (B,) logits / critic scores
+
+    def cluster_of(self, x: torch.Tensor) -> torch.Tensor:
+        """Index of the nearest cluster centre (in pixels) for each image, (B,) int64."""
+        with torch.no_grad():
+            return torch.cdist(x.detach().flatten(1), self.centroids).argmin(1)
 
     def scores_and_classes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Real/fake scores (B,) and class logits (B, aux_classes) from one pass over the images."""

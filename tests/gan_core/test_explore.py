@@ -93,3 +93,12 @@ def test_gif_is_animated_and_png_strip_decodes():
     assert gif.format == "GIF" and gif.n_frames >= 3 and gif.size == (8, 8)
     png = Image.open(io.BytesIO(E.png_bytes(E.strip(frames))))
     assert png.size == (3 * 4 + 2 * 2, 4)
+
+
+def test_cluster_of_the_current_z_only_for_self_conditioned_generators():
+    assert make().clusters == 0 and make().cluster(torch.randn(1, 8)) is None
+    cfg = ModelConfig(kind="dcgan", width=8, z_dim=8, clusters=4)
+    ex = E.Explorer(build_generator(cfg).eval(), build_discriminator(cfg).eval(), None, k=4)
+    z = torch.tensor([[0.1, 2.0, -1.0, 0.5, 3.0, 0.0, 0.0, 0.0]])   # z[4] is not a cluster entry
+    assert ex.clusters == 4 and ex.cluster(z) == 1
+    assert ex.judge(z)["realness"] is not None                        # D places the image in a cluster itself

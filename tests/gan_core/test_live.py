@@ -226,3 +226,16 @@ def test_process_jobs_count_against_the_cap_and_stop_when_nobody_watches():
     assert job.wait(120)  # nobody touches it: it stops itself
     assert job.state == "stopped" and "nobody watching" in job.message
     m.shutdown()
+
+
+def test_self_conditioned_preset_trains_in_a_child_process_and_saves_its_clusters(tmp_path):
+    from gan_core.live_process import ProcessJob
+
+    cfg = tiny("Self-conditioned (no labels)", model={"width": 4, "z_dim": 8, "clusters": 4})
+    assert cfg.model.kind == "dcgan" and cfg.model.clusters == 4
+    job = JobManager(job_class=ProcessJob).start("a", cfg, max_steps=3, snapshot_every=1)
+    assert job.wait(120) and job.state == "finished", job.message
+    ck = load_checkpoint(job.save(tmp_path / "run"), discriminator=True)
+    assert ck.model_config.clusters == 4 and ck.generator.num_classes == 0
+    assert ck.discriminator.centroids.abs().sum() > 0                # the k-means centres travelled with D
+    assert len(set(ck.generator.cluster_of(torch.randn(2000, 8)).tolist())) == 4

@@ -88,3 +88,22 @@ def test_the_latent_map_is_drawn_after_the_first_paint():
     at.run()  # what the browser's timer does once it has drawn the page: the map replaces the placeholder
     assert not at.exception and len(at.get("plotly_chart")) == 1
     assert not any("Drawing the latent map" in c.value for c in at.caption)
+
+
+def test_a_self_conditioned_model_says_which_cluster_z_is_in():
+    import gan_core
+    from gan_core.sampler import seeds_to_z
+
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.query_params["model"] = "mnist-dcgan"
+    at.query_params["seed"] = "7"
+    at.run()
+    G = gan_core.load_generator("mnist-dcgan")
+    assert G.clusters == 50
+    want = int(G.cluster_of(seeds_to_z([7], G.z_dim, "gaussian"))[0])
+    notes = [c.value for c in at.caption if c.value.startswith("Self-conditioned model")]
+    assert len(notes) == 1 and f"cluster **{want}**" in notes[0]
+    at2 = AppTest.from_file(PAGE, default_timeout=180)
+    at2.query_params["model"] = "mnist-cgan"
+    at2.run()
+    assert not at2.exception and not any(c.value.startswith("Self-conditioned") for c in at2.caption)

@@ -57,6 +57,14 @@ def test_presets_fill_every_setting_and_say_why():
     assert at.selectbox(key="tr_kind").value == "cgan"
     for key in ("tr_dataset", "tr_noise"):
         assert at.selectbox(key=key).help
+    at.selectbox(key="tr_preset").set_value("Self-conditioned (no labels)").run()
+    assert at.selectbox(key="tr_kind").value == "dcgan" and at.number_input(key="tr_clusters").value == 50
+    assert at.number_input(key="tr_clusters").help and not at.error
+    at.selectbox(key="tr_kind").set_value("cgan").run()  # a conditional model has real classes already
+    assert any("cannot train" in e.value and "Self-conditioning" in e.value for e in at.error)
+    assert button(at, "Start").disabled
+    at.selectbox(key="tr_preset").set_value("Conditional").run()
+    assert at.number_input(key="tr_clusters").value == 0 and not at.error
     # a combination that cannot train says why, and Start is disabled
     at.selectbox(key="tr_loss").set_value("wgan-gp").run()
     assert any("cannot train" in e.value and "WGAN-GP needs a critic" in e.value for e in at.error)

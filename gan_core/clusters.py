@@ -1,0 +1,99 @@
+"""Self-conditioning without labels (after Liu et al. 2020, "Diverse Image Generation via Self-Conditioned GANs").
+
+The real images are split into k clusters by k-means on their pixels; no class labels are used. The
+discriminator is told which cluster each image belongs to, and the generator draws a cluster from its own
+noise, so it learns one mode per cluster yet remains an unconditional generator: G(z) and nothing else.
+Liu et al. cluster D's features and re-cluster during training; here the clusters are fixed, in pixel
+space, which needs no extra pass over the data and lets any image be assigned by its nearest centre.
+
+Example:
+    >>> import torch
+    >>> x = torch.cat([torch.zeros(5, 1, 2, 2), torch.ones(5, 1, 2, 2)])
+    >>> labels, centres = kmeans_clusters(x, k=2, seed=0)
+    >>> sorted(labels.bincount().tolist())
+    [5, 5]
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def kmeans_clusters(images: torch.Tensor, k: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """k-means on flattened pixels.
+
+    Args:
+        images: (N, C, H, W) floats (the [-1, 1] range the generator works in).
+        k: number of clusters (2 <= k <= N).
+        seed: k-means initialisation seed.
+
+    Returns:
+        labels (N,) int64, each image's nearest centre; centres (k, C*H*W) float32.
+    """
+    from sklearn.cluster import KMeans
+
+    flat = images.detach().flatten(1).cpu().numpy().astype(np.float32)  # (N, C*H*W)
+    if not 2 <= k <= len(flat):
+        raise ValueError(f"Cannot make {k} clusters of {len(flat)} images.")
+    km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(flat)
+    centres = torch.from_numpy(km.cluster_centers_.astype(np.float32))   # (k, C*H*W)
+    labels = torch.cdist(torch.from_numpy(flat), centres).argmin(1)      # the same rule D uses
+    return labels, centres
+
+
+def argmax_offsets(prior: torch.Tensor, noise: str = "gaussian", n: int = 100_000, iters: int = 200,
+                   seed: int = 0) -> torch.Tensor:
+    """Offsets b such that argmax(z[:k] + b) over the noise distribution lands on cluster i with
+    probability ``prior[i]``: G then draws clusters as often as they occur in the real data.
+
+    Found by fixed-point iteration b += log(prior / observed share) on n fixed noise draws.
+
+    Example:
+        >>> b = argmax_offsets(torch.tensor([0.7, 0.2, 0.1]), n=20_000)
+        >>> float(b[0] > b[1] > b[2])
+        1.0
+    """
+    from .sampler import sample_noise
+
+    prior = prior.double() / prior.sum()
+    k = len(prior)
+    z = sample_noise(n, k, noise, torch.Generator().manual_seed(seed)).double()   # (n, k)
+    b = torch.zeros(k, dtype=torch.float64)
+    for _ in range(iters):
+        share = torch.bincount((z + b).argmax(1), minlength=k).double() / n
+        step = torch.log(prior / share.clamp_min(0.5 / n))
+        if step.abs().max() < 1e-3:
+            break
+        b += 0.5 * step
+    return (b - b.mean()).float()
+
+
+def noise_in_clusters(clusters: torch.Tensor, z_dim: int, offsets: torch.Tensor, noise: str = "gaussian",
+                      generator: torch.Generator | None = None, pool_factor: int = 32) -> torch.Tensor:
+    """Noise for a self-conditioned G that draws the given clusters: row i is z ~ p(z | cluster i).
+
+    The cluster depends only on z's first k entries, so those are taken from a pool of draws whose
+    argmax(z[:k] + offsets) is the wanted cluster (exact rejection sampling); the other entries are fresh.
+    The trainer uses this to give D fakes from the same clusters as its real batch, as a conditional
+    GAN does with classes: D then judges the images, not how often each cluster came up.
+
+    Args:
+        clusters: (B,) int64 cluster per row. offsets: (k,) the generator's ``cluster_offset``.
+    Returns:
+        (B, z_dim) noise.
+    """
+    from .sampler import sample_noise
+
+    B, k = len(clusters), len(offsets)
+    clusters, offsets = clusters.cpu(), offsets.detach().cpu()
+    z = sample_noise(B, z_dim, noise, generator)                        # (B, z_dim)
+    need = torch.ones(B, dtype=torch.bool)
+    while need.any():
+        pool = sample_noise(pool_factor * B, k, noise, generator)         # (pool, k)
+        drawn = (pool + offsets).argmax(1)
+        for c in clusters[need].unique().tolist():
+            rows = (need & (clusters == c)).nonzero().squeeze(1)
+            found = (drawn == c).nonzero().squeeze(1)[: len(rows)]
+            z[rows[: len(found)], :k] = pool[found]
+            need[rows[: len(found)]] = False
+    return z

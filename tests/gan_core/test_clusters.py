@@ -1,0 +1,136 @@
+"""Self-conditioning on k-means clusters (gan_core.clusters and the cluster paths of models and trainer)."""
+import pytest
+import torch
+
+from gan_core.checkpoints import load_checkpoint, save_checkpoint
+from gan_core.clusters import argmax_offsets, kmeans_clusters, noise_in_clusters
+from gan_core.data import load_mnist5k
+from gan_core.models import ModelConfig, build_discriminator, build_generator
+from gan_core.trainer import Trainer, default_config
+
+
+def test_kmeans_separates_obvious_groups_and_labels_are_nearest_centres():
+    g = torch.Generator().manual_seed(0)
+    a = -0.9 + 0.05 * torch.randn(30, 1, 4, 4, generator=g)
+    b = 0.9 + 0.05 * torch.randn(20, 1, 4, 4, generator=g)
+    labels, centres = kmeans_clusters(torch.cat([a, b]), k=2, seed=0)
+    assert centres.shape == (2, 16)
+    assert len(set(labels[:30].tolist())) == 1 and len(set(labels[30:].tolist())) == 1
+    assert labels[0] != labels[-1]
+    assert sorted(labels.bincount().tolist()) == [20, 30]
+    with pytest.raises(ValueError, match="Cannot make 60 clusters of 50 images"):
+        kmeans_clusters(torch.cat([a, b]), k=60)
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "uniform"])
+def test_offsets_make_argmax_follow_the_prior(noise):
+    prior = torch.tensor([0.5, 0.25, 0.15, 0.1])
+    b = argmax_offsets(prior, noise, n=50_000, seed=0)
+    from gan_core.sampler import sample_noise
+
+    z = sample_noise(100_000, 4, noise, torch.Generator().manual_seed(1))   # fresh draws, not the fitted ones
+    share = torch.bincount((z + b).argmax(1), minlength=4).float() / len(z)
+    assert torch.allclose(share, prior, atol=0.01)
+    # without offsets every cluster would come up a quarter of the time
+    assert abs(torch.bincount(z.argmax(1), minlength=4)[0].item() / len(z) - 0.25) < 0.01
+
+
+def test_self_conditioned_networks_look_unconditional_to_their_users():
+    cfg = ModelConfig(kind="dcgan", width=8, z_dim=16, clusters=5)
+    G, D = build_generator(cfg).eval(), build_discriminator(cfg).eval()
+    assert G.num_classes == 0 and D.num_classes == 0          # no labels needed to sample or to judge
+    z = torch.randn(6, 16)
+    x = G(z)
+    assert x.shape == (6, 1, 28, 28)
+    code = G.cluster_code(z)
+    assert torch.allclose(code.sum(1), torch.ones(6)) and torch.equal(code.argmax(1), G.cluster_of(z))
+    # D without y judges each image as a member of its nearest centre
+    D.centroids.copy_(torch.randn(5, 784))
+    nearest = torch.cdist(x.flatten(1), D.centroids).argmin(1)
+    assert torch.equal(D.cluster_of(x), nearest)
+    assert torch.equal(D(x), D(x, nearest))
+
+
+@pytest.mark.parametrize("bad,match", [(dict(kind="cgan", num_classes=10, clusters=5), "unconditional"),
+                                       (dict(kind="vanilla", clusters=5), "unconditional"),
+                                       (dict(kind="dcgan", z_dim=8, clusters=9), "between 2 and z_dim"),
+                                       (dict(kind="dcgan", clusters=1), "between 2 and z_dim")])
+def test_cluster_settings_are_validated(bad, match):
+    with pytest.raises(ValueError, match=match):
+        ModelConfig(**bad)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist5k()
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "wgan-gp"])
+def test_trainer_tells_d_the_clusters_and_g_draws_them_at_their_real_rates(kind, mnist):
+    small = mnist.subset(torch.arange(0, 5000, 10))               # 500 digits, 50 per class
+    t = Trainer(default_config(kind, model=dict(width=8, z_dim=16, clusters=6), batch_size=16), small)
+    real = small.batch()
+    assert torch.equal(t._labels, t.D.cluster_of(real))           # real images carry their nearest centre
+    counts = torch.bincount(t._labels, minlength=6)
+    assert (counts > 0).all() and counts.sum() == 500
+    drawn = torch.bincount(t.G.cluster_of(torch.randn(60_000, 16)), minlength=6).float() / 60_000
+    assert torch.allclose(drawn, counts.float() / 500, atol=0.015)
+    z, y = t.noise(32)
+    assert torch.equal(y, t.G.cluster_of(z))                      # D is told the cluster G drew
+    before = [p.detach().clone() for p in t.G.parameters()]
+    hist = t.run(2)
+    assert len(hist) == 2 and any(not torch.equal(a, b) for a, b in zip(before, t.G.parameters()))
+    assert torch.equal(t.G_ema.cluster_offset, t.G.cluster_offset)
+
+
+def test_self_conditioned_checkpoint_round_trips_with_its_clusters(tmp_path, mnist):
+    small = mnist.subset(torch.arange(0, 5000, 25))
+    t = Trainer(default_config("dcgan", model=dict(width=8, z_dim=16, clusters=4), batch_size=16), small)
+    t.run(1)
+    folder = save_checkpoint(tmp_path / "sc", t.checkpoint_config(), t.G_ema, t.D)
+    ck = load_checkpoint(folder, discriminator=True)
+    assert ck.model_config.clusters == 4
+    assert torch.equal(ck.generator.cluster_offset, t.G_ema.cluster_offset)
+    assert torch.equal(ck.discriminator.centroids, t.D.centroids)
+    z = torch.randn(3, 16)
+    with torch.no_grad():
+        assert torch.equal(ck.generator(z), t.G_ema.eval()(z))
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "uniform"])
+def test_noise_in_clusters_draws_exactly_the_asked_clusters_from_the_right_distribution(noise):
+    offsets = argmax_offsets(torch.tensor([0.6, 0.3, 0.08, 0.02]), noise, n=20_000)
+    want = torch.tensor([3] * 500 + [0] * 500)                    # the rarest cluster too
+    z = noise_in_clusters(want, 6, offsets, noise, torch.Generator().manual_seed(0))
+    assert z.shape == (1000, 6)
+    assert torch.equal((z[:, :4] + offsets).argmax(1), want)
+    # the entries that do not choose the cluster keep their distribution
+    rest = z[:, 4:]
+    if noise == "gaussian":
+        assert abs(rest.mean()) < 0.1 and abs(rest.std() - 1) < 0.1
+    else:
+        assert rest.min() >= -1 and rest.max() <= 1 and abs(rest.mean()) < 0.1
+    # and given the cluster, z[:k] is distributed as plain noise conditioned on that cluster
+    from gan_core.sampler import sample_noise
+
+    ref = sample_noise(200_000, 4, noise, torch.Generator().manual_seed(1))
+    ref = ref[(ref + offsets).argmax(1) == 0]
+    assert torch.allclose(z[500:, :4].mean(0), ref.mean(0), atol=0.1)
+
+
+def test_d_sees_fakes_from_the_clusters_of_its_real_batch(mnist, monkeypatch):
+    small = mnist.subset(torch.arange(0, 5000, 10))
+    t = Trainer(default_config("dcgan", model=dict(width=8, z_dim=16, clusters=6), batch_size=32), small)
+    seen = []
+    real_forward = t.D.forward
+
+    def spy(x, y=None):
+        seen.append(y.clone())
+        return real_forward(x, y)
+
+    monkeypatch.setattr(t.D, "forward", spy)
+    t.discriminator_step(keep_fake=True)
+    y_real, y_fake = seen[0], seen[1]
+    assert torch.equal(y_real, y_fake)
+    fake, y_kept = t._kept
+    assert torch.equal(y_kept, y_real)
