@@ -53,3 +53,17 @@ def test_select_by_fid_keeps_the_best_and_records_precision_recall(tmp_path):
     assert sel["best_step"] == min(sel["history"], key=lambda row: row[1])[0]
     assert [row[0] for row in sel["precision_recall_history"]] == [2, 4]
     assert all(0.0 <= p <= 1.0 and 0.0 <= r <= 1.0 for _, p, r in sel["precision_recall_history"])
+
+
+def test_train_with_clusters_records_them_and_refuses_them_for_conditional_models(tmp_path):
+    import json
+
+    out = tmp_path / "sc"
+    assert main(["train", "--model", "dcgan", "--clusters", "4", "--steps", "2", "--batch-size", "8", "--width", "8",
+                 "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "config.json").read_text())["model"]["clusters"] == 4
+    assert gan_core.load_generator(out).clusters == 4
+    r = subprocess.run([sys.executable, "-m", "gan_core.cli", "train", "--model", "cgan", "--clusters", "4", "--steps",
+                        "1", "--out", str(tmp_path / "bad")], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.startswith("error:") and "Self-conditioning" in r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1
