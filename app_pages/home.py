@@ -52,7 +52,9 @@ link("playground", "See the two players move in 2D, one step at a time")
 st.subheader("How GANs fail")
 failures = [
     ("Mode collapse", "G finds a few outputs that fool D and makes only those — say, only 1s and 7s. D "
-     "catches up, G jumps to other modes, and the cycle repeats instead of covering the whole data.",
+     "catches up, G jumps to other modes, and the cycle repeats instead of covering the whole data. A remedy "
+     "that needs no labels: split the real images into many clusters and tell D each image's cluster, so G "
+     "must fill every one (the Self-conditioned preset; the shipped DCGAN and WGAN-GP are trained this way).",
      "train", "Train a GAN that collapses on purpose", {"preset": "Mode collapse on purpose"}),
     ("Vanishing gradients", "With the original log(1 − D(G(z))) loss, a discriminator that wins easily "
      "gives G almost no gradient: the loss curve is flat and G stops learning.",
