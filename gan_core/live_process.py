@@ -6,9 +6,12 @@ of a second; ``prewarm`` starts that server early.
 """
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sys
 import tempfile
 import threading
+import types
 from pathlib import Path
 
 import torch
@@ -35,6 +38,21 @@ def _mp_context():
 _CTX = None
 
 
+@contextlib.contextmanager
+def _without_main():
+    """Hide the caller's __main__ while a job process is set up. multiprocessing re-runs the starting
+    process's __main__ in the fork server and in every child; inside Streamlit that is the page script,
+    which must not run again in a bare process (a page that prewarms would even start a fork server from
+    the child). Jobs need only gan_core."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def prewarm() -> None:
     """Start the fork server now (it imports torch once, a few seconds), so the first job starts at once.
     Harmless to call again; a no-op where there is no fork server."""
@@ -42,7 +60,8 @@ def prewarm() -> None:
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        with _without_main():
+            forkserver.ensure_running()
 
 
 def _child_main(conn, config: dict, opts: dict, paused: bool, final_dir: str | None) -> None:
@@ -159,7 +178,8 @@ class ProcessJob(Job):
         self._proc = ctx.Process(target=_child_main,
                                  args=(child, self.config.to_dict(), opts, paused, self._final_dir),
                                  name=f"gan-job-{self.id}", daemon=True)
-        self._proc.start()
+        with _without_main():
+            self._proc.start()
         child.close()
         self._thread = threading.Thread(target=self._read, name=f"gan-job-reader-{self.id}", daemon=True)
         self._thread.start()

@@ -239,3 +239,20 @@ def test_self_conditioned_preset_trains_in_a_child_process_and_saves_its_cluster
     assert ck.model_config.clusters == 4 and ck.generator.num_classes == 0
     assert ck.discriminator.centroids.abs().sum() > 0                # the k-means centres travelled with D
     assert len(set(ck.generator.cluster_of(torch.randn(2000, 8)).tolist())) == 4
+
+
+def test_a_job_started_from_a_script_does_not_run_that_script_again(tmp_path, monkeypatch):
+    # Inside Streamlit, __main__ is the page being run; multiprocessing would re-run it in the job's process.
+    import sys
+    import types
+
+    from gan_core.live_process import ProcessJob
+
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('the page script ran again in the job process')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    job = JobManager(job_class=ProcessJob).start("a", tiny(), max_steps=2)
+    assert job.wait(120) and job.state == "finished", job.message
+    assert sys.modules["__main__"] is page
