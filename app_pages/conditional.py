@@ -25,7 +25,8 @@ psi = st.slider("Truncation ψ", 0.0, 1.5, 1.0, 0.05, key="cond_psi",
                 help="Below 1: more typical, cleaner digits; less variety.")
 st.subheader("One class, several seeds")
 c1, c2 = st.columns([1, 2])
-label = c1.selectbox("Class", list(range(ex.G.num_classes)), index=3, key="cond_label")
+label = c1.selectbox("Class", list(range(ex.G.num_classes)), index=min(3, ex.G.num_classes - 1),
+                      key="cond_label")
 seeds = view.seeds_input(c2, "Seeds", "1-16", key="cond_seeds")
 if seeds:
     show(grid(class_samples(ex, label, seeds, psi), nrow=8), scale=2)
@@ -39,7 +40,8 @@ if rows:
 st.subheader("Class morphing")
 m1, m2, m3 = st.columns(3)
 a = m1.selectbox("From class", list(range(ex.G.num_classes)), index=1, key="cond_a")
-b = m2.selectbox("To class", list(range(ex.G.num_classes)), index=7, key="cond_b")
+b = m2.selectbox("To class", list(range(ex.G.num_classes)), index=min(7, ex.G.num_classes - 1),
+                     key="cond_b")
 seed = m3.number_input("Seed", 0, 2 ** 31 - 1, 5, key="cond_morph_seed", help="Fixes z: the style stays the same.")
 t = st.slider("Blend", 0.0, 1.0, 0.5, 0.05, key="cond_t",
               help="The class input is (1 − t)·onehot(from) + t·onehot(to): 0 is pure 'from', 1 pure 'to'.")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .models import ClassifierConfig, ModelConfig, build_classifier, build_discriminator, build_generator
+from .models import (MAX_PARAMETERS, ClassifierConfig, ModelConfig, build_classifier, build_discriminator,
+                     build_generator, count_parameters)
 
 CONFIG, GENERATOR, DISCRIMINATOR, CLASSIFIER = "config.json", "generator.safetensors", "discriminator.safetensors", "classifier.safetensors"
 METRICS, SAMPLES, CARD = "metrics.json", "samples.png", "card.md"
@@ -130,6 +132,18 @@ def _load_into(module: nn.Module, path: Path) -> nn.Module:
     return module.eval()
 
 
+def _check_size(mcfg: ModelConfig | ClassifierConfig, folder: Path) -> None:
+    """Refuse networks too large for this machine, and weights files that cannot hold the networks, before
+    anything is built: the count comes from shapes alone (``count_parameters``)."""
+    n = count_parameters(mcfg)
+    if n > MAX_PARAMETERS:
+        raise CheckpointError(f"config.json describes networks with {n / 1e6:,.0f} M parameters; this app "
+                              f"opens models of at most {MAX_PARAMETERS / 1e6:.0f} M.")
+    weights = folder / (CLASSIFIER if isinstance(mcfg, ClassifierConfig) else GENERATOR)
+    if not weights.is_file():
+        raise CheckpointError(f"{weights.name} is missing from {folder}.")
+
+
 def load_checkpoint(folder: str | os.PathLike, discriminator: bool = False, device: str = "cpu") -> Checkpoint:
     """Load a checkpoint folder safely.
 
@@ -150,15 +164,13 @@ def load_checkpoint(folder: str | os.PathLike, discriminator: bool = False, devi
         raise CheckpointError("config.json has no 'model' object describing the networks.")
     metrics = _read_json(folder / METRICS, "metrics.json") if (folder / METRICS).is_file() else {}
     try:
-        if mdict.get("kind") == "classifier":
-            mcfg = ClassifierConfig.from_dict(mdict)
-            net = _load_into(build_classifier(mcfg), folder / CLASSIFIER).to(device)
-            return Checkpoint(folder, config, mcfg, classifier=net, metrics=metrics)
-        mcfg = ModelConfig.from_dict(mdict)
+        mcfg = (ClassifierConfig if mdict.get("kind") == "classifier" else ModelConfig).from_dict(mdict)
     except (TypeError, ValueError) as e:
-        if isinstance(e, CheckpointError):
-            raise
         raise CheckpointError(f"config.json describes no valid model: {e}") from None
+    _check_size(mcfg, folder)
+    if isinstance(mcfg, ClassifierConfig):
+        net = _load_into(build_classifier(mcfg), folder / CLASSIFIER).to(device)
+        return Checkpoint(folder, config, mcfg, classifier=net, metrics=metrics)
     G = _load_into(build_generator(mcfg), folder / GENERATOR).to(device)
     G.noise = mcfg.noise  # how z was drawn in training: samplers and metrics draw it the same way
     D = None
@@ -173,14 +185,19 @@ MAX_UNZIPPED_BYTES = 250_000_000
 
 
 def extract_checkpoint_zip(data: bytes, dest: str | os.PathLike) -> Path:
-    """Unpack an uploaded checkpoint zip into ``dest`` safely and return the folder.
+    """Check an uploaded checkpoint zip completely, then unpack it into ``dest`` and return the folder.
 
-    Only the checkpoint's own file names are taken (from the top level or one folder deep); sizes are capped
-    before anything is written, so zip bombs and path tricks ("../x") never touch the disk. The folder still
-    goes through ``load_checkpoint``'s checks afterwards.
+    Only the checkpoint's own file names are taken (from the top level or one folder deep); sizes are capped,
+    every member is read and CRC-checked in memory, and config.json is validated and its networks sized
+    before anything is written, so zip bombs, path tricks ("../x"), damaged members and configs that would
+    build huge networks never touch the disk. The files are then written to a scratch folder beside ``dest``
+    and loaded with ``load_checkpoint``; only a checkpoint that loads is renamed to ``dest``. Nothing is left
+    behind when it fails.
     """
     import io
+    import shutil
     import zipfile
+    import zlib
 
     if len(data) > MAX_ZIP_BYTES:
         raise CheckpointError(f"The upload is larger than {MAX_ZIP_BYTES // 1_000_000} MB.")
@@ -204,15 +221,75 @@ def extract_checkpoint_zip(data: bytes, dest: str | os.PathLike) -> Path:
         raise CheckpointError("The zip has no config.json: it is not a GAN Studio checkpoint.")
     if sum(i.file_size for i in chosen.values()) > MAX_UNZIPPED_BYTES:
         raise CheckpointError("The checkpoint inside the zip is too large.")
-    out = Path(dest)
-    out.mkdir(parents=True, exist_ok=True)
+    payloads = {}
     for name, info in chosen.items():
-        with zf.open(info) as src:
-            payload = src.read(info.file_size + 1)
-        if len(payload) > info.file_size:
+        try:
+            with zf.open(info) as src:
+                payload = src.read(info.file_size + 1)   # a CRC mismatch raises at the member's end
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError):
+            raise CheckpointError(f"{name} in the zip is damaged (its checksum does not match, or it is "
+                                  "encrypted or truncated).") from None
+        if len(payload) != info.file_size:
             raise CheckpointError("The zip's sizes are inconsistent; refusing it.")
-        (out / name).write_bytes(payload)
+        payloads[name] = payload
+    try:
+        config = json.loads(payloads[CONFIG].decode("utf-8"))
+        mdict = config["model"]
+        mcfg = (ClassifierConfig if mdict.get("kind") == "classifier" else ModelConfig).from_dict(mdict)
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        raise CheckpointError("config.json is not a checkpoint's config (JSON with a 'model' object).") from None
+    except ValueError as e:
+        raise CheckpointError(f"config.json describes no valid model: {e}") from None
+    n = count_parameters(mcfg)
+    if n > MAX_PARAMETERS:
+        raise CheckpointError(f"config.json describes networks with {n / 1e6:,.0f} M parameters; this app "
+                              f"opens models of at most {MAX_PARAMETERS / 1e6:.0f} M.")
+    out = Path(dest)
+    scratch = out.with_name(f".{out.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        scratch.mkdir(parents=True)
+        for name, payload in payloads.items():
+            (scratch / name).write_bytes(payload)
+        load_checkpoint(scratch, discriminator=True)
+        if out.exists():
+            shutil.rmtree(out)
+        scratch.rename(out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return out
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def prune_folders(root: str | os.PathLike, max_bytes: int, max_entries: int, keep: str | None = None) -> list[Path]:
+    """Delete the least recently used sub-folders of ``root`` (by modification time) until at most
+    ``max_entries`` remain and they hold at most ``max_bytes``; ``keep`` (a folder name) is never deleted.
+    Returns what was deleted. Uploads and saved runs call this so the server's disk use stays bounded."""
+    import shutil
+
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    import time
+
+    folders = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = []
+    for p in [p for p in folders if p.name.startswith(".")]:   # scratch folders: in use unless left by a crash
+        folders.remove(p)
+        if time.time() - p.stat().st_mtime > 600:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    sizes = {p: folder_bytes(p) for p in folders}
+    kept, total = 0, 0
+    for p in folders:
+        if p.name == keep or (kept < max_entries and total + sizes[p] <= max_bytes):
+            kept, total = kept + 1, total + sizes[p]
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
 
 
 def checkpoint_zip(folder: str | os.PathLike) -> bytes:

@@ -9,31 +9,11 @@ import time
 from pathlib import Path
 
 
+from .sampler import SeedError, parse_seeds  # noqa: F401  (parse_seeds is part of the CLI's face)
+
+
 class CLIError(Exception):
     """A user mistake: printed as one line, exit code 2."""
-
-
-def parse_seeds(text: str, limit: int = 10_000) -> list[int]:
-    """'1-4,9' -> [1, 2, 3, 4, 9]."""
-    seeds: list[int] = []
-    try:
-        for part in text.split(","):
-            part = part.strip()
-            if "-" in part[1:]:
-                a, b = part.split("-", 1)
-                a, b = int(a), int(b)
-                if b < a:
-                    raise CLIError(f"seed range {part} runs backwards")
-                seeds.extend(range(a, b + 1))
-            elif part:
-                seeds.append(int(part))
-            if len(seeds) > limit:
-                raise CLIError(f"at most {limit} seeds at once")
-    except ValueError:
-        raise CLIError(f"could not read seeds {text!r}: use a list like 1-16 or 1,5,9") from None
-    if not seeds or min(seeds) < 0:
-        raise CLIError("seeds must be non-negative integers, e.g. 1-16")
-    return seeds
 
 
 def _train(args) -> int:

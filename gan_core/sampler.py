@@ -16,6 +16,45 @@ import torch
 from torch import nn
 
 
+MAX_SEED = 2**31 - 1
+
+
+class SeedError(ValueError):
+    """Seeds a user typed that cannot be used; the message says why."""
+
+
+def parse_seeds(text: str, limit: int = 10_000) -> list[int]:
+    """'1-4,9' -> [1, 2, 3, 4, 9]. Refuses more than ``limit`` seeds by counting ranges before expanding
+    any, so "0-99999999999" costs nothing.
+
+    Example:
+        >>> parse_seeds("1-3, 7")
+        [1, 2, 3, 7]
+    """
+    spans: list[tuple[int, int]] = []
+    try:
+        for part in str(text).split(","):
+            part = part.strip()
+            if len(part) > 40:
+                raise SeedError(f"could not read seeds {part[:20]!r}…")
+            if "-" in part[1:]:
+                a, b = (int(v) for v in part.split("-", 1))
+                if b < a:
+                    raise SeedError(f"seed range {part} runs backwards")
+                spans.append((a, b))
+            elif part:
+                spans.append((int(part), int(part)))
+            if sum(b - a + 1 for a, b in spans) > limit:
+                raise SeedError(f"at most {limit} seeds at once")
+    except SeedError:
+        raise
+    except ValueError:
+        raise SeedError(f"could not read seeds {str(text)[:40]!r}: use a list like 1-16 or 1,5,9") from None
+    if not spans or min(a for a, _ in spans) < 0 or max(b for _, b in spans) > MAX_SEED:
+        raise SeedError(f"seeds must be whole numbers from 0 to {MAX_SEED:,}, e.g. 1-16")
+    return [s for a, b in spans for s in range(a, b + 1)]
+
+
 def sample_noise(n: int, z_dim: int, noise: str = "gaussian", generator: torch.Generator | None = None) -> torch.Tensor:
     """(n, z_dim) noise: N(0, I) for "gaussian", U(-1, 1) for "uniform"."""
     if noise == "gaussian":

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
-from gan_core.cli import CLIError, parse_seeds
+from gan_core.sampler import SeedError, parse_seeds
 from ui.images import show
 
 
@@ -13,7 +13,7 @@ def seeds_input(container, label: str, default: str, key: str, limit: int = 64) 
     text = container.text_input(label, default, key=key, help="Seeds like 1-16 or 3, 7, 42.")
     try:
         seeds = parse_seeds(text, limit=limit)
-    except CLIError as e:
+    except SeedError as e:
         container.error(f"{e}.")
         return None
     if len(seeds) > limit:

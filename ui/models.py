@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import streamlit as st
 import torch
 
 import gan_core
-from gan_core.checkpoints import CheckpointError, extract_checkpoint_zip, load_checkpoint
+from gan_core.checkpoints import CheckpointError, extract_checkpoint_zip, load_checkpoint, prune_folders
 from gan_core.explore import Explorer
 
 UPLOAD = "Upload a checkpoint (.zip)…"
@@ -47,12 +49,38 @@ def model_paths() -> dict[str, str]:
     return {n: str(gan_core.resolve_checkpoint(n)) for n in gan_core.list_pretrained()}
 
 
+UPLOAD_MAX_BYTES = int(os.environ.get("GAN_STUDIO_UPLOAD_MB", "500")) * 1_000_000  # all uploads kept, together
+UPLOAD_MAX_FOLDERS = 40
+
+
+def usable_generator(ck) -> None:
+    """Raise CheckpointError unless every page can open ``ck``: a generator of images (not the classifier or
+    a 2D toy), and a conditional one with a class count the pages can offer."""
+    if ck.generator is None:
+        raise CheckpointError("it holds a classifier, not a generator: upload a GAN checkpoint "
+                              "(config.json + generator.safetensors).")
+    cfg = ck.model_config
+    if cfg.kind == "toy":
+        raise CheckpointError("it is a 2D toy generator (the playground's kind); the pages here draw images.")
+    if cfg.num_classes and cfg.num_classes > 100:
+        raise CheckpointError(f"it is conditioned on {cfg.num_classes} classes; the pages offer at most 100.")
+
+
 def _save_upload(data: bytes) -> str:
+    """Check an uploaded zip, unpack it once per content (by hash) and return its folder. Rejected uploads
+    leave nothing on disk; the upload folder keeps at most UPLOAD_MAX_FOLDERS checkpoints and
+    UPLOAD_MAX_BYTES, dropping the least recently used."""
     digest = hashlib.sha256(data).hexdigest()[:16]
     folder = UPLOAD_ROOT / digest
     if not (folder / "config.json").is_file():
-        extract_checkpoint_zip(data, folder)
-    checkpoint(str(folder))  # validates: raises CheckpointError for anything that is not a checkpoint
+        extract_checkpoint_zip(data, folder)  # validates everything before it writes; cleans up on failure
+    try:
+        usable_generator(checkpoint(str(folder)))
+    except CheckpointError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    folder.touch()  # most recently used: pruned last
+    prune_folders(UPLOAD_ROOT, UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS, keep=folder.name)
     return str(folder)
 
 

@@ -1,6 +1,7 @@
 """Networks and a registry that builds them by name from a ``ModelConfig``."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from .classifier import DigitClassifier
@@ -10,7 +11,24 @@ from .mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
 
 __all__ = ["ModelConfig", "ClassifierConfig", "KINDS", "build_generator", "build_discriminator",
            "build_classifier", "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator",
-           "ToyGenerator", "ToyDiscriminator", "DigitClassifier"]
+           "ToyGenerator", "ToyDiscriminator", "DigitClassifier", "count_parameters", "MAX_PARAMETERS"]
+
+MAX_PARAMETERS = 50_000_000  # 200 MB of float32 per network; the shipped ones have under 2 M
+
+
+def count_parameters(cfg: ModelConfig | ClassifierConfig) -> int:
+    """Parameters (weights and buffers) of the networks ``cfg`` describes, counted without allocating them:
+    they are built on PyTorch's "meta" device, which records shapes only. A config.json that sizes a network
+    too large for this machine is caught by this before a byte of memory is spent on it.
+
+    Example:
+        >>> count_parameters(ModelConfig(kind="dcgan")) > 0
+        True
+    """
+    with torch.device("meta"):
+        nets = [build_classifier(cfg)] if isinstance(cfg, ClassifierConfig) else \
+            [build_generator(cfg), build_discriminator(cfg)]
+    return sum(t.numel() for net in nets for t in list(net.parameters()) + list(net.buffers()))
 
 
 def build_generator(cfg: ModelConfig) -> nn.Module:

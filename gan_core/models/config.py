@@ -1,10 +1,30 @@
 """The one description of a GAN's networks: everything needed to rebuild them from config.json."""
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 
 KINDS = ("vanilla", "dcgan", "cgan", "acgan", "wgan-gp", "toy")
 NOISES = ("gaussian", "uniform")
+MAX_CLASSES = 1000          # ImageNet's count; a config.json asking for more is refused before anything is built
+MAX_MLP_SIDE = 128          # the vanilla MLP GAN's largest image side (its last layer grows with H * W)
+
+
+def check_int(name: str, value, lo: int, hi: int) -> int:
+    """``value`` as an int in [lo, hi], or a ValueError a student understands (64.5, "8" and True are refused:
+    a config.json is read as JSON, so a wrong type means a wrong file)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number, got {value!r}.")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}.")
+    return int(value)
+
+
+def check_shape(value) -> tuple:
+    """An image shape (C, H, W) of whole numbers, or (2,) for toy points."""
+    if not isinstance(value, (list, tuple)) or len(value) not in (1, 3):
+        raise ValueError(f"img_shape must be (channels, height, width), got {value!r}.")
+    return tuple(check_int("img_shape", v, 1, 4096) for v in value)
 
 
 @dataclass(frozen=True)
@@ -42,19 +62,16 @@ class ModelConfig:
     clusters: int = 0        # k-means clusters for self-conditioning; 0 = a plain unconditional GAN
 
     def __post_init__(self):
-        object.__setattr__(self, "img_shape", tuple(int(s) for s in self.img_shape))
+        object.__setattr__(self, "img_shape", check_shape(self.img_shape))
         if self.kind not in KINDS:
             raise ValueError(f"Unknown model kind {self.kind!r}; choose one of {', '.join(KINDS)}.")
         if self.noise not in NOISES:
             raise ValueError(f"Unknown noise {self.noise!r}; choose 'gaussian' or 'uniform'.")
-        if not 1 <= self.z_dim <= 1024:
-            raise ValueError(f"z_dim must be between 1 and 1024, got {self.z_dim}.")
-        if not 1 <= self.width <= 2048:
-            raise ValueError(f"width must be between 1 and 2048, got {self.width}.")
-        if not 1 <= self.depth <= 16:
-            raise ValueError(f"depth must be between 1 and 16, got {self.depth}.")
-        if self.num_classes < 0:
-            raise ValueError("num_classes cannot be negative.")
+        for name, lo, hi in (("z_dim", 1, 1024), ("width", 1, 2048), ("depth", 1, 16),
+                             ("num_classes", 0, MAX_CLASSES), ("clusters", 0, 1024)):
+            object.__setattr__(self, name, check_int(name, getattr(self, name), lo, hi))
+        if not isinstance(self.spectral_norm, bool):
+            raise ValueError(f"spectral_norm must be true or false, got {self.spectral_norm!r}.")
         if self.kind in ("cgan", "acgan") and self.num_classes < 2:
             raise ValueError(f"A conditional GAN ({self.kind!r}) needs num_classes >= 2 (10 for digits).")
         if self.clusters:
@@ -75,6 +92,8 @@ class ModelConfig:
                 raise ValueError(f"Images must have 1 or 3 channels, got {c}.")
             if self.kind != "vanilla" and (h, w) not in ((28, 28), (32, 32)):
                 raise ValueError(f"Convolutional models support 28x28 or 32x32 images, got {h}x{w}.")
+            if max(h, w) > MAX_MLP_SIDE:
+                raise ValueError(f"Images are at most {MAX_MLP_SIDE}x{MAX_MLP_SIDE} pixels, got {h}x{w}.")
 
     @property
     def conditional(self) -> bool:
@@ -105,9 +124,14 @@ class ClassifierConfig:
     kind: str = field(default="classifier")
 
     def __post_init__(self):
-        object.__setattr__(self, "img_shape", tuple(int(s) for s in self.img_shape))
+        object.__setattr__(self, "img_shape", check_shape(self.img_shape))
         if self.kind != "classifier":
             raise ValueError("ClassifierConfig.kind must be 'classifier'.")
+        for name, lo, hi in (("num_classes", 2, MAX_CLASSES), ("width", 1, 512), ("feature_dim", 1, 4096)):
+            object.__setattr__(self, name, check_int(name, getattr(self, name), lo, hi))
+        if len(self.img_shape) != 3 or self.img_shape[0] not in (1, 3) or max(self.img_shape[1:]) > 64 \
+                or min(self.img_shape[1:]) < 4:
+            raise ValueError(f"The classifier reads (1 or 3, 4..64, 4..64) images, got {self.img_shape}.")
 
     def to_dict(self) -> dict:
         d = asdict(self)

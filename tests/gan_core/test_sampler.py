@@ -77,3 +77,33 @@ def test_generate_batches_without_grad():
     G = build_generator(ModelConfig(kind="dcgan", width=8, z_dim=8)).eval()
     out = sampler.generate(G, torch.randn(10, 8), batch_size=3)
     assert out.shape == (10, 1, 28, 28) and not out.requires_grad
+
+
+def test_parse_seeds_refuses_wide_ranges_before_expanding_them():
+    import resource
+
+    from gan_core.sampler import SeedError, parse_seeds
+
+    assert parse_seeds("1-4, 9") == [1, 2, 3, 4, 9]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for text in ("0-3000000", "0-99999999999", "1-40,50-90"):
+        with pytest.raises(SeedError, match="at most 64 seeds"):
+            parse_seeds(text, limit=64)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 50_000  # KiB: nothing was expanded
+    for text in ("-3", "5-1", "x", "", "3000000000", "1" * 60):
+        with pytest.raises(SeedError):
+            parse_seeds(text, limit=64)
+
+
+def test_load_checkpoint_sizes_the_networks_before_building_them(tmp_path):
+    import json
+
+    from gan_core.checkpoints import CheckpointError, load_checkpoint
+
+    (tmp_path / "config.json").write_text(json.dumps({"model": {"kind": "vanilla", "img_shape": [3, 128, 128],
+                                                                "width": 2048}}))
+    with pytest.raises(CheckpointError, match="M parameters"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"model": {"kind": "dcgan"}}))
+    with pytest.raises(CheckpointError, match="generator.safetensors is missing"):
+        load_checkpoint(tmp_path)
