@@ -7,8 +7,8 @@ from ui.state import load_query
 
 st.title("Latent explorer")
 st.caption("Every image a generator makes comes from a vector z. Move z and watch the image change.")
-load_query({"seed": ("lat_seed", int), "psi": ("lat_psi", float), "label": ("lat_label", int),
-            "model": ("model", str)}, flag="lat_url_loaded")
+load_query({"seed": ("lat_seed", int, 0, 2**31 - 1), "psi": ("lat_psi", float, 0.0, 1.5),
+            "label": ("lat_label", int, 0, 999), "model": ("model", str)}, flag="lat_url_loaded")
 st.session_state.setdefault("lat_seed", 1)
 st.session_state.setdefault("lat_psi", 1.0)
 path = model_picker("model", default="mnist-dcgan")
@@ -16,8 +16,10 @@ if path is None:
     st.stop()
 ex = explorer(path)
 view.apply_url_offsets(ex)
-if ex.conditional:
-    st.session_state.lat_label = min(max(int(st.session_state.get("lat_label", 0)), 0), ex.G.num_classes - 1)
+if ex.conditional and not 0 <= int(st.session_state.get("lat_label", 0)) < ex.G.num_classes:
+    st.warning(f"Class {st.session_state.lat_label} does not exist in this model (0 to {ex.G.num_classes - 1}); "
+               "showing class 0.")
+    st.session_state.lat_label = 0
 name = model_label(path)
 view.current_view(ex, name)
 st.divider()

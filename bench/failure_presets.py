@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from gan_core.live_presets import preset_config
+from gan_core.live import preset_config
 from gan_core.metrics import class_coverage, load_classifier
 from gan_core.trainer import Trainer
 

@@ -20,9 +20,7 @@ import torch
 from tqdm import tqdm
 
 from gan_core.data import load_mnist5k
-from gan_core.live import Job
-from gan_core.live_presets import preset_config
-from gan_core.live_process import ProcessJob
+from gan_core.live import Job, ProcessJob, preset_config
 from gan_core.metrics import load_classifier
 from gan_core.trainer import Trainer
 

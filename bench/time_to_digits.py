@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from gan_core.live_presets import PRESETS, preset_config
+from gan_core.live import PRESETS, preset_config
 from gan_core.metrics import digit_readiness, load_classifier
 from gan_core.sampler import sample_noise
 from gan_core.trainer import Trainer

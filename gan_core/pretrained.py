@@ -102,7 +102,7 @@ def build(name: str, out_root: Path, quiet: bool = False, trained: Path | None =
     copied instead of training again, then evaluated and described the same way.
     wall_note: how the run shared the machine, written beside the wall time in the card.
     """
-    from . import cli, load_generator
+    from . import commands, load_generator
     from . import metrics as M
 
     if name not in RECIPES:
@@ -120,7 +120,7 @@ def build(name: str, out_root: Path, quiet: bool = False, trained: Path | None =
         shutil.copytree(trained, out)
         (out / "card.md").unlink(missing_ok=True)
     else:
-        rc = cli.main(argv)
+        rc = commands.run(argv)
         if rc != 0:
             raise RuntimeError(f"training {name} failed (exit {rc})")
     metrics_path = out / "metrics.json"

@@ -35,20 +35,34 @@ def reset_sliders(z_dim: int):
 
 
 def apply_url_offsets(ex: Explorer):
-    """Directions and raw-dimension offsets from the URL ('d' and 'z' parameters), applied once."""
+    """Directions and raw-dimension offsets from the URL ('d' and 'z' parameters), applied once. Entries
+    that cannot be used (not index:value, an index this model lacks, an offset beyond ±SIGMA) are left out
+    with a warning."""
     if st.session_state.get("lat_offsets_loaded"):
         return
     st.session_state.lat_offsets_loaded = True
-    try:
-        for i, v in parse_offsets(st.query_params.get("d", "")).items():
-            if 0 <= i < min(K_DIRS, len(ex.directions)):
-                st.session_state[dir_key(i)] = float(np.clip(v, -SIGMA, SIGMA))
-        dims = {j: v for j, v in parse_offsets(st.query_params.get("z", "")).items() if 0 <= j < ex.G.z_dim}
-    except ValueError:
-        return
+    problems, dims = [], {}
+    for param, n, what in (("d", min(K_DIRS, len(ex.directions)), "direction"), ("z", ex.G.z_dim, "z dimension")):
+        raw = st.query_params.get(param, "")
+        try:
+            offsets = parse_offsets(raw)
+        except ValueError as e:
+            problems.append(f"`{param}` ({e})")
+            continue
+        for i, v in offsets.items():
+            if not 0 <= i < n:
+                problems.append(f"{what} {i} does not exist (0 to {n - 1})")
+            elif abs(v) > SIGMA:
+                problems.append(f"{what} {i}: offset {v:g} is beyond ±{SIGMA:g}")
+            elif param == "d":
+                st.session_state[dir_key(i)] = float(v)
+            else:
+                dims[i] = float(v)
+    if problems:
+        st.warning("Some slider values in this link were not used: " + "; ".join(problems[:5]) + ".")
     st.session_state.lat_dims = sorted(dims)
     for j, v in dims.items():
-        st.session_state[f"lat_z{j}"] = float(np.clip(v, -SIGMA, SIGMA))
+        st.session_state[f"lat_z{j}"] = v
 
 
 def current_state(ex: Explorer) -> dict:

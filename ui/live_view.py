@@ -12,9 +12,7 @@ import streamlit as st
 from gan_core import losses
 from gan_core.checkpoints import checkpoint_zip
 from gan_core.data import DatasetUnavailable
-from gan_core.live import Busy, Job, JobManager
-from gan_core.live_presets import DEFAULT_PRESET, PRESETS, preset_config
-from gan_core.live_process import ProcessJob, prewarm
+from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, prewarm, preset_config
 from gan_core.models import ModelConfig
 from gan_core.trainer import TrainConfig
 from ui.images import show
@@ -72,6 +70,9 @@ def settings() -> TrainConfig | None:
     """The preset picker and every hyperparameter; returns a valid config or shows why it is not."""
     if "tr_preset" not in st.session_state:  # first visit: a preset from the link (Home's failure cards) or the default
         asked = st.query_params.get("preset")
+        if asked is not None and asked not in PRESETS:
+            st.warning(f"This link asks for a preset called {asked[:60]!r}, which does not exist; starting from "
+                       f"{DEFAULT_PRESET!r}.")
         st.session_state.tr_preset = asked if asked in PRESETS else DEFAULT_PRESET
         apply_preset()
     st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,

@@ -95,6 +95,9 @@ def model_picker(key: str = "model", conditional: bool | None = None, label: str
              bool(checkpoint(paths[n]).model_config.num_classes) == conditional]
     options = names + [UPLOAD]
     if st.session_state.get(key) not in options:
+        if st.session_state.get(key) is not None:  # e.g. a shared link naming a model this server lacks
+            st.warning(f"There is no model called {str(st.session_state[key])[:60]!r} here; showing "
+                       f"{default if default in options else names[0] if names else 'the upload box'} instead.")
         st.session_state[key] = default if default in options else (names[0] if names else UPLOAD)
     choice = st.selectbox(label, options, key=key,
                           help="A model this project trained and ships in pretrained/, or your own checkpoint "

@@ -46,3 +46,20 @@ def test_unknown_name_lists_what_exists(monkeypatch, tmp_path, folder):
     with pytest.raises(gan_core.CheckpointError, match="one of: g"):
         gan_core.load_generator("no-such-model")
     assert gan_core.load_generator("g").z_dim == 8
+
+
+def test_no_module_imports_the_command_line_entry_point():
+    """The recipes (gan_core.pretrained) run commands through gan_core.commands, never gan_core.cli: a lower
+    layer does not reach up for a higher one's entry point."""
+    import ast
+    from pathlib import Path
+
+    root = Path(gan_core.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name == "cli.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [a.name for a in node.names]
+                assert not (node.module in ("cli", "gan_core.cli") or (node.module in (None, "gan_core")
+                                                                       and "cli" in names)), path

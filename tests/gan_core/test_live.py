@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from gan_core.checkpoints import load_checkpoint
-from gan_core.live import Busy, JobManager
-from gan_core.live_presets import PRESETS, preset_config
+from gan_core.live import PRESETS, Busy, JobManager, preset_config
 
 TINY = dict(model={"width": 4, "z_dim": 8}, batch_size=8)
 
@@ -158,7 +157,7 @@ def test_a_job_nobody_watches_stops_by_itself_even_without_visitors():
 # ----------------------------------------------------------------------------- jobs in a child process
 
 def test_process_job_runs_records_and_saves_after_it_ended(tmp_path):
-    from gan_core.live_process import ProcessJob
+    from gan_core.live import ProcessJob
 
     m = JobManager(job_class=ProcessJob)
     job = m.start("a", tiny(), max_steps=6, snapshot_every=2, coverage_every=3, classifier=True)
@@ -179,7 +178,7 @@ def test_process_job_runs_records_and_saves_after_it_ended(tmp_path):
 
 
 def test_process_job_controls_and_save_while_alive(tmp_path):
-    from gan_core.live_process import ProcessJob
+    from gan_core.live import ProcessJob
 
     job = ProcessJob(tiny()).start(paused=True)
     try:
@@ -199,7 +198,7 @@ def test_process_job_controls_and_save_while_alive(tmp_path):
 def test_process_job_reports_divergence_and_a_killed_child():
     import signal
 
-    from gan_core.live_process import ProcessJob
+    from gan_core.live import ProcessJob
 
     bad = ProcessJob(tiny(max_grad_norm=1e-9)).start()
     assert bad.wait(120) and bad.state == "diverged" and "last good weights" in bad.message
@@ -217,7 +216,7 @@ def test_process_job_reports_divergence_and_a_killed_child():
 
 
 def test_process_jobs_count_against_the_cap_and_stop_when_nobody_watches():
-    from gan_core.live_process import ProcessJob
+    from gan_core.live import ProcessJob
 
     m = JobManager(max_jobs=1, idle_timeout=1.0, job_class=ProcessJob)
     job = m.start("a", tiny(), paused=True)
@@ -229,7 +228,7 @@ def test_process_jobs_count_against_the_cap_and_stop_when_nobody_watches():
 
 
 def test_self_conditioned_preset_trains_in_a_child_process_and_saves_its_clusters(tmp_path):
-    from gan_core.live_process import ProcessJob
+    from gan_core.live import ProcessJob
 
     cfg = tiny("Self-conditioned (no labels)", model={"width": 4, "z_dim": 8, "clusters": 4})
     assert cfg.model.kind == "dcgan" and cfg.model.clusters == 4
@@ -246,7 +245,7 @@ def test_a_job_started_from_a_script_does_not_run_that_script_again(tmp_path, mo
     import sys
     import types
 
-    from gan_core.live_process import ProcessJob
+    from gan_core.live import ProcessJob
 
     script = tmp_path / "page.py"
     script.write_text("raise SystemExit('the page script ran again in the job process')\n")

@@ -107,3 +107,26 @@ def test_a_self_conditioned_model_says_which_cluster_z_is_in():
     at2.query_params["model"] = "mnist-cgan"
     at2.run()
     assert not at2.exception and not any(c.value.startswith("Self-conditioned") for c in at2.caption)
+
+
+@pytest.mark.parametrize("params, says", [
+    ({"seed": "-3"}, "seed=-3` must be between"),
+    ({"psi": "1e300"}, "psi=1e300` must be between"),
+    ({"psi": "nan"}, "not a finite number"),
+    ({"seed": "abc"}, "not a whole number"),
+    ({"d": "0:9,99:1"}, "direction 99 does not exist"),
+    ({"d": "0:1e300"}, "not a finite offset"),
+    ({"z": "3:x"}, "`z`"),
+    ({"model": "../../etc/passwd"}, "no model called"),
+])
+def test_bad_link_values_get_a_message_not_an_error(params, says):
+    """Shared links are input: every query parameter is checked like its widget (issue: /latent?seed=-3 and
+    ?psi=1e300 showed Streamlit's error box)."""
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    assert any(says in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.number_input(key="lat_seed").value >= 0
+    assert 0.0 <= at.slider(key="lat_psi").value <= 1.5

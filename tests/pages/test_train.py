@@ -4,7 +4,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core.live_presets import preset_config
+from gan_core.live import PRESETS, preset_config
 from tests.conftest import ROOT
 from ui.live_view import job_manager
 
@@ -148,3 +148,12 @@ def test_a_link_can_choose_the_preset():
     bad.query_params["preset"] = "<script>"
     bad.run()
     assert not bad.exception and bad.selectbox(key="tr_preset").value == "Fast digits"
+
+
+def test_an_unknown_preset_in_the_link_gets_a_message():
+    at = AppTest.from_file(str(ROOT / "app_pages/train.py"), default_timeout=60)
+    at.query_params["preset"] = "<script>alert(1)</script>"
+    at.run()
+    assert not at.exception
+    assert any("does not exist" in w.value for w in at.warning)
+    assert at.selectbox(key="tr_preset").value in PRESETS

@@ -1,5 +1,5 @@
 """Background training jobs for the app, polled by the UI and never calling Streamlit: ``Job`` trains in a
-thread of this process; ``gan_core.live_process.ProcessJob`` (what the app uses) trains in a child process,
+thread of this process; ``gan_core.live.process.ProcessJob`` (what the app uses) trains in a child process,
 with the same fields and controls, so training never waits for the web server's Python threads.
 
 A ``JobManager`` (one per server) caps how many jobs train at once, so a classroom server is never
@@ -8,7 +8,7 @@ resume, one step, stop; it records every step's measurements, a fixed-noise samp
 steps (the timeline), and the class coverage of samples every few hundred steps (collapse made visible).
 
 Example:
-    >>> from gan_core.live_presets import preset_config
+    >>> from gan_core.live import preset_config
     >>> m = JobManager(max_jobs=1)
     >>> job = m.start("me", preset_config("Fast digits", model={"width": 8}, batch_size=8), max_steps=2)
     >>> job.wait(timeout=60)
@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .sampler import sample_noise
-from .trainer import Trainer, TrainConfig, TrainingDiverged
+from ..sampler import sample_noise
+from ..trainer import Trainer, TrainConfig, TrainingDiverged
 
 class Busy(RuntimeError):
     """The server's job cap is reached."""
@@ -181,8 +181,8 @@ class Job:
 
     def save(self, folder: str | Path) -> Path:
         """Write a checkpoint folder (EMA generator + discriminator) of the current weights."""
-        from .checkpoints import save_checkpoint
-        from .sampler import to_pil
+        from ..checkpoints import save_checkpoint
+        from ..sampler import to_pil
 
         if self.trainer is None:
             raise RuntimeError("Nothing to save yet: the job has not built its networks.")
@@ -263,7 +263,7 @@ class Job:
         return self.trainer.G_ema(self._z, self._y)
 
     def _snapshot(self) -> None:
-        from .sampler import image_grid
+        from ..sampler import image_grid
 
         with self._train_lock:
             x = self._samples()
@@ -274,7 +274,7 @@ class Job:
 
     @torch.no_grad()
     def _measure_coverage(self) -> None:
-        from .metrics import class_coverage, digit_readiness
+        from ..metrics import class_coverage, digit_readiness
 
         if tuple(self.config.model.img_shape) != (1, 28, 28):
             return
@@ -300,7 +300,7 @@ class JobManager:
 
     Jobs not looked at (``Job.touch``) for ``idle_timeout`` seconds are stopped; stopped jobs nobody has
     looked at for ``forget_after`` seconds are dropped. ``job_class``: ``Job`` (a thread) or
-    ``live_process.ProcessJob``.
+    ``process.ProcessJob``.
     """
 
     def __init__(self, max_jobs: int = 2, idle_timeout: float = 900.0, forget_after: float = 3600.0,

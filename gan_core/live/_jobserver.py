@@ -1,4 +1,4 @@
-"""Imported once by the fork server that starts training jobs (``gan_core.live_process.ProcessJob``).
+"""Imported once by the fork server that starts training jobs (``gan_core.live.process.ProcessJob``).
 
 What every job needs is loaded here, before any job is forked: torch and its optimizers (whose first use
 imports torch._dynamo, about a second), the trainer and metrics modules, and the embedded digits (the
@@ -8,6 +8,7 @@ here runs a torch operation: an OpenMP thread pool made before fork() would not 
 import torch._dynamo  # noqa: F401
 import torch.optim  # noqa: F401
 
-from gan_core import data, live, live_process, metrics, trainer  # noqa: F401
+from gan_core import data, metrics, trainer
+from gan_core.live import jobs, process  # noqa: F401
 
 data._mnist5k_arrays()

@@ -1,7 +1,7 @@
-"""Training jobs in their own process: ``ProcessJob`` has the fields and controls of ``gan_core.live.Job``
+"""Training jobs in their own process: ``ProcessJob`` has the fields and controls of ``gan_core.live.jobs.Job``
 but trains in a child process, so training never competes with the web server's Python threads for the
 GIL, and a crash in training cannot take the server down. Children are forked from a small fork server
-that imported torch and the embedded digits once (``gan_core._jobserver``), so a job starts in a fraction
+that imported torch and the embedded digits once (``gan_core.live._jobserver``), so a job starts in a fraction
 of a second; ``prewarm`` starts that server early.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from .live import ACTIVE, Job, _keep, idle_message
-from .trainer import TrainConfig
+from .jobs import ACTIVE, Job, _keep, idle_message
+from ..trainer import TrainConfig
 
 
 def _mp_context():
@@ -29,7 +29,7 @@ def _mp_context():
     if _CTX is None:
         if "forkserver" in mp.get_all_start_methods():
             _CTX = mp.get_context("forkserver")
-            _CTX.set_forkserver_preload(["gan_core._jobserver"])
+            _CTX.set_forkserver_preload(["gan_core.live._jobserver"])
         else:
             _CTX = mp.get_context("spawn")
     return _CTX
@@ -77,7 +77,7 @@ def _child_main(conn, config: dict, opts: dict, paused: bool, final_dir: str | N
         torch.set_num_threads(threads)
     classifier = None
     if opts.pop("coverage", False):
-        from .metrics import load_classifier
+        from ..metrics import load_classifier
 
         classifier = load_classifier()
     events: queue.Queue = queue.Queue()

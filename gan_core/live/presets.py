@@ -7,7 +7,7 @@ Example:
 """
 from __future__ import annotations
 
-from .trainer import TrainConfig, default_config
+from ..trainer import TrainConfig, default_config
 
 # Live-training presets, each with the sentence the page shows. "base" is a gan_core.trainer preset.
 PRESETS: dict[str, dict] = {
