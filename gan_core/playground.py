@@ -9,6 +9,8 @@ Example:
 """
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,7 @@ from .data import TOY_STD, sample_toy, toy_modes
 from .losses import PROBABILITY_LOSSES, generator_loss
 from .models import ModelConfig
 from .sampler import sample_noise
+from .timeline import keep_thinned as _keep
 from .trainer import Trainer, TrainConfig
 
 EXTENT = 3.0        # the plane shown: [-3, 3] x [-3, 3]
@@ -106,6 +109,18 @@ class PhaseLog:
     text: str
 
 
+MAX_HISTORY = 20_000    # measurement rows kept per playground; older ones are thinned past this
+MAX_STEPS = 50_000      # a playground stops training here (the ring is covered after ~1,300 steps)
+# Server-wide: at most this many playgrounds train at the same moment (the others wait a tick), so a room
+# of students pressing Play shares the cores instead of each taking a thread of them.
+TRAINING_SLOTS = threading.BoundedSemaphore(int(os.environ.get("GAN_STUDIO_MAX_PLAYGROUNDS",
+                                                                max(1, (os.cpu_count() or 2) - 1))))
+
+
+class PlaygroundFull(RuntimeError):
+    """This playground has trained MAX_STEPS steps."""
+
+
 class Playground:
     """A toy GAN and everything the playground draws about it."""
 
@@ -123,14 +138,28 @@ class Playground:
     def step_count(self) -> int:
         return self.trainer.step_count
 
-    def train(self, steps: int) -> list[dict]:
+    def train(self, steps: int, wait: float | None = None) -> list[dict]:
+        """Train ``steps`` steps while holding one of the server's TRAINING_SLOTS. With ``wait`` (seconds),
+        returns [] when no slot frees up in that time (the caller shows that it waits its turn).
+        Raises PlaygroundFull at MAX_STEPS."""
+        if self.step_count >= MAX_STEPS:
+            raise PlaygroundFull(f"This playground has trained {MAX_STEPS:,} steps, the most one may; press "
+                                 "Reset to start again.")
+        if not TRAINING_SLOTS.acquire(timeout=wait if wait is not None else -1):
+            return []
+        try:
+            return self._train(min(steps, MAX_STEPS - self.step_count))
+        finally:
+            TRAINING_SLOTS.release()
+
+    def _train(self, steps: int) -> list[dict]:
         rows = []
         for _ in range(steps):
             m = self.trainer.step()
             if m["step"] % 10 == 0 or m["step"] == 1:
                 m.update(self.measure())
             rows.append(m)
-        self.history.extend(rows)
+            _keep(self.history, m, MAX_HISTORY)
         return rows
 
     def d_step(self) -> PhaseLog:
@@ -149,7 +178,7 @@ class Playground:
         m = t.generator_step()
         t.step_count += 1
         row = {"step": t.step_count, "g_loss": m["g_loss"], "grad_norm_g": m["grad_norm_g"], **self.measure()}
-        self.history.append(row)
+        _keep(self.history, row, MAX_HISTORY)
         return PhaseLog("G", f"G update: with D frozen, G moved its points along the arrows, towards where D "
                              f"says 'real' (gradient norm {m['grad_norm_g']:.3g}). D did not change.")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -10,12 +11,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core import losses
-from gan_core.checkpoints import checkpoint_zip
+from gan_core.checkpoints import checkpoint_zip, prune_folders
 from gan_core.data import DatasetUnavailable
 from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, prewarm, preset_config
 from gan_core.models import ModelConfig
 from gan_core.trainer import TrainConfig
 from ui.images import show
+from ui.models import UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS
 
 SAVE_ROOT = Path(tempfile.gettempdir()) / "gan_studio_trained"
 MAX_CHART_POINTS = 600
@@ -33,12 +35,22 @@ def job_manager() -> JobManager:
         prewarm()  # the fork server imports torch and the data now, so the first Start is quick
     return JobManager(max_jobs=int(os.environ.get("GAN_STUDIO_MAX_JOBS", "2")),
                       idle_timeout=float(os.environ.get("GAN_STUDIO_IDLE_MINUTES", "15")) * 60,
+                      max_seconds=float(os.environ.get("GAN_STUDIO_JOB_MINUTES", "30")) * 60,
                       job_class=Job if mode == "thread" else ProcessJob)
 
 
 def owner() -> str:
-    """This browser session's id: its job belongs to it."""
-    return st.session_state.setdefault("train_owner", secrets.token_hex(8))
+    """This browser session's id: its job belongs to it. The id travels in the URL (``?run=``) once a job
+    starts, so a reload finds the same run instead of leaving it orphaned until the idle limit."""
+    s = st.session_state
+    if "train_owner" not in s:
+        asked = st.query_params.get("run", "")
+        if asked and not (re.fullmatch(r"[0-9a-f]{16}", asked) and job_manager().get(asked) is not None):
+            st.info("The run in this link has ended or was never on this server; start a new one.")
+            del st.query_params["run"]
+            asked = ""
+        s.train_owner = asked or secrets.token_hex(8)
+    return s.train_owner
 
 
 # ----------------------------------------------------------------------------- settings
@@ -163,6 +175,7 @@ def start(config: TrainConfig, classifier) -> bool:
     C = classifier if tuple(config.model.img_shape) == (1, 28, 28) and config.dataset != "fashion-mnist" else None
     try:
         job_manager().start(owner(), config, classifier=C)
+        st.query_params["run"] = owner()
     except Busy as e:
         st.warning(str(e))
         return False
@@ -201,6 +214,7 @@ def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
     if c[4].button("↺ Reset", disabled=job is None, width="stretch",
                    help="Throw this run away (stop it first if you want to save it)."):
         job_manager().remove(owner())
+        st.query_params.pop("run", None)
         st.rerun()
     if c[5].button("💾 Save", disabled=job is None or not job.ready, width="stretch",
                    help="Write a checkpoint folder of the current weights (EMA generator + discriminator)."):
@@ -223,6 +237,7 @@ def save(job: Job) -> None:
     except (OSError, RuntimeError) as e:
         st.error(f"Could not save: {e}")
         return
+    prune_folders(SAVE_ROOT, UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS, keep=folder.name)  # disk use stays bounded
     st.session_state.tr_saved = str(folder)
     st.success(f"Saved to {folder}")
 

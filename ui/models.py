@@ -90,7 +90,10 @@ def model_picker(key: str = "model", conditional: bool | None = None, label: str
 
     conditional: True/False keeps only conditional/unconditional models; None keeps all.
     """
-    paths = {**model_paths(), **st.session_state.get("my_models", {})}  # shipped + this session's own runs
+    mine = st.session_state.setdefault("my_models", {})
+    for label in [k for k, v in mine.items() if not Path(v, "config.json").is_file()]:
+        del mine[label]  # a saved run the server has since pruned to keep its disk use bounded
+    paths = {**model_paths(), **mine}  # shipped + this session's own runs
     names = [n for n in paths if conditional is None or
              bool(checkpoint(paths[n]).model_config.num_classes) == conditional]
     options = names + [UPLOAD]

@@ -135,14 +135,17 @@ def _phase(pg: Playground) -> None:
         s.pg_error = str(e)
 
 
-def _train(pg: Playground, steps: int) -> None:
+def _train(pg: Playground, steps: int, wait: float | None = None) -> bool:
+    """Train; False when every training slot of the server stayed busy for ``wait`` seconds."""
+    from gan_core.playground import PlaygroundFull
     from gan_core.trainer import TrainingDiverged
 
     try:
-        pg.train(steps)
-    except TrainingDiverged as e:
+        return bool(pg.train(steps, wait=wait))
+    except (TrainingDiverged, PlaygroundFull) as e:
         st.session_state.pg_error = str(e)
         st.session_state.pg_playing = False
+        return True
 
 
 def figure(pg: Playground, layers: list[str]) -> go.Figure:
@@ -224,7 +227,10 @@ def board(pg: Playground) -> None:
         if s.get("pg_playing"):
             end = time.perf_counter() + TRAIN_SECONDS_PER_TICK
             while time.perf_counter() < end and s.get("pg_playing"):
-                _train(pg, 5)
+                if not _train(pg, 5, wait=TRAIN_SECONDS_PER_TICK):
+                    st.caption("Waiting for a free training slot: other playgrounds on this server are "
+                               "training right now (each gets its turn).")
+                    break
         if s.get("pg_error"):
             st.error(f"{s.pg_error} Press Reset to start again.")
         last = pg.history[-1] if pg.history else {}

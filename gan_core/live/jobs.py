@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ..sampler import sample_noise
+from ..timeline import keep_thinned as _keep
 from ..trainer import Trainer, TrainConfig, TrainingDiverged
 
 class Busy(RuntimeError):
@@ -41,6 +42,11 @@ class Busy(RuntimeError):
 
 
 ACTIVE = ("starting", "running", "paused")
+
+
+def lifetime_message(seconds: float) -> str:
+    return (f"Stopped after {seconds / 60:.0f} minutes of training: each run may use the server this long, so "
+            "that everyone in the room gets a turn. The weights so far are kept: save them below.")
 
 
 def idle_message(seconds: float) -> str:
@@ -74,6 +80,7 @@ class Job:
     classifier: torch.nn.Module | None = None
     n_samples: int = 64
     max_snapshots: int = 200
+    max_history: int = 20_000  # rows of measurements kept; past this the older half is thinned
     torch_threads: int | None = None
     idle_timeout: float | None = None   # stop by itself when nobody has looked (touch) for this long
     on_event: object = None  # called with each new history row, snapshot, coverage row and state change
@@ -250,7 +257,7 @@ class Job:
     def _record(self, metrics: dict) -> None:
         step = metrics["step"]
         with self._cond:
-            self.history.append(metrics)
+            _keep(self.history, metrics, self.max_history)
             self._cond.notify_all()
         self._emit("history", metrics)
         if step % self.snapshot_every == 0 or step == 1:
@@ -283,34 +290,30 @@ class Job:
         logits = self.classifier(x)
         row = {"step": self.trainer.step_count, **class_coverage(logits), **digit_readiness(logits)}
         with self._cond:
-            self.coverage.append(row)
+            _keep(self.coverage, row, self.max_history)
         self._emit("coverage", row)
-
-
-def _keep(snapshots: list, snap: Snapshot, most: int) -> None:
-    """Append to the timeline; past ``most``, thin out the older half (the first and recent ones stay)."""
-    snapshots.append(snap)
-    if len(snapshots) > most:
-        old = snapshots[1:most // 2]
-        snapshots[1:most // 2] = old[::2]
 
 
 class JobManager:
     """The server's training jobs, at most ``max_jobs`` active at once; one per owner (a browser session).
 
-    Jobs not looked at (``Job.touch``) for ``idle_timeout`` seconds are stopped; stopped jobs nobody has
-    looked at for ``forget_after`` seconds are dropped. ``job_class``: ``Job`` (a thread) or
-    ``process.ProcessJob``.
+    Jobs not looked at (``Job.touch``) for ``idle_timeout`` seconds are stopped, and so is any job that has
+    trained for ``max_seconds`` (so two tabs cannot hold both slots for ever); stopped jobs nobody has looked
+    at for ``forget_after`` seconds are dropped. A reaper thread applies these every few seconds even when no
+    page is open. ``job_class``: ``Job`` (a thread) or ``process.ProcessJob``.
     """
 
     def __init__(self, max_jobs: int = 2, idle_timeout: float = 900.0, forget_after: float = 3600.0,
-                 job_class: type[Job] = Job):
+                 job_class: type[Job] = Job, max_seconds: float = 1800.0, reap_every: float = 5.0):
         if max_jobs < 1:
             raise ValueError("max_jobs must be at least 1.")
         self.max_jobs, self.idle_timeout, self.forget_after = max_jobs, idle_timeout, forget_after
+        self.max_seconds, self.reap_every = max_seconds, reap_every
         self.job_class = job_class
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._reaper: threading.Thread | None = None
+        self._closed = threading.Event()
 
     def get(self, owner: str) -> Job | None:
         self.reap()
@@ -320,6 +323,10 @@ class JobManager:
     def running(self) -> int:
         with self._lock:
             return sum(j.active for j in self._jobs.values())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._jobs)
 
     def start(self, owner: str, config: TrainConfig, **job_kwargs) -> Job:
         """Start a job for ``owner`` (replacing its previous one). Raises ``Busy`` at the cap."""
@@ -335,6 +342,11 @@ class JobManager:
             job_kwargs.setdefault("idle_timeout", self.idle_timeout)
             job = self.job_class(config, **job_kwargs)
             self._jobs[owner] = job
+            if self._reaper is None:
+                self._closed = threading.Event()
+                self._reaper = threading.Thread(target=self._reap_forever, args=(self._closed,),
+                                                name="gan-job-reaper", daemon=True)
+                self._reaper.start()
         if old is not None:
             old.close()
         return job.start(paused=paused)
@@ -345,20 +357,34 @@ class JobManager:
         if job is not None:
             job.close()
 
-    def reap(self, now: float | None = None) -> None:
-        """Stop idle jobs; forget long-finished ones."""
+    def reap(self, now: float | None = None, wall: float | None = None) -> None:
+        """Stop idle and over-long jobs; forget long-finished ones."""
         now = time.monotonic() if now is None else now
+        wall = time.time() if wall is None else wall
+        dropped = []
         with self._lock:
             for owner, job in list(self._jobs.items()):
                 idle = now - job.last_seen
                 if job.active and idle > self.idle_timeout:
                     job.stop(idle_message(idle))
+                elif job.active and wall - job.started > self.max_seconds:
+                    job.stop(lifetime_message(self.max_seconds))
                 elif not job.active and not job.alive and idle > self.forget_after:
-                    del self._jobs[owner]
-                    job.close()
+                    dropped.append(self._jobs.pop(owner))
+        for job in dropped:
+            job.close()
+
+    def _reap_forever(self, closed: threading.Event) -> None:
+        while not closed.wait(self.reap_every):
+            try:
+                self.reap()
+            except Exception:  # never let the reaper die: the limits depend on it
+                pass
 
     def shutdown(self) -> None:
         with self._lock:
+            self._closed.set()
+            self._reaper = None
             jobs = list(self._jobs.values())
             self._jobs.clear()
         for j in jobs:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import torch
 
-from .jobs import ACTIVE, Job, _keep, idle_message
+from ..timeline import keep_thinned as _keep
+from .jobs import ACTIVE, Job, idle_message
 from ..trainer import TrainConfig
 
 
@@ -174,6 +175,7 @@ class ProcessJob(Job):
         self._conn, child = ctx.Pipe()
         opts = dict(max_steps=self.max_steps, snapshot_every=self.snapshot_every,
                     coverage_every=self.coverage_every, n_samples=self.n_samples, max_snapshots=self.max_snapshots,
+                    max_history=self.max_history,
                     torch_threads=self.torch_threads, coverage=self.classifier is not None, id=self.id)
         self._proc = ctx.Process(target=_child_main,
                                  args=(child, self.config.to_dict(), opts, paused, self._final_dir),
@@ -234,11 +236,11 @@ class ProcessJob(Job):
     def _apply(self, event: tuple) -> None:
         kind = event[0]
         if kind == "history":
-            self.history.append(event[1])
+            _keep(self.history, event[1], self.max_history)
         elif kind == "snapshot":
             _keep(self.snapshots, event[1], self.max_snapshots)
         elif kind == "coverage":
-            self.coverage.append(event[1])
+            _keep(self.coverage, event[1], self.max_history)
         elif kind == "state":
             self.state, self.message = event[1], event[2]
         elif kind == "ready":

@@ -111,6 +111,29 @@ def test_idle_jobs_are_stopped_and_later_forgotten():
     assert m.get("a") is None
 
 
+def test_a_watched_job_is_stopped_after_its_time_limit_by_the_reaper():
+    """Two tabs touching their jobs for ever cannot hold both slots for ever: the reaper thread stops a job
+    that has trained max_seconds, with no page calling reap()."""
+    m = JobManager(max_jobs=1, max_seconds=0.5, reap_every=0.1)
+    job = m.start("a", tiny())
+    assert job.wait_for(lambda j: j.state == "running", 30)
+    deadline = time.monotonic() + 30
+    while job.active and time.monotonic() < deadline:
+        job.touch()  # the open page keeps looking
+        time.sleep(0.05)
+    assert job.state == "stopped" and "minutes of training" in job.message
+    m.start("b", tiny()).stop()  # the slot is free again
+    m.shutdown()
+
+
+def test_history_and_coverage_stay_bounded():
+    m = JobManager()
+    job = m.start("a", tiny(), max_steps=60, max_history=20)
+    assert job.wait(60) and job.state == "finished"
+    assert len(job.history) <= 20 and job.history[-1]["step"] == 60 and job.history[0]["step"] == 1
+    m.shutdown()
+
+
 def test_threads_are_cleaned_up():
     before = threading.active_count()
     m = JobManager()

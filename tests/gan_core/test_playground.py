@@ -70,3 +70,22 @@ def test_presets_and_bad_settings():
     with pytest.raises(ValueError):
         Playground(preset("Default").replace(model=preset("Default").model.__class__(kind="dcgan"),
                                              dataset="mnist-5k"))
+
+
+def test_training_slots_are_shared_and_history_is_bounded(monkeypatch):
+    import threading
+
+    from gan_core import playground as P
+
+    pg = P.Playground(P.preset("Default"))
+    monkeypatch.setattr(P, "TRAINING_SLOTS", threading.BoundedSemaphore(1))
+    P.TRAINING_SLOTS.acquire()          # another playground holds the only slot
+    assert pg.train(3, wait=0.05) == [] and pg.step_count == 0
+    P.TRAINING_SLOTS.release()
+    assert len(pg.train(3, wait=0.05)) == 3
+    monkeypatch.setattr(P, "MAX_HISTORY", 40)
+    pg.train(100)
+    assert len(pg.history) <= 40 and pg.history[-1]["step"] == 103
+    monkeypatch.setattr(P, "MAX_STEPS", 103)
+    with pytest.raises(P.PlaygroundFull):
+        pg.train(1)

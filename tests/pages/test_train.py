@@ -157,3 +157,20 @@ def test_an_unknown_preset_in_the_link_gets_a_message():
     assert not at.exception
     assert any("does not exist" in w.value for w in at.warning)
     assert at.selectbox(key="tr_preset").value in PRESETS
+
+
+def test_a_reload_finds_the_same_run_and_a_stale_link_gets_a_message():
+    at = tiny_app()
+    button(at, "Start").click().run()
+    job = job_of(at)
+    token = at.session_state["train_owner"]
+    assert str(at.query_params["run"]).strip("[]'") == token
+    again = AppTest.from_file(str(ROOT / "app_pages/train.py"), default_timeout=120)  # a reload: new session
+    again.query_params["run"] = token
+    again.run()
+    assert not again.exception and again.session_state["train_owner"] == token and job_of(again) is job
+    stale = AppTest.from_file(str(ROOT / "app_pages/train.py"), default_timeout=120)
+    stale.query_params["run"] = "0123456789abcdef"
+    stale.run()
+    assert not stale.exception and any("has ended" in i.value for i in stale.info)
+    assert stale.session_state["train_owner"] != "0123456789abcdef"
