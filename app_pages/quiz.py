@@ -17,7 +17,9 @@ if role == "Running a session":
     else:
         view.create_form()
         view.open_form()
-elif s.get("quiz_token"):
-    view.participant()
 else:
-    view.join_form()
+    view.resume_from_link()  # a reload keeps the participant's place (?p=)
+    if s.get("quiz_token"):
+        view.participant()
+    else:
+        view.join_form()

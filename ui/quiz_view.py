@@ -8,8 +8,10 @@ and the sides in a fixed order (left, right) while which side is real is random 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
+import secrets
 import time
 
 import numpy as np
@@ -19,6 +21,7 @@ import streamlit as st
 import gan_core
 from gan_core.explore import upscale
 from gan_core.humaneval import QuizError, Store
+from gan_core.humaneval.store import normalise_code
 from gan_core.humaneval.scoring import discriminator_agreement, per_image, qualified, summarise
 from gan_core.humaneval.images import QuizImages
 
@@ -58,6 +61,19 @@ def _big(img: np.ndarray) -> np.ndarray:
     return upscale(img[:, :, None], SCALE)[:, :, 0]
 
 
+_VEIL_SECRET = secrets.token_bytes(16)  # per server process: nobody can predict or undo a trial's veil
+
+
+def veil(img: np.ndarray, token: str, index: int, position: int) -> np.ndarray:
+    """The shown image with a faint noise (at most ±2 grey levels per displayed pixel) drawn from a secret,
+    the participant and the trial: every participant's image bytes, and so its media URL, are unique per
+    trial for real and fake alike. A URL shared in class leads nowhere, and a real digit's pixels are no
+    longer the exact public mnist-5k pixels, which a search could find."""
+    seed = hashlib.sha256(_VEIL_SECRET + f"{token}:{index}:{position}".encode()).digest()
+    g = np.random.default_rng(int.from_bytes(seed[:8], "little"))
+    return np.clip(img.astype(np.int16) + g.integers(-2, 3, img.shape), 0, 255).astype(np.uint8)
+
+
 def trial_pixels(info, trial) -> list[np.ndarray]:
     """The image(s) of a trial, in display order."""
     imgs = quiz_images(info.model)
@@ -83,13 +99,31 @@ def join_form() -> None:
                                   "the teacher's screen.")
         if st.form_submit_button("Join", type="primary"):
             try:
+                if normalise_code(code) in st.session_state.get("quiz_left", set()):
+                    raise QuizError("You already took part in this session from this browser.")
                 token, name = quiz_store().join(code, nick)
             except QuizError as e:
                 st.error(str(e))
                 return
             st.session_state.quiz_token = token
             st.session_state.quiz_joined = name
+            st.query_params["p"] = token  # a reload resumes this place instead of making a new participant
             st.rerun()
+
+
+def resume_from_link() -> None:
+    """A reload starts a new browser session: take the participant's place back from the URL (``?p=``)."""
+    s = st.session_state
+    token = st.query_params.get("p")
+    if s.get("quiz_token") or not token or s.get("quiz_resume_tried"):
+        return
+    s.quiz_resume_tried = True
+    try:
+        s.quiz_joined = quiz_store().nickname(token[:64])
+        s.quiz_token = token[:64]
+    except QuizError as e:
+        st.info(f"{e}")
+        del st.query_params["p"]
 
 
 def participant() -> None:
@@ -102,6 +136,7 @@ def participant() -> None:
     except QuizError as e:
         st.error(str(e))
         del s.quiz_token
+        st.query_params.pop("p", None)
         return
     nick = s.get("quiz_joined", "")
     info = _session_of(token)
@@ -120,18 +155,18 @@ def participant() -> None:
     shown.setdefault(trial.index, time.monotonic())
     if trial.qualification:
         st.info("Warm-up question: it checks the quiz works for you and is not scored.")
-    pixels = trial_pixels(info, trial)
+    pixels = [veil(_big(img), token, trial.index, i) for i, img in enumerate(trial_pixels(info, trial))]
     # Buttons keep one key across trials (so their keyboard shortcuts stay bound) and carry the trial index
     # they were drawn for: a double click answers that trial twice, which the store ignores.
     if len(pixels) == 2:
         c = st.columns(2)
         for col, img, side in zip(c, pixels, ("Left", "Right")):
-            col.image(_big(img), caption=f"{side} image", width=SCALE * 28, output_format="PNG")
+            col.image(img, caption=f"{side} image", width=SCALE * 28, output_format="PNG")
             col.button(f"{side} is real", key=f"quiz_{side.lower()}", shortcut=side, width="stretch",
                        on_click=_answer, args=(token, trial.index, side.lower()),
                        help=f"Keyboard: the {side.lower()} arrow key.")
     else:
-        st.image(_big(pixels[0]), caption="Real or fake?", width=SCALE * 28, output_format="PNG")
+        st.image(pixels[0], caption="Real or fake?", width=SCALE * 28, output_format="PNG")
         c = st.columns(2)
         c[0].button("Real", key="quiz_real", shortcut="Left", width="stretch", on_click=_answer,
                     args=(token, trial.index, "real"), help="Keyboard: the left arrow key.")
@@ -181,8 +216,10 @@ def finished(token: str, info) -> None:
     st.write(f"You spotted fakes better than {better} of the {len(summ['participants'])} people who have "
              "answered so far. 50% fooled would mean the generator's digits pass for real.")
     if st.button("Leave this session"):
+        st.session_state.setdefault("quiz_left", set()).add(info.code)
         for k in ("quiz_token", "quiz_joined", "quiz_shown", "quiz_info", "quiz_info_token"):
             st.session_state.pop(k, None)
+        st.query_params.pop("p", None)
         st.rerun()
 
 
@@ -253,13 +290,26 @@ def _d_probs(model: str, truncation: float, reals: tuple, fakes: tuple) -> dict:
     return quiz_images(model).d_real_prob(list(reals), list(fakes), truncation)
 
 
+def csv_cell(value):
+    """A text cell a spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def csv_bytes(rows: list[dict]) -> bytes:
     buf = io.StringIO()
     if rows:
         w = csv.DictWriter(buf, fieldnames=list(rows[0]))
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
     return buf.getvalue().encode()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _summary(rows: list[dict]) -> dict:
+    """The bootstrap (10,000 resamples) runs once per new set of answers, not on every 3 s refresh."""
+    return summarise(rows, seed=0)
 
 
 def dashboard() -> None:
@@ -288,6 +338,7 @@ def dashboard() -> None:
         del st.session_state.quiz_admin
         st.rerun()
 
+    remove_form(code, key)
     # Outside the refreshing fragment, so a click never lands on a button that was just replaced; the
     # files are built when clicked, so they hold every answer up to that moment.
     d = st.columns(2)
@@ -304,6 +355,24 @@ def dashboard() -> None:
         results(info)
 
     _live()
+
+
+def remove_form(code: str, key: str) -> None:
+    people = [p for p in quiz_store().participants(code) if not p["removed"]]
+    if not people:
+        return
+    with st.expander("Remove a participant"):
+        who = st.selectbox("Participant", people, format_func=lambda p: f"{p['nickname']} ({p['answered']} "
+                           f"answers)", key="quiz_remove_who",
+                           help="Someone who joined twice, answered at random or is not in the class. Their "
+                                "answers leave the scores and downloads and they cannot answer more.")
+        if st.button("Remove", key="quiz_remove"):
+            try:
+                quiz_store().remove_participant(code, key, who["number"])
+            except QuizError as e:
+                st.error(str(e))
+                return
+            st.rerun()
 
 
 def _scored(rows: list[dict]) -> list[dict]:
@@ -329,12 +398,13 @@ def results(info) -> None:
     st.subheader(f"{len(people)} participants, {len(rows)} answers")
     if people:
         st.dataframe([{"nickname": p["nickname"], "answered": p["answered"], "of": p["total"],
-                       "qualified": p["nickname"] in ok or p["answered"] == 0} for p in people],
+                       "qualified": p["nickname"] in ok or p["answered"] == 0, "removed": p["removed"]}
+                      for p in people],
                      hide_index=True, height=min(35 * len(people) + 40, 300))
     if not scored:
         st.info("Scores appear here as answers come in (the page refreshes every 3 seconds).")
         return
-    summ = summarise(scored, seed=0)
+    summ = _summary(scored)
     o = summ["overall"]
     c = st.columns(5)
     c[0].metric("HYPE∞ (error rate)", f"{o['hype']:.1%}", help=METRIC_HELP["hype"])

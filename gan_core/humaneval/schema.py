@@ -45,6 +45,8 @@ class Participant(Base):
     nickname: Mapped[str] = mapped_column(String(40))
     token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     joined_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    # set when the teacher removes this participant: their answers leave the scores, they cannot answer more
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Trial(Base):
@@ -70,3 +72,20 @@ class Answer(Base):
     correct: Mapped[bool] = mapped_column(Boolean)
     response_ms: Mapped[int] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+def add_missing_columns(engine) -> None:
+    """Bring a database made by an older version up to these tables: add the nullable columns it lacks
+    (SQLite and PostgreSQL both take ``ALTER TABLE ... ADD COLUMN``). Tables are created by create_all."""
+    from sqlalchemy import inspect, text
+
+    insp = inspect(engine)
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            if not insp.has_table(table.name):
+                continue
+            have = {c["name"] for c in insp.get_columns(table.name)}
+            for col in table.columns:
+                if col.name not in have and col.nullable:
+                    kind = col.type.compile(dialect=engine.dialect)
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {kind}'))

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .schema import Answer, Base, Participant, QuizSession, Trial, now
+from .schema import Answer, Base, Participant, QuizSession, Trial, add_missing_columns, now
 
 MODES = ("pair", "single")          # side by side (2AFC) / one at a time (HYPE_inf)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in class
@@ -33,6 +33,7 @@ NICKNAME_RE = re.compile(r"^[\w][\w .'-]{0,23}$", re.UNICODE)
 MAX_TRIALS = 200
 MAX_QUALIFICATION = 10
 REAL_POOL = 5000                    # real images are drawn from mnist-5k by index
+MAX_PARTICIPANTS = 300              # per session: a stuffed session is refused, not the server's disk filled
 
 
 class QuizError(ValueError):
@@ -155,6 +156,7 @@ class Store:
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
         # SQLite has one writer at a time and its busy handler sleeps with back-off: queue this process's
         # writers on a lock instead (FIFO, no sleeping). Other databases get no lock: rows lock themselves.
         self._write_lock = threading.Lock() if self.url.startswith("sqlite") else contextlib.nullcontext()
@@ -234,6 +236,9 @@ class Store:
                     s = db.scalar(select(QuizSession).where(QuizSession.code == info.code))
                     number = (db.scalar(select(func.max(Participant.number))
                                         .where(Participant.session_id == s.id)) or 0) + 1
+                    if number > MAX_PARTICIPANTS:
+                        raise QuizError(f"This session is full ({MAX_PARTICIPANTS} participants); ask your "
+                                        "teacher for a new code.")
                     p = Participant(session_id=s.id, number=number, nickname=name, token=token)
                     db.add(p)
                     db.flush()
@@ -248,7 +253,21 @@ class Store:
         p = db.scalar(select(Participant).where(Participant.token == (token or "")))
         if p is None:
             raise QuizError("Your place in the quiz was not found; please join again.")
+        if p.removed_at is not None:
+            raise QuizError("Your teacher removed you from this session; your answers are not counted.")
         return p, db.get(QuizSession, p.session_id)
+
+    def remove_participant(self, code: str, key: str, number: int) -> None:
+        """The teacher takes participant ``number`` out: their answers leave the scores and downloads, and
+        they can answer no more. Their rows stay in the database (marked), so nothing is silently lost."""
+        info = self.check_key(code, key)
+        with self._write_lock, self._session.begin() as db:
+            p = db.scalar(select(Participant).join(QuizSession, QuizSession.id == Participant.session_id)
+                          .where(QuizSession.code == info.code, Participant.number == int(number)))
+            if p is None:
+                raise QuizError("No such participant in this session.")
+            if p.removed_at is None:
+                p.removed_at = now()
 
     def progress(self, token: str) -> tuple[int, int]:
         """(answered, total) for a participant."""
@@ -314,25 +333,26 @@ class Store:
              .join(Trial, Trial.participant_id == Participant.id)
              .join(Answer, Answer.trial_id == Trial.id)
              .join(QuizSession, QuizSession.id == Participant.session_id)
-             .where(QuizSession.code == normalise_code(code))
+             .where(QuizSession.code == normalise_code(code), Participant.removed_at.is_(None))
              .order_by(Participant.number, Trial.index))
         with self._session() as db:
             return [dict(r._mapping) for r in db.execute(q)]
 
     def participants(self, code: str) -> list[dict]:
-        """Nickname, answered and total per participant."""
+        """Nickname, answered, total and whether the teacher removed them, per participant."""
         answered = (select(Trial.participant_id, func.count(Answer.id).label("answered"))
                     .join(Answer, Answer.trial_id == Trial.id).group_by(Trial.participant_id).subquery())
         totals = (select(Trial.participant_id, func.count(Trial.id).label("total"))
                   .group_by(Trial.participant_id).subquery())
         q = (select(Participant.nickname, Participant.number, func.coalesce(answered.c.answered, 0),
-                    totals.c.total)
+                    totals.c.total, Participant.removed_at)
              .join(QuizSession, QuizSession.id == Participant.session_id)
              .join(totals, totals.c.participant_id == Participant.id)
              .outerjoin(answered, answered.c.participant_id == Participant.id)
              .where(QuizSession.code == normalise_code(code)).order_by(Participant.number))
         with self._session() as db:
-            return [{"nickname": n, "number": k, "answered": a, "total": t} for n, k, a, t in db.execute(q)]
+            return [{"nickname": n, "number": k, "answered": a, "total": t, "removed": r is not None}
+                    for n, k, a, t, r in db.execute(q)]
 
     def answer_count(self) -> int:
         with self._session() as db:

@@ -115,3 +115,60 @@ def test_forged_key_and_closed_session():
     p.text_input(key="quiz_nick_in").input("Late")
     p.button[0].click().run()
     assert any("closed" in e.value for e in p.error)
+
+
+def test_a_reload_resumes_the_same_participant_and_leaving_cannot_rejoin():
+    admin = new_app()
+    code, key = create(admin, trials=2)
+    at = join(code, "Ada")
+    token = at.session_state["quiz_token"]
+    assert str(at.query_params["p"]).strip("[]'") == token
+    answer_buttons(at)[0].click().run()
+    reload = AppTest.from_file(PAGE, default_timeout=120)
+    reload.query_params["p"] = token
+    reload.run()
+    assert not reload.exception and reload.session_state["quiz_token"] == token
+    from ui.quiz_view import quiz_store
+    assert [p["nickname"] for p in quiz_store().participants(code)] == ["Ada"]  # not a second participant
+    assert quiz_store().progress(token)[0] == 1
+    answer_buttons(reload)[0].click().run()
+    next(b for b in reload.button if b.label == "Leave this session").click().run()
+    reload.text_input(key="quiz_code_in").input(code)
+    reload.text_input(key="quiz_nick_in").input("Ada again")
+    reload.button[0].click().run()
+    assert any("already took part" in e.value for e in reload.error)
+    forged = AppTest.from_file(PAGE, default_timeout=120)
+    forged.query_params["p"] = "x" * 500
+    forged.run()
+    assert not forged.exception and "quiz_token" not in forged.session_state
+
+
+def test_teacher_removes_a_participant_and_their_answers_leave_the_scores():
+    admin = new_app()
+    code, key = create(admin, trials=2)
+    stuffer = join(code, "Spam")
+    for _ in range(2):
+        answer_buttons(stuffer)[0].click().run()
+    admin.run()
+    from ui.quiz_view import quiz_store
+    assert len(quiz_store().rows(code)) == 2
+    admin.selectbox(key="quiz_remove_who").set_value(admin.selectbox(key="quiz_remove_who").options[0]).run()
+    next(b for b in admin.button if b.label == "Remove").click().run()
+    assert not admin.exception
+    assert quiz_store().rows(code) == []
+    assert [p["removed"] for p in quiz_store().participants(code)] == [True]
+    stuffer.run()
+    assert any("removed you" in e.value for e in stuffer.error)
+
+
+def test_each_participant_gets_unique_image_bytes_per_trial():
+    import numpy as np
+
+    from ui.quiz_view import csv_cell, veil
+
+    img = np.zeros((224, 224), np.uint8) + 100
+    a, b = veil(img, "tok-a", 0, 0), veil(img, "tok-b", 0, 0)
+    assert a.tobytes() != b.tobytes() and veil(img, "tok-a", 1, 0).tobytes() != a.tobytes()
+    assert veil(img, "tok-a", 0, 0).tobytes() == a.tobytes()   # stable across reruns: one URL per trial
+    assert np.abs(a.astype(int) - img).max() <= 2              # invisible
+    assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and csv_cell("@x") == "'@x" and csv_cell(-3) == -3

@@ -170,3 +170,36 @@ def test_sigkill_keeps_every_acknowledged_answer(tmp_path):
     assert p.returncode == -signal.SIGKILL
     stored = {r["index"] for r in Store(db).rows(code)}
     assert set(acked) <= stored and len(acked) == 40
+
+
+def test_a_session_is_capped_and_a_removed_participant_cannot_answer(store, monkeypatch):
+    import gan_core.humaneval.store as S
+
+    monkeypatch.setattr(S, "MAX_PARTICIPANTS", 2)
+    code, key = store.create_session("m", n_trials=2, seed=1)
+    a, _ = store.join(code, "A")
+    store.join(code, "B")
+    with pytest.raises(QuizError, match="full"):
+        store.join(code, "C")
+    store.answer(a, 0, "left", 100)
+    with pytest.raises(QuizError):
+        store.remove_participant(code, "wrong key", 1)
+    store.remove_participant(code, key, 1)
+    with pytest.raises(QuizError, match="removed you"):
+        store.answer(a, 1, "left", 100)
+    assert store.rows(code) == []
+
+
+def test_an_older_database_gains_the_new_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    Store(f"sqlite:///{path}")
+    con = sqlite3.connect(path)
+    con.execute("ALTER TABLE participants DROP COLUMN removed_at")  # as an older version made it
+    con.commit()
+    con.close()
+    store = Store(f"sqlite:///{path}")
+    code, _ = store.create_session("m", n_trials=1, seed=1)
+    store.join(code, "A")
+    assert store.participants(code)[0]["removed"] is False
