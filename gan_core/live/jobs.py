@@ -21,6 +21,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -344,7 +345,7 @@ class JobManager:
             self._jobs[owner] = job
             if self._reaper is None:
                 self._closed = threading.Event()
-                self._reaper = threading.Thread(target=self._reap_forever, args=(self._closed,),
+                self._reaper = threading.Thread(target=_reap_forever, args=(weakref.ref(self), self._closed),
                                                 name="gan-job-reaper", daemon=True)
                 self._reaper.start()
         if old is not None:
@@ -374,12 +375,6 @@ class JobManager:
         for job in dropped:
             job.close()
 
-    def _reap_forever(self, closed: threading.Event) -> None:
-        while not closed.wait(self.reap_every):
-            try:
-                self.reap()
-            except Exception:  # never let the reaper die: the limits depend on it
-                pass
 
     def shutdown(self) -> None:
         with self._lock:
@@ -391,3 +386,19 @@ class JobManager:
             j.stop()
         for j in jobs:
             j.close()
+
+
+def _reap_forever(manager_ref, closed: threading.Event) -> None:
+    """The reaper thread: holds its manager only weakly, so a manager nobody keeps (and its thread) goes."""
+    while True:
+        manager = manager_ref()
+        if manager is None:
+            return
+        every = manager.reap_every
+        try:
+            manager.reap()
+        except Exception:  # never let the reaper die: the limits depend on it
+            pass
+        del manager
+        if closed.wait(every):
+            return

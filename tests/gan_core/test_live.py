@@ -135,14 +135,14 @@ def test_history_and_coverage_stay_bounded():
 
 
 def test_threads_are_cleaned_up():
-    before = threading.active_count()
+    before = set(threading.enumerate())
     m = JobManager()
     for o in "abc"[:2]:
         m.start(o, tiny())
     m.remove("a")
     m.shutdown()
     time.sleep(0.1)
-    assert threading.active_count() == before
+    assert set(threading.enumerate()) - before == set()  # every job thread and the reaper are gone
 
 
 def test_coverage_and_save(tmp_path):
