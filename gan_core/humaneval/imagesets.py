@@ -18,7 +18,7 @@ Example:
     >>> from PIL import Image
     >>> buf = io.BytesIO()
     >>> with zipfile.ZipFile(buf, "w") as zf:
-    ...     for i in range(3):
+    ...     for i in range(4):
     ...         b = io.BytesIO(); Image.new("RGB", (80, 60), (i, 2, 3)).save(b, "PNG"); zf.writestr(f"{i}.png", b.getvalue())
     >>> raws = read_image_zip(buf.getvalue(), "real images")
     >>> Image.open(io.BytesIO(normalise(raws[0], 64, "RGB"))).size

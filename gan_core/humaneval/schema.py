@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -34,6 +34,11 @@ class QuizSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # several models ("arms") and uploaded image sets (issue 13); NULL in sessions of one app model
+    arms: Mapped[str | None] = mapped_column(Text, nullable=True)        # JSON list of arm descriptions
+    protocol: Mapped[str | None] = mapped_column(String(12), nullable=True)  # "hype-inf" (NULL) / "hype-time"
+    real_source: Mapped[str | None] = mapped_column(String(12), nullable=True)  # "mnist-5k" (NULL) / "images"
+    display_size: Mapped[int | None] = mapped_column(Integer, nullable=True)   # px a side of uploaded sets
 
 
 class Participant(Base):
@@ -62,6 +67,7 @@ class Trial(Base):
     fake_seed: Mapped[int | None] = mapped_column(Integer, nullable=True)    # z seed of the generator
     real_side: Mapped[int | None] = mapped_column(Integer, nullable=True)
     is_real: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    arm: Mapped[int | None] = mapped_column(Integer, nullable=True)   # which arm's fake (or staircase) it is
 
 
 class Answer(Base):
@@ -72,6 +78,21 @@ class Answer(Base):
     correct: Mapped[bool] = mapped_column(Boolean)
     response_ms: Mapped[int] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    exposure_ms: Mapped[float | None] = mapped_column(Float, nullable=True)   # HYPE-time: requested exposure
+    achieved_ms: Mapped[float | None] = mapped_column(Float, nullable=True)   # and what the browser achieved
+
+
+class QuizImage(Base):
+    """An uploaded image, already normalised (PNG of the session's size and colour mode). ``image_set`` 0 is
+    the real set, k >= 1 the images of arm k - 1. Kept in the database itself so every replica serves it and
+    the session survives a restart; deleting the session deletes them."""
+    __tablename__ = "quiz_images"
+    __table_args__ = (UniqueConstraint("session_id", "image_set", "index"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("quiz_sessions.id"), index=True)
+    image_set: Mapped[int] = mapped_column(Integer)
+    index: Mapped[int] = mapped_column(Integer)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 def add_missing_columns(engine) -> None:
