@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
+import math
 import os
 import random
 import re
@@ -24,7 +26,8 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .schema import Answer, Base, Participant, QuizSession, Trial, add_missing_columns, now
+from . import staircase
+from .schema import Answer, Base, Participant, QuizImage, QuizSession, Trial, add_missing_columns, now
 
 MODES = ("pair", "single")          # side by side (2AFC) / one at a time (HYPE_inf)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in class
@@ -34,6 +37,9 @@ MAX_TRIALS = 200
 MAX_QUALIFICATION = 10
 REAL_POOL = 5000                    # real images are drawn from mnist-5k by index
 MAX_PARTICIPANTS = 300              # per session: a stuffed session is refused, not the server's disk filled
+PROTOCOLS = ("hype-inf", "hype-time")
+MIN_ARMS, MAX_ARMS = 2, 6
+MAX_SESSION_IMAGE_BYTES = 400_000_000  # normalised PNGs of one session, all sets together
 
 
 class QuizError(ValueError):
@@ -67,10 +73,22 @@ class SessionInfo:
     created_at: datetime
     expires_at: datetime
     closed: bool
+    arms: tuple = ()              # ({"name", "kind": "model"|"images", "model"}, ...); () = one app model
+    protocol: str = "hype-inf"    # or "hype-time"
+    real_source: str = "mnist-5k"  # or "images"
+    display_size: int | None = None  # px a side when the session has uploaded sets (every image normalised)
 
     @property
     def open(self) -> bool:
         return not self.closed and now() < self.expires_at
+
+    @property
+    def arm_names(self) -> list[str]:
+        return [a["name"] for a in self.arms] if self.arms else [self.model]
+
+    @property
+    def uses_uploads(self) -> bool:
+        return self.display_size is not None
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,8 @@ class TrialView:
     real_side: int | None
     is_real: bool | None
     total: int
+    arm: int | None = None
+    exposure_ms: int | None = None   # HYPE-time: how long to show the image (from the staircase)
 
     @property
     def correct_choice(self) -> str:
@@ -99,11 +119,14 @@ class AnswerResult:
 
 def _info(s: QuizSession) -> SessionInfo:
     return SessionInfo(s.code, s.model, s.mode, s.n_trials, s.qualification, s.truncation, s.feedback, s.seed,
-                       s.created_at, s.expires_at, s.closed_at is not None)
+                       s.created_at, s.expires_at, s.closed_at is not None,
+                       tuple(json.loads(s.arms)) if s.arms else (), s.protocol or "hype-inf",
+                       s.real_source or "mnist-5k", s.display_size)
 
 
-def _view(t: Trial, total: int) -> TrialView:
-    return TrialView(t.index, t.qualification, t.real_index, t.fake_seed, t.real_side, t.is_real, total)
+def _view(t: Trial, total: int, exposure_ms: int | None = None) -> TrialView:
+    return TrialView(t.index, t.qualification, t.real_index, t.fake_seed, t.real_side, t.is_real, total,
+                     t.arm, exposure_ms)
 
 
 def validate_nickname(nickname: str) -> str:
@@ -142,6 +165,79 @@ def plan_trials(mode: str, n_trials: int, qualification: int, seed: int) -> list
     return rows
 
 
+def plan_arm_trials(mode: str, n_trials: int, qualification: int, seed: int, pools: list[int | None],
+                    real_pool: int) -> list[dict]:
+    """The trial plan of one participant in a session of several arms: reproducible from ``seed``.
+
+    Arms are balanced (each gets n_trials / A trials, the remainder spread at random); in one-at-a-time
+    modes each arm's trials are half real, half fake, so every arm has its own real-vs-fake question (and its
+    own staircase in HYPE-time). No fake is shown twice to a participant: an arm's fakes are drawn without
+    replacement from its pool (``pools[a]``: the number of uploaded images, or None for an app model, whose
+    fakes are seeds). Real images are drawn without replacement too until the real pool is used up.
+    Qualification trials (real vs noise) come first and belong to no arm.
+    """
+    rng = random.Random(seed)
+    A = len(pools)
+    arms = [i % A for i in range(n_trials)]
+    rng.shuffle(arms)
+    slots = [dict(arm=a) for a in arms]
+    if mode == "pair":
+        for sl in slots:
+            sl["real_side"] = rng.randrange(2)
+    else:
+        for a in range(A):
+            mine = [sl for sl in slots if sl["arm"] == a]
+            truths = [i % 2 == 0 for i in range(len(mine))]
+            rng.shuffle(truths)
+            for sl, real in zip(mine, truths):
+                sl["is_real"] = real
+    for a, pool in enumerate(pools):
+        fakes = [sl for sl in slots if sl["arm"] == a and not sl.get("is_real")]
+        drawn = rng.sample(range(pool if pool is not None else 2**31 - 1), len(fakes))
+        for sl, ref in zip(fakes, drawn):
+            sl["fake_seed"] = ref
+    reals_needed = qualification + sum(1 for sl in slots if "real_side" in sl or sl.get("is_real"))
+    order: list[int] = []
+    while len(order) < reals_needed:
+        order += rng.sample(range(real_pool), real_pool)  # each real once before any repeats
+    reals = iter(order)
+    rows = [dict(index=i, qualification=True, real_index=next(reals), fake_seed=None, real_side=rng.randrange(2),
+                 arm=None) for i in range(qualification)]
+    for i, sl in enumerate(slots):
+        row = dict(index=qualification + i, qualification=False, arm=sl["arm"], fake_seed=sl.get("fake_seed"),
+                   real_index=next(reals) if "real_side" in sl or sl.get("is_real") else None)
+        row.update({k: sl[k] for k in ("real_side", "is_real") if k in sl})
+        rows.append(row)
+    return rows
+
+
+def check_arms(arms: list[dict], images: dict[int, list[bytes]], mode: str, n_trials: int,
+               real_source: str) -> None:
+    """Refuse an arm set-up that cannot give every participant fresh fakes, with a message that says why."""
+    if not MIN_ARMS <= len(arms) <= MAX_ARMS:
+        raise QuizError(f"A comparison has {MIN_ARMS} to {MAX_ARMS} arms (models); got {len(arms)}.")
+    names = [a.get("name", "") for a in arms]
+    if len(set(names)) != len(names) or not all(names):
+        raise QuizError("Give every arm a different, non-empty name.")
+    per_arm = -(-n_trials // len(arms))             # the most trials one arm can get
+    fakes_per_arm = per_arm if mode == "pair" else -(-per_arm // 2)
+    for k, arm in enumerate(arms):
+        if arm.get("kind") not in ("model", "images"):
+            raise QuizError(f"Arm {arm.get('name')!r} must be an app model or an uploaded image set.")
+        if arm["kind"] == "images":
+            n = len(images.get(k + 1, []))
+            if n < fakes_per_arm:
+                raise QuizError(f"Arm {arm['name']!r} has {n} images but each participant sees up to "
+                                f"{fakes_per_arm} of its fakes, each at most once: upload more images or ask "
+                                "for fewer trials.")
+    if real_source == "images" and len(images.get(0, [])) < 4:
+        raise QuizError("Upload the real images (a zip of at least 4).")
+    total = sum(len(v) for v in images.values())
+    if sum(len(b) for v in images.values() for b in v) > MAX_SESSION_IMAGE_BYTES:
+        raise QuizError(f"The {total} images take more than {MAX_SESSION_IMAGE_BYTES // 1_000_000} MB; use a "
+                        "smaller display size or fewer images.")
+
+
 class Store:
     """All quiz reads and writes. Safe to share between threads (one per server)."""
 
@@ -165,8 +261,30 @@ class Store:
     # ------------------------------------------------------------------ instructor
     def create_session(self, model: str, mode: str = "pair", n_trials: int = 20, truncation: float = 1.0,
                        feedback: bool = False, qualification: int = 0, seed: int | None = None,
-                       hours: float = 12) -> tuple[str, str]:
-        """Create a session; returns (join code, instructor key). The key is shown once: only its hash is kept."""
+                       hours: float = 12, arms: list[dict] | None = None, protocol: str = "hype-inf",
+                       images: dict[int, list[bytes]] | None = None, display_size: int | None = None
+                       ) -> tuple[str, str]:
+        """Create a session; returns (join code, instructor key). The key is shown once: only its hash is kept.
+
+        arms: 2 to 6 models to compare, each {"name", "kind": "model" (an app model, "model": its name or
+            folder) or "images" (an uploaded set)}; None for a session of the one ``model``.
+        protocol: "hype-inf" (no time limit) or "hype-time" (one image at a time, shown for a staircase
+            exposure, then masked).
+        images: already normalised PNGs (``imagesets.normalise``): key 0 the real set, k >= 1 the set of arm
+            k - 1. The session and all its images are written in one transaction: never half-made.
+        display_size: the side in px of every image shown (required with images).
+        """
+        if protocol not in PROTOCOLS:
+            raise QuizError(f"Protocol must be one of {', '.join(PROTOCOLS)}.")
+        if protocol == "hype-time":
+            mode = "single"  # HYPE-time shows one image at a time
+        images = images or {}
+        real_source = "images" if images.get(0) else "mnist-5k"
+        if arms is not None:
+            check_arms(arms, images, mode, n_trials, real_source)
+            model = arms[0]["name"][:200]
+        if images and display_size is None:
+            raise QuizError("Uploaded images need a display size.")
         if mode not in MODES:
             raise QuizError(f"Mode must be one of {', '.join(MODES)}.")
         if not 1 <= n_trials <= MAX_TRIALS:
@@ -183,9 +301,18 @@ class Store:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             try:
                 with self._session.begin() as db:
-                    db.add(QuizSession(code=code, key_hash=_hash_key(key), model=model, mode=mode,
-                                       n_trials=n_trials, qualification=qualification, truncation=truncation,
-                                       feedback=feedback, seed=seed, expires_at=now() + timedelta(hours=hours)))
+                    qs = QuizSession(code=code, key_hash=_hash_key(key), model=model, mode=mode,
+                                     n_trials=n_trials, qualification=qualification, truncation=truncation,
+                                     feedback=feedback, seed=seed, expires_at=now() + timedelta(hours=hours),
+                                     arms=json.dumps(arms) if arms is not None else None,
+                                     protocol=None if protocol == "hype-inf" else protocol,
+                                     real_source=None if real_source == "mnist-5k" else real_source,
+                                     display_size=display_size if images else None)
+                    db.add(qs)
+                    db.flush()
+                    for image_set, pngs in images.items():
+                        db.add_all(QuizImage(session_id=qs.id, image_set=int(image_set), index=i, png=png)
+                                   for i, png in enumerate(pngs))
                 return code, key
             except IntegrityError:
                 continue  # the code was taken: draw another
@@ -242,12 +369,23 @@ class Store:
                     p = Participant(session_id=s.id, number=number, nickname=name, token=token)
                     db.add(p)
                     db.flush()
-                    for row in plan_trials(s.mode, s.n_trials, s.qualification, s.seed * 100_003 + number):
+                    for row in self._plan(db, s, s.seed * 100_003 + number):
                         db.add(Trial(participant_id=p.id, **row))
                 return token, name
             except IntegrityError:
                 continue  # nickname (or join number, under a race) taken: try the next
         raise QuizError("Too many people share that nickname; please choose another.")
+
+    @staticmethod
+    def _plan(db: Session, s: QuizSession, seed: int) -> list[dict]:
+        if not s.arms and not s.protocol:
+            return plan_trials(s.mode, s.n_trials, s.qualification, seed)  # one app model, as before arms
+        arms = json.loads(s.arms) if s.arms else [{"name": s.model, "kind": "model"}]
+        counts = dict(db.execute(select(QuizImage.image_set, func.count()).where(QuizImage.session_id == s.id)
+                                 .group_by(QuizImage.image_set)).all())
+        pools = [counts.get(k + 1) if a["kind"] == "images" else None for k, a in enumerate(arms)]
+        real_pool = counts.get(0) or REAL_POOL
+        return plan_arm_trials(s.mode, s.n_trials, s.qualification, seed, pools, real_pool)
 
     def _participant(self, db: Session, token: str) -> tuple[Participant, QuizSession]:
         p = db.scalar(select(Participant).where(Participant.token == (token or "")))
@@ -281,15 +419,34 @@ class Store:
     def next_trial(self, token: str) -> TrialView | None:
         """The first unanswered trial, or None when the participant is done."""
         with self._session() as db:
-            p, _ = self._participant(db, token)
+            p, s = self._participant(db, token)
             total = db.scalar(select(func.count()).select_from(Trial).where(Trial.participant_id == p.id))
             answered = select(Answer.trial_id)
             t = db.scalar(select(Trial).where(Trial.participant_id == p.id, Trial.id.not_in(answered))
                           .order_by(Trial.index).limit(1))
-            return None if t is None else _view(t, total)
+            if t is None:
+                return None
+            return _view(t, total, self._exposure(db, p, s, t))
 
-    def answer(self, token: str, index: int, choice: str, response_ms: int) -> AnswerResult:
-        """Record an answer, committed before returning. Answering a trial again changes nothing."""
+    @staticmethod
+    def _exposure(db: Session, p: Participant, s: QuizSession, t: Trial) -> int | None:
+        """HYPE-time: the exposure of trial ``t`` from this participant's answers on the same arm, replayed
+        through the staircase (warm-up trials use the starting exposure)."""
+        if s.protocol != "hype-time":
+            return None
+        if t.arm is None:
+            return staircase.START_MS
+        done = db.scalars(select(Answer.correct).join(Trial, Answer.trial_id == Trial.id)
+                          .where(Trial.participant_id == p.id, Trial.arm == t.arm, Trial.index < t.index)
+                          .order_by(Trial.index)).all()
+        return staircase.replay(done).exposure
+
+    def answer(self, token: str, index: int, choice: str, response_ms: int,
+               achieved_ms: float | None = None) -> AnswerResult:
+        """Record an answer, committed before returning. Answering a trial again changes nothing.
+
+        achieved_ms: HYPE-time, how long the browser actually showed the image. The requested exposure is
+        recomputed here from the stored answers, never taken from the browser."""
         with self._write_lock:
             try:
                 with self._session.begin() as db:
@@ -307,8 +464,14 @@ class Store:
                         return AnswerResult(first.correct, duplicate=True)
                     correct = choice == _view(t, 0).correct_choice
                     trial_id = t.id
+                    exposure = self._exposure(db, p, s, t)
+                    achieved = None
+                    if exposure is not None and achieved_ms is not None:
+                        achieved = float(achieved_ms)
+                        achieved = max(0.0, min(achieved, 10_000.0)) if math.isfinite(achieved) else None
                     db.add(Answer(trial_id=t.id, choice=choice, correct=correct,
-                                  response_ms=max(0, min(int(response_ms), 3_600_000))))
+                                  response_ms=max(0, min(int(response_ms), 3_600_000)),
+                                  exposure_ms=exposure, achieved_ms=achieved))
                 return AnswerResult(correct, duplicate=False)
             except IntegrityError:  # another server replica stored this trial's answer first
                 with self._session() as db:
@@ -328,8 +491,8 @@ class Store:
     def rows(self, code: str) -> list[dict]:
         """Every answered trial of a session, one dict per answer (the CSV and the scores use these)."""
         q = (select(Participant.nickname, Participant.number, Trial.index, Trial.qualification, Trial.real_index,
-                    Trial.fake_seed, Trial.real_side, Trial.is_real, Answer.choice, Answer.correct,
-                    Answer.response_ms, Answer.answered_at)
+                    Trial.fake_seed, Trial.real_side, Trial.is_real, Trial.arm, Answer.choice, Answer.correct,
+                    Answer.response_ms, Answer.exposure_ms, Answer.achieved_ms, Answer.answered_at)
              .join(Trial, Trial.participant_id == Participant.id)
              .join(Answer, Answer.trial_id == Trial.id)
              .join(QuizSession, QuizSession.id == Participant.session_id)
@@ -353,6 +516,38 @@ class Store:
         with self._session() as db:
             return [{"nickname": n, "number": k, "answered": a, "total": t, "removed": r is not None}
                     for n, k, a, t, r in db.execute(q)]
+
+    def image(self, code: str, image_set: int, index: int) -> bytes:
+        """One stored (normalised) image of a session: set 0 real, k >= 1 arm k - 1."""
+        with self._session() as db:
+            png = db.scalar(select(QuizImage.png).join(QuizSession, QuizSession.id == QuizImage.session_id)
+                            .where(QuizSession.code == normalise_code(code), QuizImage.image_set == int(image_set),
+                                   QuizImage.index == int(index)))
+        if png is None:
+            raise QuizError("That image is not part of this session.")
+        return png
+
+    def image_counts(self, code: str) -> dict[int, int]:
+        with self._session() as db:
+            return dict(db.execute(select(QuizImage.image_set, func.count())
+                                   .join(QuizSession, QuizSession.id == QuizImage.session_id)
+                                   .where(QuizSession.code == normalise_code(code))
+                                   .group_by(QuizImage.image_set)).all())
+
+    def delete_session(self, code: str, key: str) -> None:
+        """Delete a session with its participants, trials, answers and images (the teacher's key needed)."""
+        from sqlalchemy import delete
+
+        info = self.check_key(code, key)
+        with self._write_lock, self._session.begin() as db:
+            sid = db.scalar(select(QuizSession.id).where(QuizSession.code == info.code))
+            people = select(Participant.id).where(Participant.session_id == sid)
+            trials = select(Trial.id).where(Trial.participant_id.in_(people))
+            db.execute(delete(Answer).where(Answer.trial_id.in_(trials)))
+            db.execute(delete(Trial).where(Trial.participant_id.in_(people)))
+            db.execute(delete(Participant).where(Participant.session_id == sid))
+            db.execute(delete(QuizImage).where(QuizImage.session_id == sid))
+            db.execute(delete(QuizSession).where(QuizSession.id == sid))
 
     def answer_count(self) -> int:
         with self._session() as db:
