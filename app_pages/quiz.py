@@ -15,7 +15,13 @@ if role == "Running a session":
     if s.get("quiz_admin"):
         view.dashboard()
     else:
-        view.create_form()
+        one, several = st.tabs(["One model vs real digits", "Compare several models"])
+        with one:
+            view.create_form()
+        with several:
+            from ui.quiz_arms_view import create_compare_form
+
+            create_compare_form(view.quiz_models(), view.quiz_store())
         view.open_form()
 else:
     view.resume_from_link()  # a reload keeps the participant's place (?p=)

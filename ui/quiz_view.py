@@ -13,6 +13,7 @@ import io
 import os
 import secrets
 import time
+import zlib
 
 import numpy as np
 import plotly.graph_objects as go
@@ -72,6 +73,16 @@ def veil(img: np.ndarray, token: str, index: int, position: int) -> np.ndarray:
     seed = hashlib.sha256(_VEIL_SECRET + f"{token}:{index}:{position}".encode()).digest()
     g = np.random.default_rng(int.from_bytes(seed[:8], "little"))
     return np.clip(img.astype(np.int16) + g.integers(-2, 3, img.shape), 0, 255).astype(np.uint8)
+
+
+def shown_pixels(info, trial) -> list[np.ndarray]:
+    """The image(s) of a trial as displayed: sessions of several arms, uploaded sets or HYPE-time draw through
+    gan_core.humaneval.sources; a session of one app model as before (28 px enlarged 8 times)."""
+    if info.arms or info.uses_uploads or info.protocol != "hype-inf":
+        from gan_core.humaneval.sources import SessionImages
+
+        return SessionImages(quiz_store(), info).trial_arrays(trial)
+    return [_big(img) for img in trial_pixels(info, trial)]
 
 
 def trial_pixels(info, trial) -> list[np.ndarray]:
@@ -140,8 +151,9 @@ def participant() -> None:
         return
     nick = s.get("quiz_joined", "")
     info = _session_of(token)
-    st.caption(f"Playing as **{nick}**. " + ("Which image is the real digit?" if info.mode == "pair"
-                                               else "Is this digit real, or made by a GAN?"))
+    thing = "image" if info.uses_uploads else "digit"
+    st.caption(f"Playing as **{nick}**. " + (f"Which {thing} is real?" if info.mode == "pair"
+                                               else f"Is this {thing} real, or made by a model?"))
     st.progress(done / total, text=f"{done} of {total} answered")
     if (fb := s.pop("quiz_feedback", None)) is not None:
         (st.success if fb else st.error)("Right!" if fb else "Wrong.")
@@ -155,18 +167,27 @@ def participant() -> None:
     shown.setdefault(trial.index, time.monotonic())
     if trial.qualification:
         st.info("Warm-up question: it checks the quiz works for you and is not scored.")
-    pixels = [veil(_big(img), token, trial.index, i) for i, img in enumerate(trial_pixels(info, trial))]
+    pixels = [veil(img, token, trial.index, i) for i, img in enumerate(shown_pixels(info, trial))]
+    width = pixels[0].shape[1] if pixels[0].shape[1] >= 128 else 2 * pixels[0].shape[1]
+    if trial.exposure_ms is not None:  # HYPE-time: the browser times the exposure
+        from ui.exposure import timed_trial
+
+        timed_trial(pixels[0], trial.exposure_ms, trial.index, seed=zlib.crc32(f"{token}:{trial.index}".encode()),
+                    on_answer=lambda a: _timed_answer(token, trial.index, a), key="quiz_timed")
+        if (err := s.pop("quiz_error", None)) is not None:
+            st.error(err)
+        return
     # Buttons keep one key across trials (so their keyboard shortcuts stay bound) and carry the trial index
     # they were drawn for: a double click answers that trial twice, which the store ignores.
     if len(pixels) == 2:
         c = st.columns(2)
         for col, img, side in zip(c, pixels, ("Left", "Right")):
-            col.image(img, caption=f"{side} image", width=SCALE * 28, output_format="PNG")
+            col.image(img, caption=f"{side} image", width=width, output_format="PNG")
             col.button(f"{side} is real", key=f"quiz_{side.lower()}", shortcut=side, width="stretch",
                        on_click=_answer, args=(token, trial.index, side.lower()),
                        help=f"Keyboard: the {side.lower()} arrow key.")
     else:
-        st.image(pixels[0], caption="Real or fake?", width=SCALE * 28, output_format="PNG")
+        st.image(pixels[0], caption="Real or fake?", width=width, output_format="PNG")
         c = st.columns(2)
         c[0].button("Real", key="quiz_real", shortcut="Left", width="stretch", on_click=_answer,
                     args=(token, trial.index, "real"), help="Keyboard: the left arrow key.")
@@ -190,6 +211,24 @@ def _answer(token: str, index: int, choice: str) -> None:
         res = quiz_store().answer(token, index, choice, ms)
     except QuizError as e:
         s.quiz_error = str(e)
+        return
+    if not res.duplicate and (s.quiz_info.feedback or _is_qualification(token, index)):
+        s.quiz_feedback = res.correct
+
+
+def _timed_answer(token: str, index: int, answer: dict) -> None:
+    """The exposure component's callback: record (choice, achieved exposure) for the trial it was shown for."""
+    s = st.session_state
+    try:
+        if not isinstance(answer, dict) or int(answer.get("trial", -1)) != index:
+            return  # an answer for another trial (a late or replayed message): ignored
+        choice = answer.get("choice")
+        rt = int(float(answer.get("rt") or 0))
+        achieved = answer.get("achieved")
+        achieved = float(achieved) if isinstance(achieved, (int, float)) else None
+        res = quiz_store().answer(token, index, str(choice), rt, achieved_ms=achieved)
+    except (QuizError, TypeError, ValueError) as e:
+        s.quiz_error = str(e) if isinstance(e, QuizError) else "That answer could not be read; please answer again."
         return
     if not res.duplicate and (s.quiz_info.feedback or _is_qualification(token, index)):
         s.quiz_feedback = res.correct
@@ -327,7 +366,10 @@ def dashboard() -> None:
         st.code(new, language=None)
     c = st.columns([2, 3, 1])
     c[0].metric("Join code", info.code)
-    c[1].caption(f"Model **{info.model}**, {'side by side' if info.mode == 'pair' else 'one at a time'}, "
+    compare = bool(info.arms) or info.protocol != "hype-inf"
+    what = (f"{len(info.arm_names)} models ({', '.join(info.arm_names)}), {info.protocol}" if compare
+            else f"Model **{info.model}**")
+    c[1].caption(f"{what}, {'side by side' if info.mode == 'pair' else 'one at a time'}, "
                  f"{info.n_trials} trials, ψ = {info.truncation:g}, feedback {'on' if info.feedback else 'off'}, "
                  f"{info.qualification} warm-up. " + ("**Closed.**" if not info.open else
                                                        f"Open until {info.expires_at:%Y-%m-%d %H:%M} UTC."))
@@ -346,13 +388,26 @@ def dashboard() -> None:
                          "text/csv", on_click="ignore",
                          help="One row per answer: participant, trial, which images, the answer, correctness, "
                               "response time.")
-    d[1].download_button("Download per-image results (CSV)", lambda: csv_bytes(image_table(info)),
-                         f"quiz-{code}-images.csv", "text/csv", on_click="ignore",
-                         help="One row per image shown: how often it fooled people and what D said about it.")
+    if compare:
+        from ui import quiz_arms_view
+
+        quiz_arms_view.report_and_delete(info, key, quiz_store())
+    else:
+        d[1].download_button("Download per-image results (CSV)", lambda: csv_bytes(image_table(info)),
+                             f"quiz-{code}-images.csv", "text/csv", on_click="ignore",
+                             help="One row per image shown: how often it fooled people and what D said about it.")
 
     @st.fragment(run_every=3 if info.open else None)
     def _live():
-        results(info)
+        if compare:
+            from ui import quiz_arms_view
+
+            people = quiz_store().participants(code)
+            rows = quiz_store().rows(code)
+            st.subheader(f"{len(people)} participants, {len(rows)} answers")
+            quiz_arms_view.results(info, rows, quiz_store())
+        else:
+            results(info)
 
     _live()
 

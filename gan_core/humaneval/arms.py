@@ -39,9 +39,9 @@ def per_participant(rows: list[dict], n_arms: int, protocol: str = "hype-inf") -
     """(participant ids, numerators (P, A), denominators (P, A)) of the scored (non-qualification) answers."""
     by = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        if r.get("qualification") or r.get("arm") is None:
+        if r.get("qualification"):
             continue
-        by[r["participant"]][int(r["arm"])].append(r)
+        by[r["participant"]][int(r.get("arm") or 0)].append(r)  # a session of one model: its arm 0
     people = sorted(by, key=str)
     num = np.zeros((len(people), n_arms))
     den = np.zeros((len(people), n_arms))
@@ -103,7 +103,8 @@ def rank_arms(rows: list[dict], names: list[str], protocol: str = "hype-inf", re
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     score = _score(num, den) if people else np.full(n, np.nan)
     boot = paired_bootstrap(num, den, resamples, seed) if people else np.full((1, n), np.nan)
-    answers = [int(sum(1 for r in rows if r.get("arm") == a and not r.get("qualification"))) for a in range(n)]
+    answers = [int(sum(1 for r in rows if (r.get("arm") or 0) == a and not r.get("qualification")))
+               for a in range(n)]
     arms = []
     for a in range(n):
         col = boot[:, a][~np.isnan(boot[:, a])]

@@ -33,7 +33,7 @@ from pathlib import PurePosixPath
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_ZIP_BYTES = 100_000_000        # one uploaded zip
+MAX_ZIP_BYTES = 50_000_000         # one uploaded zip (Streamlit's maxUploadSize is set to the same)
 MAX_IMAGE_BYTES = 20_000_000       # one image file inside it
 MAX_IMAGES = 2000                  # images per set
 MIN_IMAGES = 4

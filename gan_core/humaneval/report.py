@@ -73,13 +73,13 @@ def _chart(ranked: dict) -> str:
     return "".join(parts)
 
 
-def _hardest(rows: list[dict], n_arms: int, per_arm: int = 4) -> dict[int, list[tuple[int, int, int]]]:
+def hardest_fakes(rows: list[dict], n_arms: int, per_arm: int = 4) -> dict[int, list[tuple[int, int, int]]]:
     """Per arm: (fake ref, times fooled, times shown) of the fakes that fooled people most."""
     stats = defaultdict(lambda: [0, 0])
     for r in rows:
-        if r.get("qualification") or r.get("fake_seed") is None or r.get("arm") is None:
+        if r.get("qualification") or r.get("fake_seed") is None:
             continue
-        s = stats[(r["arm"], r["fake_seed"])]
+        s = stats[(r.get("arm") or 0, r["fake_seed"])]  # sessions of one model have no arm: it is arm 0
         s[0] += not r["correct"]
         s[1] += 1
     out = {}
@@ -156,7 +156,7 @@ def build_report(store, info) -> str:
                        f"{errs[len(errs) // 2]:.1f} ms over {len(errs)} trials (achieved exposures are stored "
                        "with every answer).</p>")
     out.append("<h2>Hardest fakes</h2>")
-    for a, items in _hardest(scored, len(names)).items():
+    for a, items in hardest_fakes(scored, len(names)).items():
         out.append(f"<h3>{_esc(names[a])}</h3>")
         if not items:
             out.append("<p>No fake of this arm fooled anyone.</p>")

@@ -172,3 +172,67 @@ def test_each_participant_gets_unique_image_bytes_per_trial():
     assert veil(img, "tok-a", 0, 0).tobytes() == a.tobytes()   # stable across reruns: one URL per trial
     assert np.abs(a.astype(int) - img).max() <= 2              # invisible
     assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and csv_cell("@x") == "'@x" and csv_cell(-3) == -3
+
+
+def _image_zip(seed, n=12, size=(90, 70), fmt="PNG"):
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    g = np.random.default_rng(seed)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i in range(n):
+            b = io.BytesIO()
+            Image.fromarray(g.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(b, fmt)
+            zf.writestr(f"img{i}.{fmt.lower()}", b.getvalue())
+    return buf.getvalue()
+
+
+def compare(at, uploads, real, models=(), protocol="hype-inf", trials=6):
+    at.segmented_control(key="quiz_role").set_value("Running a session").run()
+    at.multiselect(key="cmp_models").set_value(list(models))
+    at.file_uploader(key="cmp_uploads").set_value([(n, d, "application/zip") for n, d in uploads])
+    if real is not None:
+        at.file_uploader(key="cmp_real").set_value(("real.zip", real, "application/zip"))
+    at.select_slider(key="cmp_size").set_value(64)
+    at.radio(key="cmp_protocol").set_value(protocol)
+    at.number_input(key="cmp_trials").set_value(trials)
+    at.number_input(key="cmp_qual").set_value(0)
+    next(b for b in at.button if b.label == "Create comparison").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_create_a_three_arm_image_set_session_answer_and_rank():
+    at = compare(new_app(), [("stylegan.zip", _image_zip(1)), ("biggan.zip", _image_zip(2, fmt="JPEG"))],
+                 _image_zip(0, fmt="WEBP"), models=["mnist-cgan"])
+    code, key = at.session_state["quiz_admin"]
+    from ui.quiz_view import quiz_store
+    info = quiz_store().check_key(code, key)
+    assert info.arm_names == ["mnist-cgan", "stylegan", "biggan"] and info.display_size == 64
+    assert quiz_store().image_counts(code) == {0: 12, 2: 12, 3: 12}  # set k + 1 holds arm k's images
+    for nick, right in (("Ada", True), ("Bob", False)):
+        s = join(code, nick)
+        for _ in range(6):
+            assert len(s.get("image")) == 1 and not s.exception
+            next(b for b in s.button if b.label in ("Real", "Fake")).click().run()
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value  # the ranking comes first, the pairwise table (in an expander) after
+    assert sorted(table["model"]) == ["biggan", "mnist-cgan", "stylegan"]
+    assert any("Separable at 95%" in m.value for m in at.markdown)
+    assert any(b.label == "Download report (HTML)" for b in at.get("download_button"))
+
+
+@pytest.mark.parametrize("uploads, message", [
+    ([("a.zip", b"not a zip"), ("b.zip", b"x")], "'a': the upload is not a zip"),
+    ([("a.zip", _image_zip(1, n=2))], "Choose 2 to 6 models"),
+    ([("a.zip", _image_zip(1, n=2)), ("b.zip", _image_zip(2))], "'a': the zip holds 2 images"),
+])
+def test_bad_uploads_create_nothing_and_say_why(uploads, message):
+    at = compare(new_app(), uploads, _image_zip(0))
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert "quiz_admin" not in at.session_state
