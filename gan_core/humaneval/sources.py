@@ -13,7 +13,9 @@ Example:
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import secrets
 from functools import lru_cache
 
 import numpy as np
@@ -23,6 +25,19 @@ from .imagesets import colour_mode, normalise
 from .images import QuizImages
 
 SCALE = 8  # 28 px app images shown at 224 px
+
+
+_VEIL_SECRET = secrets.token_bytes(16)  # per server process: nobody can predict or undo a trial's veil
+
+
+def veil(img: np.ndarray, token: str, index: int, position: int) -> np.ndarray:
+    """The shown image with a faint noise (at most ±2 grey levels per displayed pixel) drawn from a secret,
+    the participant and the trial: every participant's image bytes, and so its media URL, are unique per
+    trial for real and fake alike. A URL shared in class leads nowhere, and a real digit's pixels are no
+    longer the exact public mnist-5k pixels, which a search could find."""
+    seed = hashlib.sha256(_VEIL_SECRET + f"{token}:{index}:{position}".encode()).digest()
+    g = np.random.default_rng(int.from_bytes(seed[:8], "little"))
+    return np.clip(img.astype(np.int16) + g.integers(-2, 3, img.shape), 0, 255).astype(np.uint8)
 
 
 def png_of(array: np.ndarray) -> bytes:
@@ -113,4 +128,4 @@ class SessionImages:
         return [real, fake] if trial.real_side == 0 else [fake, real]
 
 
-__all__ = ["SessionImages", "colour_mode", "model_images", "png_of", "array_of"]
+__all__ = ["SessionImages", "colour_mode", "model_images", "png_of", "array_of", "veil"]
