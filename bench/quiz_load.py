@@ -106,7 +106,8 @@ def main() -> None:
     stored = len(store.rows(code))
     expected = a.participants * a.trials
     q = statistics.quantiles(latencies, n=100)
-    print(f"database: {store.url.split('///')[0]}/// (WAL, synchronous=FULL); thinking {a.think[0]}-{a.think[1]} s")
+    kind = "SQLite (WAL, synchronous=FULL)" if store.url.startswith("sqlite") else store.engine.dialect.name
+    print(f"database: {kind}; thinking {a.think[0]}-{a.think[1]} s")
     print(f"participants {a.participants} x trials {a.trials}: answers expected {expected}, stored {stored} "
           f"({'OK' if stored == expected else 'MISMATCH'}); calls incl. double clicks {len(latencies)}; "
           f"errors {len(errors)}")

@@ -33,15 +33,20 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_app(port: int | None = None):
-    """`streamlit run streamlit_app.py` on a free port; yields its base URL once /_stcore/health answers."""
+def run_app(port: int | None = None, env: dict | None = None, procs: list | None = None):
+    """`streamlit run streamlit_app.py` on a free port; yields its base URL once /_stcore/health answers.
+
+    env: extra environment (e.g. GAN_STUDIO_QUIZ_DB); procs: a list the server's Popen is appended to (a test
+    that kills a replica)."""
     port = port or _free_port()
     exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     data = tempfile.mkdtemp(prefix="gan_studio_test_")  # the quiz database of this server, not the user's
     proc = subprocess.Popen([exe, "run", "streamlit_app.py", "--server.port", str(port), "--server.headless",
                              "true", "--server.address", "127.0.0.1"], cwd=ROOT,
-                            env={**os.environ, "GAN_STUDIO_DATA": data},
+                            env={**os.environ, "GAN_STUDIO_DATA": data, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    if procs is not None:
+        procs.append(proc)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 90
@@ -57,7 +62,8 @@ def run_app(port: int | None = None):
                 raise RuntimeError("streamlit did not become healthy within 90 s")
         yield url
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -97,3 +103,28 @@ def page(browser):
     pg = ctx.new_page()
     yield pg
     ctx.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server URL (without database), or a skip when PostgreSQL is absent (a failure in CI)."""
+    from tests.postgres import server_url
+
+    url, stop = server_url()
+    if url is None:
+        pytest.skip("PostgreSQL is not installed here (apt-get install postgresql)")
+    yield url
+    stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The quiz database URL, once for SQLite and once for a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'quiz.sqlite3'}"
+        return
+    from tests.postgres import new_database
+
+    url, drop = new_database(request.getfixturevalue("pg_server"))
+    yield url
+    drop()

@@ -46,9 +46,10 @@ def mask(shape: tuple, seed: int) -> np.ndarray:
     return big[:h, :w]
 
 
-def timed_trial(img: np.ndarray, exposure_ms: int, trial: int, seed: int, on_answer, key: str) -> None:
+def timed_trial(img: np.ndarray, exposure_ms: int, trial: int, seed: int, on_answer, key: str) -> dict | None:
     """Show ``img`` for ``exposure_ms`` in the browser, then a mask, then Real/Fake; ``on_answer(answer)`` runs
-    (as a Streamlit callback) with {"trial", "choice", "achieved", "requested", "rt"}."""
+    (as a Streamlit callback) with {"trial", "choice", "achieved", "requested", "rt"}. Returns the answer of
+    this run too (the caller records it when the callback could not run: a session new to this server)."""
     size = img.shape[0] * (1 if img.shape[0] >= 128 else 2)
 
     def _changed():
@@ -56,9 +57,11 @@ def timed_trial(img: np.ndarray, exposure_ms: int, trial: int, seed: int, on_ans
         if value is not None:
             on_answer(value)
 
-    _COMPONENT(key=key, data={"trial": int(trial), "image": data_uri(img), "mask": data_uri(mask(img.shape, seed)),
-                              "ms": int(exposure_ms), "size": int(size), "fixation": FIXATION_MS},
-               on_answer_change=_changed)
+    result = _COMPONENT(key=key, data={"trial": int(trial), "image": data_uri(img),
+                                       "mask": data_uri(mask(img.shape, seed)), "ms": int(exposure_ms),
+                                       "size": int(size), "fixation": FIXATION_MS},
+                        on_answer_change=_changed)
+    return getattr(result, "answer", None)
 
 
 HELP = (f"HYPE-time: each image appears for a short, measured time (from {staircase.MIN_MS} to {staircase.MAX_MS} "

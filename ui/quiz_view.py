@@ -158,8 +158,13 @@ def participant() -> None:
     if trial.exposure_ms is not None:  # HYPE-time: the browser times the exposure
         from ui.exposure import timed_trial
 
-        timed_trial(pixels[0], trial.exposure_ms, trial.index, seed=zlib.crc32(f"{token}:{trial.index}".encode()),
-                    on_answer=lambda a: _timed_answer(token, trial.index, a), key="quiz_timed")
+        answer = timed_trial(pixels[0], trial.exposure_ms, trial.index,
+                             seed=zlib.crc32(f"{token}:{trial.index}".encode()),
+                             on_answer=lambda a: _timed_answer(token, trial.index, a), key="quiz_timed")
+        if answer is not None and not s.pop("quiz_callback_ran", False):  # a new session: see _answer_without_callback
+            _timed_answer(token, trial.index, answer)
+            s.pop("quiz_callback_ran", None)
+            st.rerun()
         if (err := s.pop("quiz_error", None)) is not None:
             st.error(err)
         return
@@ -169,16 +174,17 @@ def participant() -> None:
         c = st.columns(2)
         for col, img, side in zip(c, pixels, ("Left", "Right")):
             col.image(img, caption=f"{side} image", width=width, output_format="PNG")
-            col.button(f"{side} is real", key=f"quiz_{side.lower()}", shortcut=side, width="stretch",
-                       on_click=_answer, args=(token, trial.index, side.lower()),
-                       help=f"Keyboard: the {side.lower()} arrow key.")
+            if col.button(f"{side} is real", key=f"quiz_{side.lower()}", shortcut=side, width="stretch",
+                          on_click=_answer, args=(token, trial.index, side.lower()),
+                          help=f"Keyboard: the {side.lower()} arrow key."):
+                _answer_without_callback(token, trial.index, side.lower())
     else:
         st.image(pixels[0], caption="Real or fake?", width=width, output_format="PNG")
         c = st.columns(2)
-        c[0].button("Real", key="quiz_real", shortcut="Left", width="stretch", on_click=_answer,
-                    args=(token, trial.index, "real"), help="Keyboard: the left arrow key.")
-        c[1].button("Fake", key="quiz_fake", shortcut="Right", width="stretch", on_click=_answer,
-                    args=(token, trial.index, "fake"), help="Keyboard: the right arrow key.")
+        for col, label, side in ((c[0], "Real", "Left"), (c[1], "Fake", "Right")):
+            if col.button(label, key=f"quiz_{label.lower()}", shortcut=side, width="stretch", on_click=_answer,
+                          args=(token, trial.index, label.lower()), help=f"Keyboard: the {side.lower()} arrow key."):
+                _answer_without_callback(token, trial.index, label.lower())
     if (err := s.pop("quiz_error", None)) is not None:
         st.error(err)
 
@@ -189,9 +195,21 @@ def _session_of(token: str):
     return info
 
 
+def _answer_without_callback(token: str, index: int, choice: str) -> None:
+    """A click whose callback did not run: the browser reconnected to a new server session (a restarted or
+    another replica), which has no callbacks registered yet. The click was made on the trial now on screen
+    (nothing was answered in between), so it is recorded here and the page moves on."""
+    if st.session_state.pop("quiz_callback_ran", False):
+        return  # the normal case: the callback already recorded this click
+    _answer(token, index, choice)
+    st.session_state.pop("quiz_callback_ran", None)
+    st.rerun()
+
+
 def _answer(token: str, index: int, choice: str) -> None:
     """Button callback: record the answer before the page reruns."""
     s = st.session_state
+    s.quiz_callback_ran = True
     ms = int((time.monotonic() - s.get("quiz_shown", {}).get(index, time.monotonic())) * 1000)
     try:
         res = quiz_store().answer(token, index, choice, ms)
@@ -205,6 +223,7 @@ def _answer(token: str, index: int, choice: str) -> None:
 def _timed_answer(token: str, index: int, answer: dict) -> None:
     """The exposure component's callback: record (choice, achieved exposure) for the trial it was shown for."""
     s = st.session_state
+    s.quiz_callback_ran = True
     try:
         if not isinstance(answer, dict) or int(answer.get("trial", -1)) != index:
             return  # an answer for another trial (a late or replayed message): ignored

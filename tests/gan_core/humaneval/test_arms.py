@@ -12,8 +12,11 @@ from gan_core.humaneval.schema import QuizImage
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path / 'quiz.sqlite3'}")
+def store(db_url):
+    """Every storage test runs on SQLite and on PostgreSQL (a real throwaway server, see tests/postgres.py)."""
+    s = Store(db_url)
+    yield s
+    s.engine.dispose()
 
 
 def fake_pngs(n, tag):

@@ -15,8 +15,11 @@ from tests.conftest import ROOT
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path / 'quiz.sqlite3'}")
+def store(db_url):
+    """Every storage test runs on SQLite and on PostgreSQL (a real throwaway server, see tests/postgres.py)."""
+    s = Store(db_url)
+    yield s
+    s.engine.dispose()
 
 
 def test_create_and_join_with_a_shown_once_key(store):
