@@ -21,16 +21,18 @@ n = c1.select_slider("Generated samples", [500, 1000, 2000, 5000], 1000, key="ev
                      help="More samples give steadier numbers and take longer (5,000: about 20 s per model).")
 seed = c2.number_input("Seed", 0, 10_000, 0, key="eval_seed", help="Fixes the noise: the same seed gives the same numbers.")
 wanted = [(name, path) for name, path in selected.items()]
-if st.button("Run evaluation", type="primary", disabled=not wanted):
-    bar = st.progress(0.0, "Starting…")
-    for i, (name, path) in enumerate(wanted):
-        ex = explorer(path)
-        if tuple(ex.G.img_shape) != (1, 28, 28):
-            st.error(f"{name}: these metrics judge 28x28 digits; this model makes {tuple(ex.G.img_shape)} images.")
-            continue
-        report = lambda stage, f, i=i, name=name: bar.progress((i + f) / len(wanted), f"{name}: {stage}")  # noqa: E731
-        view.evaluate_cached(path, n, int(seed), ex.G, report)
-    bar.progress(1.0, "Done")
+pressed = st.button("Run evaluation", type="primary", disabled=not wanted,
+                    help="Evaluations run in the server's shared line of heavy work: you see your place and can "
+                         "cancel; a model someone has already measured with these settings is shown at once.")
+measurable = []
+for name, path in wanted:
+    ex = explorer(path)
+    if tuple(ex.G.img_shape) != (1, 28, 28):
+        st.error(f"{name}: these metrics judge 28x28 digits; this model makes {tuple(ex.G.img_shape)} images.")
+        continue
+    measurable.append((name, path, ex.G))
+if measurable:
+    view.run_evaluations(measurable, n, int(seed), start=pressed)
 results = {name: r for name, path in wanted if (r := view.cached_result(path, n, int(seed))) is not None}
 if not results:
     st.info("Choose models and press **Run evaluation**.")

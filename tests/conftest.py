@@ -128,3 +128,15 @@ def db_url(request, tmp_path):
     url, drop = new_database(request.getfixturevalue("pg_server"))
     yield url
     drop()
+
+
+def settle(at, timeout: float = 300):
+    """Heavy page work runs in the server's work queue (ui.work): wait until the queue is idle, then rerun the
+    AppTest page (in a browser the status fragment reruns the page by itself)."""
+    from ui.work import work_queue
+
+    q = work_queue()
+    end = time.time() + timeout
+    while (q.running() or q.waiting()) and time.time() < end:
+        time.sleep(0.2)
+    return at.run()

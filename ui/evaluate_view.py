@@ -55,6 +55,32 @@ def evaluate_cached(path: str, n: int, seed: int, G, progress=None) -> dict:
     return store[key]
 
 
+def run_evaluations(wanted: list[tuple[str, str, object]], n: int, seed: int, start: bool) -> bool:
+    """Evaluate (name, path, generator) through the server's work queue: one item for this request, shared
+    with anyone asking the same; results go to the server-wide results store. True when all are measured."""
+    from gan_core.metrics import evaluate
+
+    from ui.work import queued
+
+    store = _results_store()
+    missing = [(name, path, G) for name, path, G in wanted if _key(path, n, seed) not in store]
+    if not missing:
+        return True
+
+    def work(progress):
+        for i, (name, path, G) in enumerate(missing):
+            key = _key(path, n, seed)
+            if key not in store:
+                store[key] = evaluate(G, n_samples=n, seed=seed, ppl_samples=min(n, 1000),
+                                      progress=lambda stage, f, i=i, name=name: progress(
+                                          (i + f) / len(missing), f"{name}: {stage}"))
+        return True
+
+    names = ", ".join(name for name, _, _ in missing)
+    key = ("evaluate", tuple(_key(path, n, seed) for _, path, _ in missing))
+    return bool(queued(key, f"the evaluation of {names}", work, start=start))
+
+
 def table(results: dict[str, dict]) -> None:
     rows = []
     for key, label, floor, better, what in METRICS:
@@ -97,13 +123,13 @@ def class_histograms(results: dict[str, dict]) -> None:
     st.plotly_chart(fig, key="eval_hist")
 
 
-@st.cache_data(show_spinner="Finding nearest training images…", max_entries=16)
-def _memorization(path: str, _ex) -> dict:
-    return memorization(_ex, n=8)
-
-
 def memorization_view(path: str, ex) -> None:
-    m = _memorization(path, ex)
+    from ui.work import queued
+
+    m = queued(("memorization", path), "the search for the nearest training images",
+               lambda progress: memorization(ex, n=8))
+    if m is None:
+        return
     st.caption(f"Top: generated. Middle: nearest training image in pixels (RMS difference in [−1, 1] units). "
                f"Bottom: nearest in classifier features. For scale, a real digit's nearest *other* real digit is "
                f"{m['real_to_real_pixel']:.3f} away in pixels; a copy would be ~0.")
@@ -116,16 +142,15 @@ def memorization_view(path: str, ex) -> None:
                 show(m["feature_images"][i], scale=3, caption=f"{m['feature_dist'][i]:.2f}")
 
 
-@st.cache_data(show_spinner="Scoring real and generated images with D…", max_entries=16)
-def _dscores(path: str, _ex) -> dict:
-    return discriminator_scores(_ex)
-
-
 def discriminator_histogram(path: str, ex, key: str) -> None:
+    from ui.work import queued
+
     if ex.D is None:
         st.caption("No discriminator in this checkpoint.")
         return
-    s = _dscores(path, ex)
+    s = queued(("dscores", path), "D's scores on real and generated images", lambda progress: discriminator_scores(ex))
+    if s is None:
+        return
     fig = go.Figure()
     fig.add_trace(go.Histogram(x=s["real"], name="real", opacity=0.6, nbinsx=40))
     fig.add_trace(go.Histogram(x=s["fake"], name="generated", opacity=0.6, nbinsx=40))

@@ -208,9 +208,12 @@ def interpolation_section(ex: Explorer, model_name: str):
                       height=200, x_label="step", y_label="feature distance")
 
 
-@st.cache_data(show_spinner="Projecting samples…", max_entries=8)
-def _map(path: str, n: int, method: str, _ex: Explorer) -> dict:
-    return _ex.latent_map(range(n), method, label_of_seed=lambda s: s % 10)
+def _map(path: str, n: int, method: str, ex: Explorer) -> dict | None:
+    """The latent map through the server's work queue (None while it waits or runs)."""
+    from ui.work import queued
+
+    return queued(("latent_map", path, n, method), "the latent map",
+                  lambda progress: ex.latent_map(range(n), method, label_of_seed=lambda s: s % 10))
 
 
 def on_map_select():
@@ -250,6 +253,8 @@ def latent_map_section(ex: Explorer, path: str):
                       format_func=lambda m: {"pca": "PCA (fast, linear)", "tsne": "t-SNE (clusters, slower)"}[m],
                       help="How 128 classifier features are squeezed into 2D.")
     m = _map(path, n, method, ex)
+    if m is None:
+        return
     labels = m["labels"] or [-1] * len(m["seeds"])
     fig = px.scatter(x=m["xy"][:, 0], y=m["xy"][:, 1], color=[str(p) for p in m["pred"]],
                      custom_data=[m["seeds"], labels], labels={"color": "classifier reads"},
@@ -261,9 +266,17 @@ def latent_map_section(ex: Explorer, path: str):
     st.plotly_chart(fig, key="lat_map_chart", on_select=on_map_select, selection_mode="points")
 
 
-@st.cache_data(show_spinner="Averaging latent codes…", max_entries=64)
-def _arithmetic(path: str, a: int, b: int, c: int, _ex: Explorer) -> dict:
-    return _ex.arithmetic(a, b, c)
+def _arithmetic(path: str, a: int, b: int, c: int, ex: Explorer) -> dict | None:
+    """Latent arithmetic through the server's work queue (None while it waits or runs)."""
+    from ui.work import queued
+
+    def work(progress):
+        try:
+            return ex.arithmetic(a, b, c)
+        except ValueError as e:  # too few confident samples of a class: a message, not a failure
+            return {"warning": str(e)}
+
+    return queued(("arithmetic", path, a, b, c), "the latent arithmetic", work)
 
 
 def arithmetic_section(ex: Explorer, path: str):
@@ -281,10 +294,11 @@ def arithmetic_section(ex: Explorer, path: str):
     a = c1.selectbox("a", range(10), index=7, key="lat_ar_a")
     b = c2.selectbox("− b", range(10), index=1, key="lat_ar_b")
     c = c3.selectbox("+ c", range(10), index=4, key="lat_ar_c")
-    try:
-        r = _arithmetic(path, a, b, c, ex)
-    except ValueError as e:
-        st.warning(str(e))
+    r = _arithmetic(path, a, b, c, ex)
+    if r is None:
+        return
+    if "warning" in r:
+        st.warning(r["warning"])
         return
     cols = st.columns(4)
     for col, img, cap in zip(cols, r["images"], [f"mean z of {a} ({r['counts'][a]})", f"mean z of {b} ({r['counts'][b]})",

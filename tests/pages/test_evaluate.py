@@ -1,7 +1,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, settle
 
 pytestmark = pytest.mark.pretrained
 PAGE = str(ROOT / "app_pages/evaluate.py")
@@ -14,12 +14,17 @@ def test_evaluate_page_runs_and_reuses_results():
     at.select_slider(key="eval_n").set_value(500).run()
     at.number_input(key="eval_seed").set_value(1).run()
     at.button[0].click().run()
+    assert not at.exception and any("evaluation of mnist-cgan, mnist-vanilla" in p.proto.text or "line" in
+                                    p.proto.text for p in at.get("progress")), "a status while it computes"
+    settle(at)
+    settle(at)  # then the memorisation search and D's histogram, also queued
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["metric"])[:2] == ["FID", "KID"]
     assert {"mnist-cgan", "mnist-vanilla", "real-data floor"} <= set(table.columns)
     at.selectbox(key="eval_focus").set_value("mnist-vanilla").run()
-    assert not at.exception
+    settle(at)
+    assert not at.exception and at.get("plotly_chart")
     # a fresh session with the same settings shows the stored results without pressing the button
     again = AppTest.from_file(PAGE, default_timeout=60).run()
     again.multiselect(key="eval_models").set_value(["mnist-cgan", "mnist-vanilla"]).run()

@@ -2,7 +2,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, settle
 
 pytestmark = pytest.mark.pretrained
 PAGE = str(ROOT / "app_pages/latent.py")
@@ -86,6 +86,14 @@ def test_the_latent_map_is_drawn_after_the_first_paint():
     assert not at.exception
     assert not at.get("plotly_chart") and any("Drawing the latent map" in c.value for c in at.caption)
     at.run()  # what the browser's timer does once it has drawn the page: the map replaces the placeholder
+    # drawn, or queued (a result another test in this process already computed is shared: the queue keeps
+    # finished results for everyone)
+    waiting = [p.proto.text for p in at.get("progress")] + [i.value for i in at.info] + [c.value for c in at.caption]
+    assert not at.exception and (at.get("plotly_chart") or any("latent map" in m for m in waiting)), waiting
+    for _ in range(3):
+        if at.get("plotly_chart"):
+            break
+        settle(at)
     assert not at.exception and len(at.get("plotly_chart")) == 1
     assert not any("Drawing the latent map" in c.value for c in at.caption)
 

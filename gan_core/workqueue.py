@@ -1,0 +1,238 @@
+"""One server-wide bounded queue for heavy page work (evaluations, latent maps, arithmetic, memorisation
+searches, D histograms, ...), so a room of students shares the CPU instead of each taking it.
+
+- At most ``workers`` items run at once (default: one fewer than the cores, at least one; or
+  ``GAN_STUDIO_MAX_WORK``), each with one torch thread: a core stays free for interactive work (one image
+  per slider move), which never enters this queue.
+- Each owner (a browser session) has at most one item queued or running; asking for a second says which
+  one is still waiting (``OwnerBusy``).
+- Items are keyed by what they compute: two owners asking for the same thing share one run and its result,
+  and finished results are kept (least recently used first out, ``cache_size``) for the next who asks.
+- A waiting owner sees its place in line and the item's progress, and can cancel; an item nobody waits for
+  any more is dropped from the line, or stopped at its next progress report if it is running.
+
+The work function takes a ``progress(fraction, stage)`` callback; calling it is also where a cancelled
+item stops (it raises ``Cancelled``).
+
+Example:
+    >>> q = WorkQueue(workers=1)
+    >>> t = q.submit("me", ("square", 3), lambda progress: 3 * 3, label="a square")
+    >>> q.wait(t, timeout=10).result
+    9
+    >>> q.submit("you", ("square", 3), lambda progress: 0).result   # shared: computed once
+    9
+    >>> q.shutdown()
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable
+
+import torch
+
+ACTIVE = ("queued", "running")
+
+
+class Cancelled(Exception):
+    """Raised inside a work function (from its progress callback) when nobody waits for it any more."""
+
+
+class OwnerBusy(RuntimeError):
+    """This owner already has an item queued or running."""
+
+    def __init__(self, ticket: "Ticket"):
+        super().__init__(f"You already have {ticket.label} waiting; it runs first (or cancel it).")
+        self.ticket = ticket
+
+
+class QueueFull(RuntimeError):
+    """The line is at its length limit."""
+
+
+@dataclass
+class Ticket:
+    key: Hashable
+    label: str
+    fn: Callable = field(repr=False, default=None)
+    owners: set = field(default_factory=set)
+    state: str = "queued"             # queued, running, done, error, cancelled
+    progress: float = 0.0
+    stage: str = ""
+    result: Any = None
+    error: str = ""
+    submitted: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    finished: float | None = None
+
+    @property
+    def waited(self) -> float:
+        """Seconds spent in line (so far, when still queued)."""
+        return (self.started or time.monotonic()) - self.submitted
+
+
+def default_workers() -> int:
+    env = os.environ.get("GAN_STUDIO_MAX_WORK")
+    if env:
+        return max(1, int(env))
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class WorkQueue:
+    """A bounded pool of worker threads in front of a FIFO line of keyed work items (see the module doc)."""
+
+    def __init__(self, workers: int | None = None, cache_size: int = 64, max_waiting: int = 200,
+                 torch_threads: int = 1):
+        self.workers = workers or default_workers()
+        self.cache_size, self.max_waiting, self.torch_threads = cache_size, max_waiting, torch_threads
+        self._line: deque[Ticket] = deque()
+        self._active: dict[Hashable, Ticket] = {}
+        self._done: OrderedDict[Hashable, Ticket] = OrderedDict()
+        self._failed: OrderedDict[Hashable, Ticket] = OrderedDict()   # shown to the waiters; asked again: rerun
+        self._by_owner: dict[str, Ticket] = {}
+        self._cond = threading.Condition()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name=f"gan-work-{i}", daemon=True)
+                         for i in range(self.workers)]
+        for t in self._threads:
+            t.start()
+        self.waits: deque[float] = deque(maxlen=1000)   # seconds in line of recent items (for benchmarks)
+
+    # ------------------------------------------------------------------ asking
+    def submit(self, owner: str, key: Hashable, fn: Callable[[Callable], Any], label: str = "a computation"
+               ) -> Ticket:
+        """The ticket for ``key``: a finished one from the cache, the one already queued or running (now shared
+        with ``owner``), or a new one at the end of the line. Raises OwnerBusy / QueueFull."""
+        with self._cond:
+            if key in self._done:
+                self._done.move_to_end(key)
+                return self._done[key]
+            t = self._active.get(key)
+            if t is not None and t.state == "cancelling":
+                t.state = "running"   # someone wants it again before it noticed the cancel
+            mine = self._by_owner.get(owner)
+            if mine is not None and mine.state in ACTIVE and mine is not t:
+                raise OwnerBusy(mine)
+            if t is None:
+                self._failed.pop(key, None)
+                if len(self._line) >= self.max_waiting:
+                    raise QueueFull("The server's line of computations is full; try again in a minute.")
+                t = Ticket(key=key, label=label, fn=fn)
+                self._active[key] = t
+                self._line.append(t)
+                self._cond.notify()
+            t.owners.add(owner)
+            self._by_owner[owner] = t
+            return t
+
+    def peek(self, key: Hashable) -> Ticket | None:
+        """The ticket for ``key`` if it is cached, queued or running (never starts anything)."""
+        with self._cond:
+            return self._done.get(key) or self._active.get(key) or self._failed.get(key)
+
+    def mine(self, owner: str) -> Ticket | None:
+        with self._cond:
+            t = self._by_owner.get(owner)
+            return t if t is not None and t.state in ACTIVE else None
+
+    def position(self, ticket: Ticket) -> int:
+        """0 when running or finished, else 1 + how many items are ahead of it in line."""
+        with self._cond:
+            if ticket.state != "queued":
+                return 0
+            for i, t in enumerate(self._line):
+                if t is ticket:
+                    return i + 1
+            return 0
+
+    def running(self) -> int:
+        with self._cond:
+            return sum(t.state == "running" for t in self._active.values())
+
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._line)
+
+    def cancel(self, owner: str, ticket: Ticket) -> None:
+        """``owner`` stops waiting; with nobody left, the item leaves the line or stops when it next reports."""
+        with self._cond:
+            ticket.owners.discard(owner)
+            if self._by_owner.get(owner) is ticket:
+                del self._by_owner[owner]
+            if ticket.owners or ticket.state not in ACTIVE:
+                return
+            if ticket.state == "queued":
+                self._line.remove(ticket)
+                self._finish(ticket, "cancelled")
+            else:
+                ticket.state = "cancelling"
+
+    def wait(self, ticket: Ticket, timeout: float | None = None) -> Ticket:
+        end = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while ticket.state in ACTIVE + ("cancelling",):
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                self._cond.wait(left)
+        return ticket
+
+    def forget(self, key: Hashable) -> None:
+        with self._cond:
+            self._done.pop(key, None)
+            self._failed.pop(key, None)
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------------ the workers
+    def _finish(self, t: Ticket, state: str) -> None:
+        """With the lock held."""
+        t.state, t.finished, t.fn = state, time.monotonic(), None
+        self._active.pop(t.key, None)
+        for o in list(t.owners):
+            if self._by_owner.get(o) is t:
+                del self._by_owner[o]
+        kept = self._done if state == "done" else self._failed if state == "error" else None
+        if kept is not None:
+            kept[t.key] = t
+            while len(kept) > self.cache_size:
+                kept.popitem(last=False)
+        self._cond.notify_all()
+
+    def _work(self) -> None:
+        torch.set_num_threads(self.torch_threads)   # per thread: each item takes one core at most
+        while True:
+            with self._cond:
+                while not self._line and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                t = self._line.popleft()
+                t.state, t.started = "running", time.monotonic()
+                self.waits.append(t.waited)
+
+            def progress(fraction: float, stage: str = "", t=t) -> None:
+                t.progress, t.stage = max(0.0, min(1.0, float(fraction))), stage
+                if t.state == "cancelling":
+                    raise Cancelled()
+
+            try:
+                result = t.fn(progress)
+            except Cancelled:
+                with self._cond:
+                    self._finish(t, "cancelled")
+                continue
+            except Exception as e:  # shown to the waiting users, never a traceback
+                with self._cond:
+                    t.error = f"{type(e).__name__}: {e}"
+                    self._finish(t, "error")
+                continue
+            with self._cond:
+                t.result, t.progress = result, 1.0
+                self._finish(t, "done")
