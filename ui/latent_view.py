@@ -170,16 +170,23 @@ def probability_bars(probs) -> str:
 
 
 def parse_waypoints(text: str, limit: int = 8) -> list[int]:
-    seeds = [int(t) for t in text.replace(" ", "").split(",") if t]
-    if not 2 <= len(seeds) <= limit or min(seeds) < 0:
-        raise ValueError(f"Give 2 to {limit} non-negative seeds separated by commas, e.g. 1, 7, 42.")
+    """Waypoint seeds in order ("1, 7, 42"); ranges are counted before they are expanded (parse_seeds)."""
+    from gan_core.sampler import SeedError, parse_seeds
+
+    try:
+        seeds = parse_seeds(text, limit=limit)
+    except SeedError as e:
+        raise ValueError(f"{str(e)[:1].upper()}{str(e)[1:]}: give 2 to {limit} seeds separated by commas, e.g. "
+                         "1, 7, 42.") from None
+    if len(seeds) < 2:
+        raise ValueError(f"Give 2 to {limit} seeds separated by commas, e.g. 1, 7, 42.")
     return seeds
 
 
 def interpolation_section(ex: Explorer, model_name: str):
     st.subheader("Interpolation")
     c1, c2, c3 = st.columns([2, 1, 1])
-    text = c1.text_input("Waypoint seeds", "1, 7, 42", key="lat_waypoints",
+    text = c1.text_input("Waypoint seeds", "1, 7, 42", key="lat_waypoints", max_chars=200,
                          help="The path visits these seeds in order. Comma-separated.")
     steps = c2.slider("Steps per segment", 3, 16, 8, key="lat_steps", help="Images between two waypoints, ends included.")
     use_current = c3.checkbox("Start at the current image", key="lat_from_current",

@@ -138,3 +138,11 @@ def test_bad_link_values_get_a_message_not_an_error(params, says):
     assert any(says in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.number_input(key="lat_seed").value >= 0
     assert 0.0 <= at.slider(key="lat_psi").value <= 1.5
+
+
+@pytest.mark.parametrize("text, says", [("1", "Give 2 to 8"), ("0-99999999999", "at most 8 seeds"),
+                                        ("99999999999999999999, 3", "whole numbers from 0"), ("a, b", "could not read")])
+def test_bad_waypoints_get_a_message(text, says):
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    at.text_input(key="lat_waypoints").set_value(text).run()
+    assert not at.exception and any(says.lower() in e.value.lower() for e in at.error), [e.value for e in at.error]
