@@ -185,10 +185,18 @@ class WorkQueue:
             self._done.pop(key, None)
             self._failed.pop(key, None)
 
-    def shutdown(self) -> None:
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop the workers (a running item is asked to cancel) and wait for their threads to end: a worker
+        thread with torch state still alive when the interpreter exits can abort the process."""
         with self._cond:
             self._closed = True
+            for t in self._active.values():
+                if t.state == "running":
+                    t.state = "cancelling"
             self._cond.notify_all()
+        for th in self._threads:
+            if th is not threading.current_thread():
+                th.join(timeout)
 
     # ------------------------------------------------------------------ the workers
     def _finish(self, t: Ticket, state: str) -> None:
