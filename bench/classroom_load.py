@@ -1,0 +1,374 @@
+"""A served classroom under load (issue 16): 30 simulated students on the real app server, and one more who
+measures how fast the latent slider answers the whole time.
+
+The students speak Streamlit's own websocket protocol (the BackMsg/ForwardMsg protobufs the browser sends and
+receives), not browser pages: 31 Chromium tabs would take the two cores away from the server being measured.
+Each client does what the browser does for these pages: it opens a page by name, keeps every widget's state,
+sends a widget change as a rerun (of the widget's fragment when it lives in one), and honours the server's
+auto-rerun requests (the timers of ``st.fragment(run_every=...)``), so queue status, training progress and
+quiz dashboards refresh as they do in a browser. Nothing here draws the pages.
+
+The class: 20 students move latent sliders at a human pace (a move every 1-3 s); 5 press "Run evaluation"
+(the page's default: 1,000 samples each of mnist-dcgan and mnist-cgan) and wait for the numbers; 3 answer a quiz; 2 train on /train. The measuring
+student moves a slider every second and times slider -> new image (the delta carrying the new picture).
+
+Then 200 more browser sessions open /latent, move a slider and leave, to see the server's memory come back:
+RSS after the first 10 and after all 200 (within 20% is the target).
+
+Prints errors (exception boxes, failed connections, timeouts; must be 0), the measuring student's p50/p95,
+how long evaluations waited in line and took, and the server's RSS; last line exactly:
+``classroom: errors N, slider p95 N ms, rss N MB -> N MB``.
+
+    python bench/classroom_load.py [--seconds 90] [--sessions 200] [--app-dir DIR]
+
+``--app-dir`` serves another checkout (e.g. a ``git worktree`` of an older commit) with this same load:
+that is how the before figure in the closing note was measured.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import websockets  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+
+from tests.conftest import _free_port  # noqa: E402
+
+ERRORS: list[str] = []
+
+
+class Student:
+    """One browser session, spoken to through Streamlit's websocket protocol."""
+
+    def __init__(self, base: str, name: str):
+        self.ws_url = base.replace("http", "ws") + "/_stcore/stream"
+        self.name = name
+        self.widgets: dict[str, tuple] = {}       # label -> (type, id, fragment id)
+        self.states: dict[str, WidgetState] = {}  # widget id -> its current state (sent with every rerun)
+        self.finished = asyncio.Condition()
+        self.runs_finished = 0
+        self.listeners: list = []                 # callables(elem_type, element) for the measuring student
+        self.timers: dict[str, asyncio.Task] = {}
+        self.texts: list[str] = []                # progress / info texts seen (queue status)
+        self.page, self.query = "", ""
+        self.ws = None
+
+    async def open(self, page: str, query: str = "") -> None:
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
+                                           open_timeout=30, ping_interval=None)
+        self.reader = asyncio.create_task(self._read())
+        self.page, self.query = page, query
+        await self.rerun()
+
+    async def close(self) -> None:
+        for t in self.timers.values():
+            t.cancel()
+        self.reader.cancel()
+        await self.ws.close()
+
+    async def rerun(self, fragment_id: str = "", auto: bool = False, timeout: float = 180) -> None:
+        """Ask for a rerun (of one fragment, or of the page) and wait until a run finishes; timer reruns
+        (auto) do not wait, as a browser's timers do not."""
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string, cs.page_name = self.query, self.page
+        cs.widget_states.widgets.extend(self.states.values())
+        if fragment_id:
+            cs.fragment_id = fragment_id
+            cs.is_auto_rerun = auto
+        else:  # a page run: the server announces again the timers of the fragments it draws
+            for t in self.timers.values():
+                t.cancel()
+            self.timers.clear()
+        seen = self.runs_finished
+        await self.ws.send(msg.SerializeToString())
+        for s in self.states.values():            # triggers are one-shot, as in the browser
+            if s.HasField("trigger_value"):
+                s.trigger_value = False
+        if auto:
+            return
+        try:
+            async with self.finished:
+                await asyncio.wait_for(self.finished.wait_for(lambda: self.runs_finished > seen), timeout)
+        except asyncio.TimeoutError:
+            ERRORS.append(f"{self.name}: a rerun of {self.page} did not finish in {timeout:.0f} s")
+
+    def _widget(self, label: str) -> tuple:
+        for lbl, w in self.widgets.items():
+            if lbl == label or lbl.endswith(label):
+                return w
+        raise KeyError(f"{self.name}: no widget {label!r} on {self.page} (have {list(self.widgets)[:12]})")
+
+    async def set_slider(self, label: str, value: float) -> None:
+        _, wid, frag = self._widget(label)
+        s = WidgetState(id=wid)
+        s.double_array_value.data.append(value)
+        self.states[wid] = s
+        await self.rerun(frag)
+
+    async def set_text(self, label: str, value: str) -> None:
+        _, wid, _ = self._widget(label)
+        self.states[wid] = WidgetState(id=wid, string_value=value)
+
+    async def click(self, label: str) -> None:
+        _, wid, frag = self._widget(label)
+        self.states[wid] = WidgetState(id=wid, trigger_value=True)
+        await self.rerun(frag)
+
+    async def _auto(self, fragment_id: str, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self.rerun(fragment_id, auto=True)
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                fm = ForwardMsg()
+                fm.ParseFromString(raw)
+                kind = fm.WhichOneof("type")
+                if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                    el = fm.delta.new_element
+                    t = el.WhichOneof("type")
+                    if t == "exception":
+                        ERRORS.append(f"{self.name}: exception on {self.page}: {el.exception.message[:120]}")
+                    elif t == "alert" and el.alert.format == 1:   # st.error
+                        ERRORS.append(f"{self.name}: error box on {self.page}: {el.alert.body[:120]}")
+                    elif t in ("progress",):
+                        self.texts.append(el.progress.text)
+                    obj = getattr(el, t, None)
+                    if obj is not None and getattr(obj, "id", "") and getattr(obj, "label", ""):
+                        self.widgets[obj.label] = (t, obj.id, fm.delta.fragment_id)
+                    for fn in self.listeners:
+                        fn(t, el)
+                elif kind == "auto_rerun":
+                    frag, every = fm.auto_rerun.fragment_id, fm.auto_rerun.interval
+                    if frag not in self.timers:
+                        self.timers[frag] = asyncio.create_task(self._auto(frag, every))
+                elif kind == "stop_auto_rerun":
+                    for frag in fm.stop_auto_rerun.fragment_ids:
+                        if frag in self.timers:
+                            self.timers.pop(frag).cancel()
+                elif kind == "script_finished":
+                    async with self.finished:
+                        self.runs_finished += 1
+                        self.finished.notify_all()
+                elif kind == "new_session":
+                    for t in self.timers.values():
+                        t.cancel()
+                    self.timers.clear()
+        except (websockets.ConnectionClosed, asyncio.CancelledError):
+            pass
+
+
+# ----------------------------------------------------------------------------- the class
+
+async def slider_student(base: str, i: int, until: float) -> None:
+    s = Student(base, f"slider{i}")
+    await s.open("latent", f"model=mnist-dcgan&seed={i}")
+    rng = random.Random(i)
+    while time.monotonic() < until:
+        await asyncio.sleep(rng.uniform(1.0, 3.0))
+        await s.set_slider("Direction 1", rng.choice([-2.0, -1.0, 0.0, 1.0, 2.0]))
+    await s.close()
+
+
+async def measuring_student(base: str, until: float, lat: list) -> None:
+    s = Student(base, "measurer")
+    await s.open("latent", "model=mnist-dcgan&seed=5")
+    arrived = asyncio.Event()
+
+    def on(t, el):
+        if t == "html" and "data:image/png" in el.html.body and "generated image" in el.html.body:
+            arrived.set()
+
+    s.listeners.append(on)
+    v = 0.0
+    while time.monotonic() < until:
+        await asyncio.sleep(1.0)
+        v = 1.5 if v != 1.5 else -1.5
+        arrived.clear()
+        t0 = time.perf_counter()
+        move = asyncio.create_task(s.set_slider("Direction 2", v))
+        try:
+            await asyncio.wait_for(arrived.wait(), 60)
+            lat.append((time.perf_counter() - t0) * 1000)
+        except asyncio.TimeoutError:
+            ERRORS.append("measurer: no new image within 60 s")
+        await move
+    await s.close()
+
+
+async def evaluating_student(base: str, i: int, until: float, waits: list) -> None:
+    s = Student(base, f"eval{i}")
+    await s.open("evaluate")
+    await asyncio.sleep(i * 2.0)
+    got = asyncio.Event()
+    t0 = time.perf_counter()
+    started: list = []
+
+    def on(t, el):
+        if t == "progress" and el.progress.text.startswith("Computing") and not started:
+            started.append(time.perf_counter())
+        if t == "arrow_data_frame" or t == "dataframe" or (t == "arrow_table"):
+            got.set()
+
+    s.listeners.append(on)
+    await s.click("Run evaluation")
+    try:
+        await asyncio.wait_for(got.wait(), max(5.0, until - time.monotonic() + 120))
+        waits.append(((started[0] if started else t0) - t0, time.perf_counter() - t0))
+    except asyncio.TimeoutError:
+        ERRORS.append(f"eval{i}: no results")
+    await s.close()
+
+
+async def quiz_student(base: str, i: int, code: str, until: float, answered: list) -> None:
+    s = Student(base, f"quiz{i}")
+    await s.open("quiz")
+    await s.set_text("Join code", code)
+    await s.set_text("Nickname", f"student {i}")
+    await s.click("Join")
+    rng = random.Random(100 + i)
+    n = 0
+    while time.monotonic() < until:
+        await asyncio.sleep(rng.uniform(1.0, 3.0))
+        try:
+            await s.click(rng.choice(["Left is real", "Right is real"]))
+            n += 1
+        except KeyError:
+            break  # done: no answer buttons any more
+    answered.append(n)
+    await s.close()
+
+
+async def training_student(base: str, i: int, until: float) -> None:
+    s = Student(base, f"train{i}")
+    await s.open("train")
+    await s.click("Start")
+    while time.monotonic() < until:
+        await asyncio.sleep(1.0)
+    try:
+        await s.click("Stop")
+    except KeyError:
+        pass
+    await s.close()
+
+
+async def come_and_go(base: str, n: int) -> None:
+    for i in range(n):
+        s = Student(base, f"visitor{i}")
+        await s.open("latent", f"model=mnist-dcgan&seed={i}")
+        await s.set_slider("Direction 1", 1.0)
+        await s.close()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server process (its training jobs run in their own processes)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(app_dir: Path, port: int, data: str) -> subprocess.Popen:
+    exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    proc = subprocess.Popen([sys.executable, exe, "run", "streamlit_app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1"], cwd=app_dir,
+                            env={**os.environ, "GAN_STUDIO_DATA": data,
+                                 "GAN_STUDIO_QUIZ_DB": f"sqlite:///{data}/quiz.sqlite3"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("the app did not start")
+
+
+async def classroom(base: str, seconds: float, code: str) -> dict:
+    until = time.monotonic() + seconds
+    lat, waits, answered = [], [], []
+    tasks = [slider_student(base, i, until) for i in range(20)]
+    tasks += [evaluating_student(base, i, until, waits) for i in range(5)]
+    tasks += [quiz_student(base, i, code, until, answered) for i in range(3)]
+    tasks += [training_student(base, i, until) for i in range(2)]
+    tasks += [measuring_student(base, until, lat)]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            ERRORS.append(f"client failed: {type(r).__name__}: {str(r)[:160]}")
+    return {"lat": lat, "waits": waits, "answered": answered}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=90)
+    ap.add_argument("--sessions", type=int, default=200)
+    ap.add_argument("--app-dir", type=Path, default=ROOT)
+    a = ap.parse_args()
+    data = tempfile.mkdtemp(prefix="gan_classroom_")
+    port = _free_port()
+    proc = start_server(a.app_dir, port, data)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        from gan_core.humaneval import Store
+
+        code, _ = Store(f"sqlite:///{data}/quiz.sqlite3").create_session("mnist-cgan", "pair", 200, seed=3)
+        asyncio.run(come_and_go(base, 1))                 # load the models once, like a teacher's first visit
+        rss_start = rss_mb(proc.pid)
+        r = asyncio.run(classroom(base, a.seconds, code))
+        rss_load = rss_mb(proc.pid)
+        asyncio.run(come_and_go(base, 10))
+        time.sleep(5)
+        rss_10 = rss_mb(proc.pid)
+        asyncio.run(come_and_go(base, a.sessions - 10))
+        time.sleep(10)
+        rss_200 = rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(data, ignore_errors=True)
+    lat = sorted(r["lat"])
+    q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [float("nan")] * 99
+    print(f"protocol: Streamlit's websocket protocol (BackMsg/ForwardMsg), 31 clients for {a.seconds:.0f} s; "
+          f"app {a.app_dir}")
+    print(f"measuring student: {len(lat)} slider moves, slider -> new image p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms, "
+          f"max {max(lat) if lat else float('nan'):.0f} ms")
+    if r["waits"]:
+        w = [x[0] for x in r["waits"]]
+        t = [x[1] for x in r["waits"]]
+        print(f"evaluations: {len(t)} of 5 finished; waited in line {min(w):.1f}-{max(w):.1f} s, click -> numbers "
+              f"{min(t):.1f}-{max(t):.1f} s")
+    else:
+        print("evaluations: none finished")
+    print(f"quiz answers recorded by 3 students: {sum(r['answered'])}")
+    print(f"server RSS: {rss_start:.0f} MB at start, {rss_load:.0f} MB after the class; after {a.sessions} sessions "
+          f"came and went: {rss_10:.0f} MB after the first 10 -> {rss_200:.0f} MB "
+          f"({(rss_200 / rss_10 - 1) * 100:+.0f}%)")
+    for e in ERRORS[:10]:
+        print("error:", e)
+    print(f"classroom: errors {len(ERRORS)}, slider p95 {q[94]:.0f} ms, rss {rss_start:.0f} MB -> {rss_200:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
