@@ -8,8 +8,9 @@ sends a widget change as a rerun (of the widget's fragment when it lives in one)
 auto-rerun requests (the timers of ``st.fragment(run_every=...)``), so queue status, training progress and
 quiz dashboards refresh as they do in a browser. Nothing here draws the pages.
 
-The class: 20 students move latent sliders at a human pace (a move every 1-3 s); 5 press "Run evaluation"
-(the page's default: 1,000 samples each of mnist-dcgan and mnist-cgan) and wait for the numbers; 3 answer a quiz; 2 train on /train. The measuring
+The class (arriving one every 0.5 s): 20 students move latent sliders at a human pace (a move every 1-3 s); 5 press "Run evaluation"
+(the page's default: 1,000 samples each of mnist-dcgan and mnist-cgan; seeds 0 and 1, so two computations, each
+shared by the students who asked for the same) and wait for the numbers; 3 answer a quiz; 2 train on /train. The measuring
 student moves a slider every second and times slider -> new image (the delta carrying the new picture).
 
 Then 200 more browser sessions open /latent, move a slider and leave, to see the server's memory come back:
@@ -65,7 +66,7 @@ class Student:
         self.listeners: list = []                 # callables(elem_type, element) for the measuring student
         self.timers: dict[str, asyncio.Task] = {}
         self.texts: list[str] = []                # progress / info texts seen (queue status)
-        self.page, self.query = "", ""
+        self.page, self.query, self.page_hash = "", "", ""
         self.ws = None
 
     async def open(self, page: str, query: str = "") -> None:
@@ -87,6 +88,8 @@ class Student:
         msg = BackMsg()
         cs = msg.rerun_script
         cs.query_string, cs.page_name = self.query, self.page
+        if self.page_hash:   # after the first run the server knows the page by its hash (as the browser sends)
+            cs.page_script_hash = self.page_hash
         cs.widget_states.widgets.extend(self.states.values())
         if fragment_id:
             cs.fragment_id = fragment_id
@@ -119,6 +122,11 @@ class Student:
         s = WidgetState(id=wid)
         s.double_array_value.data.append(value)
         self.states[wid] = s
+        await self.rerun(frag)
+
+    async def set_number(self, label: str, value: int) -> None:
+        _, wid, frag = self._widget(label)
+        self.states[wid] = WidgetState(id=wid, int_value=value)
         await self.rerun(frag)
 
     async def set_text(self, label: str, value: str) -> None:
@@ -167,17 +175,21 @@ class Student:
                     async with self.finished:
                         self.runs_finished += 1
                         self.finished.notify_all()
-                elif kind == "new_session":
-                    for t in self.timers.values():
-                        t.cancel()
-                    self.timers.clear()
+                elif kind == "navigation":   # st.navigation names the page this run drew
+                    self.page_hash = fm.navigation.page_script_hash or self.page_hash
+                elif kind == "page_info_changed":
+                    self.query = fm.page_info_changed.query_string
         except (websockets.ConnectionClosed, asyncio.CancelledError):
             pass
 
 
 # ----------------------------------------------------------------------------- the class
 
+ARRIVAL_S = 0.5  # students come in one after another (a class arrives over ~15 s, not in the same 100 ms)
+
+
 async def slider_student(base: str, i: int, until: float) -> None:
+    await asyncio.sleep(i * ARRIVAL_S)
     s = Student(base, f"slider{i}")
     await s.open("latent", f"model=mnist-dcgan&seed={i}")
     rng = random.Random(i)
@@ -214,9 +226,9 @@ async def measuring_student(base: str, until: float, lat: list) -> None:
 
 
 async def evaluating_student(base: str, i: int, until: float, waits: list) -> None:
+    await asyncio.sleep((20 + i) * ARRIVAL_S)
     s = Student(base, f"eval{i}")
     await s.open("evaluate")
-    await asyncio.sleep(i * 2.0)
     got = asyncio.Event()
     t0 = time.perf_counter()
     started: list = []
@@ -228,6 +240,7 @@ async def evaluating_student(base: str, i: int, until: float, waits: list) -> No
             got.set()
 
     s.listeners.append(on)
+    await s.set_number("Seed", i % 2)   # two different requests: three students share one, two the other
     await s.click("Run evaluation")
     try:
         await asyncio.wait_for(got.wait(), max(5.0, until - time.monotonic() + 120))
@@ -238,6 +251,7 @@ async def evaluating_student(base: str, i: int, until: float, waits: list) -> No
 
 
 async def quiz_student(base: str, i: int, code: str, until: float, answered: list) -> None:
+    await asyncio.sleep((25 + i) * ARRIVAL_S)
     s = Student(base, f"quiz{i}")
     await s.open("quiz")
     await s.set_text("Join code", code)
@@ -257,6 +271,7 @@ async def quiz_student(base: str, i: int, code: str, until: float, answered: lis
 
 
 async def training_student(base: str, i: int, until: float) -> None:
+    await asyncio.sleep((28 + i) * ARRIVAL_S)
     s = Student(base, f"train{i}")
     await s.open("train")
     await s.click("Start")
@@ -302,13 +317,13 @@ def start_server(app_dir: Path, port: int, data: str) -> subprocess.Popen:
     raise RuntimeError("the app did not start")
 
 
-async def classroom(base: str, seconds: float, code: str) -> dict:
+async def classroom(base: str, seconds: float, code: str, mix: dict) -> dict:
     until = time.monotonic() + seconds
     lat, waits, answered = [], [], []
-    tasks = [slider_student(base, i, until) for i in range(20)]
-    tasks += [evaluating_student(base, i, until, waits) for i in range(5)]
-    tasks += [quiz_student(base, i, code, until, answered) for i in range(3)]
-    tasks += [training_student(base, i, until) for i in range(2)]
+    tasks = [slider_student(base, i, until) for i in range(mix["sliders"])]
+    tasks += [evaluating_student(base, i, until, waits) for i in range(mix["evals"])]
+    tasks += [quiz_student(base, i, code, until, answered) for i in range(mix["quiz"])]
+    tasks += [training_student(base, i, until) for i in range(mix["train"])]
     tasks += [measuring_student(base, until, lat)]
     results = await asyncio.gather(*tasks, return_exceptions=True)
     for r in results:
@@ -322,7 +337,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=90)
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--app-dir", type=Path, default=ROOT)
+    ap.add_argument("--mix", type=int, nargs=4, default=[20, 5, 3, 2], metavar=("SLIDERS", "EVALS", "QUIZ", "TRAIN"),
+                    help="how many students do each thing (default: the issue's class of 30)")
     a = ap.parse_args()
+    mix = dict(zip(("sliders", "evals", "quiz", "train"), a.mix))
     data = tempfile.mkdtemp(prefix="gan_classroom_")
     port = _free_port()
     proc = start_server(a.app_dir, port, data)
@@ -333,7 +351,7 @@ def main() -> None:
         code, _ = Store(f"sqlite:///{data}/quiz.sqlite3").create_session("mnist-cgan", "pair", 200, seed=3)
         asyncio.run(come_and_go(base, 1))                 # load the models once, like a teacher's first visit
         rss_start = rss_mb(proc.pid)
-        r = asyncio.run(classroom(base, a.seconds, code))
+        r = asyncio.run(classroom(base, a.seconds, code, mix))
         rss_load = rss_mb(proc.pid)
         asyncio.run(come_and_go(base, 10))
         time.sleep(5)
@@ -350,21 +368,24 @@ def main() -> None:
         shutil.rmtree(data, ignore_errors=True)
     lat = sorted(r["lat"])
     q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [float("nan")] * 99
-    print(f"protocol: Streamlit's websocket protocol (BackMsg/ForwardMsg), 31 clients for {a.seconds:.0f} s; "
+    print(f"protocol: Streamlit's websocket protocol (BackMsg/ForwardMsg), {sum(a.mix) + 1} clients "
+          f"({a.mix[0]} sliders, {a.mix[1]} evaluations, {a.mix[2]} quiz, {a.mix[3]} training + 1 measuring) for "
+          f"{a.seconds:.0f} s; "
           f"app {a.app_dir}")
     print(f"measuring student: {len(lat)} slider moves, slider -> new image p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms, "
           f"max {max(lat) if lat else float('nan'):.0f} ms")
     if r["waits"]:
         w = [x[0] for x in r["waits"]]
         t = [x[1] for x in r["waits"]]
-        print(f"evaluations: {len(t)} of 5 finished; waited in line {min(w):.1f}-{max(w):.1f} s, click -> numbers "
+        print(f"evaluations: {len(t)} of {mix['evals']} finished; waited in line {min(w):.1f}-{max(w):.1f} s, click -> numbers "
               f"{min(t):.1f}-{max(t):.1f} s")
     else:
         print("evaluations: none finished")
-    print(f"quiz answers recorded by 3 students: {sum(r['answered'])}")
+    print(f"quiz answers recorded by {mix['quiz']} students: {sum(r['answered'])}")
     print(f"server RSS: {rss_start:.0f} MB at start, {rss_load:.0f} MB after the class; after {a.sessions} sessions "
           f"came and went: {rss_10:.0f} MB after the first 10 -> {rss_200:.0f} MB "
           f"({(rss_200 / rss_10 - 1) * 100:+.0f}%)")
+    print("slider latencies in order (ms):", " ".join(f"{x:.0f}" for x in r["lat"]))
     for e in ERRORS[:10]:
         print("error:", e)
     print(f"classroom: errors {len(ERRORS)}, slider p95 {q[94]:.0f} ms, rss {rss_start:.0f} MB -> {rss_200:.0f} MB")

@@ -25,6 +25,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -35,6 +36,7 @@ from typing import Any, Callable, Hashable
 import torch
 
 ACTIVE = ("queued", "running")
+WORKER_NICENESS = 10   # heavy work yields the CPU to the server's interactive threads (slider moves)
 
 
 class Cancelled(Exception):
@@ -215,6 +217,8 @@ class WorkQueue:
 
     def _work(self) -> None:
         torch.set_num_threads(self.torch_threads)   # per thread: each item takes one core at most
+        with contextlib.suppress(OSError, AttributeError):  # Linux: a thread has its own nice value
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
         while True:
             with self._cond:
                 while not self._line and not self._closed:

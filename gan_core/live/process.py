@@ -7,6 +7,7 @@ of a second; ``prewarm`` starts that server early.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -19,6 +20,8 @@ import torch
 from ..timeline import keep_thinned as _keep
 from .jobs import ACTIVE, Job, idle_message
 from ..trainer import TrainConfig
+
+JOB_NICENESS = 10  # training jobs run at a lower CPU priority than the web server (Linux nice)
 
 
 def _mp_context():
@@ -73,6 +76,10 @@ def _child_main(conn, config: dict, opts: dict, paused: bool, final_dir: str | N
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal stops the app, which stops us
+    # Training yields the CPU to the web server: a slider move (a few ms of work) should never wait behind a
+    # training step. On a free machine this costs nothing; on a busy one the room stays responsive.
+    with contextlib.suppress(OSError):
+        os.nice(JOB_NICENESS)
     threads = opts.pop("torch_threads", None)
     if threads:
         torch.set_num_threads(threads)
