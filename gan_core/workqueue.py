@@ -2,8 +2,10 @@
 searches, D histograms, ...), so a room of students shares the CPU instead of each taking it.
 
 - At most ``workers`` items run at once (default: one fewer than the cores, at least one; or
-  ``GAN_STUDIO_MAX_WORK``), each with one torch thread: a core stays free for interactive work (one image
-  per slider move), which never enters this queue.
+  ``GAN_STUDIO_MAX_WORK``), each with one torch thread and a lower CPU priority (nice 10): a core stays free
+  for interactive work (one image per slider move), which never enters this queue. Items marked ``light``
+  (seconds of work: a latent map, an arithmetic) also have ``light_workers`` of their own, so they never wait
+  behind a class's evaluations.
 - Each owner (a browser session) has at most one item queued or running; asking for a second says which
   one is still waiting (``OwnerBusy``).
 - Items are keyed by what they compute: two owners asking for the same thing share one run and its result,
@@ -66,6 +68,7 @@ class Ticket:
     stage: str = ""
     result: Any = None
     error: str = ""
+    light: bool = False               # seconds of work (a map, an arithmetic): served by the light lane too
     submitted: float = field(default_factory=time.monotonic)
     started: float | None = None
     finished: float | None = None
@@ -87,8 +90,9 @@ class WorkQueue:
     """A bounded pool of worker threads in front of a FIFO line of keyed work items (see the module doc)."""
 
     def __init__(self, workers: int | None = None, cache_size: int = 64, max_waiting: int = 200,
-                 torch_threads: int = 1):
+                 torch_threads: int = 1, light_workers: int = 1):
         self.workers = workers or default_workers()
+        self.light_workers = light_workers
         self.cache_size, self.max_waiting, self.torch_threads = cache_size, max_waiting, torch_threads
         self._line: deque[Ticket] = deque()
         self._active: dict[Hashable, Ticket] = {}
@@ -97,15 +101,19 @@ class WorkQueue:
         self._by_owner: dict[str, Ticket] = {}
         self._cond = threading.Condition()
         self._closed = False
-        self._threads = [threading.Thread(target=self._work, name=f"gan-work-{i}", daemon=True)
+        # heavy workers take any item, oldest first; light workers only light ones, so a latent map (seconds)
+        # never waits behind a class's evaluations (minutes)
+        self._threads = [threading.Thread(target=self._work, args=(False,), name=f"gan-work-{i}", daemon=True)
                          for i in range(self.workers)]
+        self._threads += [threading.Thread(target=self._work, args=(True,), name=f"gan-light-{i}", daemon=True)
+                          for i in range(light_workers)]
         for t in self._threads:
             t.start()
         self.waits: deque[float] = deque(maxlen=1000)   # seconds in line of recent items (for benchmarks)
 
     # ------------------------------------------------------------------ asking
-    def submit(self, owner: str, key: Hashable, fn: Callable[[Callable], Any], label: str = "a computation"
-               ) -> Ticket:
+    def submit(self, owner: str, key: Hashable, fn: Callable[[Callable], Any], label: str = "a computation",
+               light: bool = False) -> Ticket:
         """The ticket for ``key``: a finished one from the cache, the one already queued or running (now shared
         with ``owner``), or a new one at the end of the line. Raises OwnerBusy / QueueFull."""
         with self._cond:
@@ -122,10 +130,10 @@ class WorkQueue:
                 self._failed.pop(key, None)
                 if len(self._line) >= self.max_waiting:
                     raise QueueFull("The server's line of computations is full; try again in a minute.")
-                t = Ticket(key=key, label=label, fn=fn)
+                t = Ticket(key=key, label=label, fn=fn, light=light)
                 self._active[key] = t
                 self._line.append(t)
-                self._cond.notify()
+                self._cond.notify_all()
             t.owners.add(owner)
             self._by_owner[owner] = t
             return t
@@ -145,9 +153,11 @@ class WorkQueue:
         with self._cond:
             if ticket.state != "queued":
                 return 0
-            for i, t in enumerate(self._line):
+            ahead = 0
+            for t in self._line:
                 if t is ticket:
-                    return i + 1
+                    return ahead + 1
+                ahead += (t.light == ticket.light) or not ticket.light
             return 0
 
     def running(self) -> int:
@@ -215,17 +225,23 @@ class WorkQueue:
                 kept.popitem(last=False)
         self._cond.notify_all()
 
-    def _work(self) -> None:
+    def _next(self, light_only: bool) -> Ticket | None:
+        for t in self._line:
+            if t.light or not light_only:
+                return t
+        return None
+
+    def _work(self, light_only: bool = False) -> None:
         torch.set_num_threads(self.torch_threads)   # per thread: each item takes one core at most
         with contextlib.suppress(OSError, AttributeError):  # Linux: a thread has its own nice value
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
         while True:
             with self._cond:
-                while not self._line and not self._closed:
+                while (t := self._next(light_only)) is None and not self._closed:
                     self._cond.wait()
                 if self._closed:
                     return
-                t = self._line.popleft()
+                self._line.remove(t)
                 t.state, t.started = "running", time.monotonic()
                 self.waits.append(t.waited)
 

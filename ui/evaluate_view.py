@@ -148,7 +148,8 @@ def discriminator_histogram(path: str, ex, key: str) -> None:
     if ex.D is None:
         st.caption("No discriminator in this checkpoint.")
         return
-    s = queued(("dscores", path), "D's scores on real and generated images", lambda progress: discriminator_scores(ex))
+    s = queued(("dscores", path), "D's scores on real and generated images", lambda progress: discriminator_scores(ex),
+               light=True)
     if s is None:
         return
     fig = go.Figure()

@@ -220,7 +220,7 @@ def _map(path: str, n: int, method: str, ex: Explorer) -> dict | None:
     from ui.work import queued
 
     return queued(("latent_map", path, n, method), "the latent map",
-                  lambda progress: ex.latent_map(range(n), method, label_of_seed=lambda s: s % 10))
+                  lambda progress: ex.latent_map(range(n), method, label_of_seed=lambda s: s % 10), light=True)
 
 
 def on_map_select():
@@ -283,7 +283,7 @@ def _arithmetic(path: str, a: int, b: int, c: int, ex: Explorer) -> dict | None:
         except ValueError as e:  # too few confident samples of a class: a message, not a failure
             return {"warning": str(e)}
 
-    return queued(("arithmetic", path, a, b, c), "the latent arithmetic", work)
+    return queued(("arithmetic", path, a, b, c), "the latent arithmetic", work, light=True)
 
 
 def arithmetic_section(ex: Explorer, path: str):

@@ -24,7 +24,7 @@ def owner() -> str:
     return st.session_state.setdefault("work_owner", secrets.token_hex(8))
 
 
-def queued(key, label: str, fn, start: bool = True):
+def queued(key, label: str, fn, start: bool = True, light: bool = False):
     """The result of ``fn(progress)`` for ``key``, or None while it waits or runs (a status is drawn in its
     place, and the page reruns when it is done). start=False only shows a result already computed."""
     q = work_queue()
@@ -46,7 +46,7 @@ def queued(key, label: str, fn, start: bool = True):
             st.rerun()
         return None
     try:
-        t = q.submit(owner(), key, fn, label)
+        t = q.submit(owner(), key, fn, label, light=light)
     except OwnerBusy as e:
         st.info(f"{label[:1].upper()}{label[1:]} waits until {e.ticket.label}, which you asked for first, is "
                 "ready (one computation per person at a time, so the whole class gets its turn).")
@@ -61,7 +61,7 @@ def queued(key, label: str, fn, start: bool = True):
 
 
 def _status(key, label: str) -> None:
-    @st.fragment(run_every=0.5)
+    @st.fragment(run_every=1.0)  # a room of waiting students polls at 1 Hz each, not 2
     def _poll():
         q = work_queue()
         t = q.peek(key)

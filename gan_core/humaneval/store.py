@@ -462,6 +462,10 @@ class Store:
                     first = db.scalar(select(Answer).where(Answer.trial_id == t.id))
                     if first is not None:
                         return AnswerResult(first.correct, duplicate=True)
+                    pending = db.scalar(select(func.min(Trial.index)).where(
+                        Trial.participant_id == p.id, Trial.id.not_in(select(Answer.trial_id))))
+                    if t.index != pending:  # a replayed or forged message for a question not yet shown
+                        raise QuizError("Please answer the question on your screen.")
                     correct = choice == _view(t, 0).correct_choice
                     trial_id = t.id
                     exposure = self._exposure(db, p, s, t)

@@ -117,3 +117,15 @@ def test_cancelled_is_raised_from_progress():
     q.cancel("me", t)
     assert q.wait(t, 10).state == "cancelled" and seen == ["stopped"]
     q.shutdown()
+
+
+def test_light_items_do_not_wait_behind_heavy_ones():
+    q = WorkQueue(workers=1, light_workers=1)
+    gate = threading.Event()
+    heavy = [q.submit(f"h{i}", ("heavy", i), blocker(gate), "an evaluation") for i in range(3)]
+    light = q.submit("me", "map", lambda p: "map", "the map", light=True)
+    assert q.wait(light, 10).result == "map"              # served while the heavy ones still wait
+    assert [t.state for t in heavy] == ["running", "queued", "queued"]
+    gate.set()
+    assert all(q.wait(t, 10).state == "done" for t in heavy)
+    q.shutdown()

@@ -206,3 +206,16 @@ def test_an_older_database_gains_the_new_columns(tmp_path):
     code, _ = store.create_session("m", n_trials=1, seed=1)
     store.join(code, "A")
     assert store.participants(code)[0]["removed"] is False
+
+
+def test_a_question_not_yet_shown_cannot_be_answered(store):
+    """A replayed or forged websocket message naming a later trial is refused; the current one still works and
+    a repeat of an answered one changes nothing."""
+    code, _ = store.create_session("m", n_trials=4, seed=2)
+    token, _ = store.join(code, "Eve")
+    with pytest.raises(QuizError, match="on your screen"):
+        store.answer(token, 3, "left", 100)
+    first = store.answer(token, 0, "left", 100)
+    assert store.answer(token, 0, "right", 100).duplicate and store.answer(token, 0, "right", 100).correct == first.correct
+    store.answer(token, 1, "right", 100)
+    assert store.progress(token) == (2, 4)
