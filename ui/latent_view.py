@@ -205,9 +205,12 @@ def interpolation_section(ex: Explorer, model_name: str):
         st.markdown(f"**{m}** — " + ("straight line in z" if m == "lerp" else "along the great circle: keeps |z| typical"))
         show(strip(r["frames"]), scale=2)
         a, b = st.columns(2)
-        a.download_button(f"{m} as GIF", gif_bytes(r["frames"]), f"{model_name}-{m}.gif", "image/gif", key=f"gif_{m}")
-        b.download_button(f"{m} as PNG strip", png_bytes(upscale(strip(r["frames"]), 2)), f"{model_name}-{m}.png",
-                          "image/png", key=f"png_{m}")
+        # built when clicked, not on every run of the page (a room of reruns would encode GIFs nobody asked for)
+        a.download_button(f"{m} as GIF", lambda fr=r["frames"]: gif_bytes(fr), f"{model_name}-{m}.gif", "image/gif",
+                          key=f"gif_{m}", on_click="ignore")
+        b.download_button(f"{m} as PNG strip", lambda fr=r["frames"]: png_bytes(upscale(strip(fr), 2)),
+                          f"{model_name}-{m}.png",
+                          "image/png", key=f"png_{m}", on_click="ignore")
     if results["lerp"]["step_distances"] is not None:
         st.caption("Smoothness: how far each step moves in the classifier's feature space (the idea behind "
                    "perceptual path length). A flat line is a smooth walk; spikes are sudden jumps.")

@@ -3,7 +3,9 @@ key; while it is computed the user sees their place in line, a progress bar and 
 reruns by itself when the result is ready. Interactive work (one image per slider move) never comes here."""
 from __future__ import annotations
 
+import random
 import secrets
+import time
 
 import streamlit as st
 
@@ -69,7 +71,10 @@ def _status(key, label: str) -> None:
             st.caption(f"{label[:1].upper()}{label[1:]} was cancelled.")
             return
         if t.state in ("done", "error"):
-            st.rerun()  # the whole page: it draws the result (or the error) in place
+            # the whole page draws the result in place; when a shared result finishes, every waiting page
+            # reruns: a random pause of up to a second spreads that herd so slider moves slip in between
+            time.sleep(random.uniform(0, 1.0))
+            st.rerun()
         pos = q.position(t)
         if pos:
             text = (f"Waiting for a free worker to compute {label}: place {pos} in line ({q.running()} "
