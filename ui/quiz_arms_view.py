@@ -20,6 +20,11 @@ from ui.exposure import HELP as TIME_HELP
 PROTOCOL_LABELS = {"hype-inf": "HYPE∞ (no time limit)", "hype-time": "HYPE-time (timed exposures)"}
 
 
+def _md(text: str) -> str:
+    """An arm name (from an uploaded file's name) shown as plain text inside markdown."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!<>|~" else ch for ch in text)
+
+
 def _arm_name(file_name: str) -> str:
     return PurePosixPath(file_name).stem[:40] or "model"
 
@@ -151,12 +156,11 @@ def results(info, rows: list[dict], store) -> None:
                       xaxis_tickformat=".0%" if pct else None, xaxis_title=None if pct else "threshold (ms)")
     st.plotly_chart(fig, key="cmp_chart")
     sep = [p for p in ranked["pairs"] if p["separable"]]
-    lines = [f"**{names[p['a']]}** ranks above **{names[p['b']]}** (difference "
-             f"{(p['diff'] * 100):+.1f} points" if pct else f"**{names[p['a']]}** ranks above **{names[p['b']]}** "
-             f"(difference {p['diff']:+.0f} ms" for p in sep]
+    diff = (lambda v: f"{v * 100:+.1f} points") if pct else (lambda v: f"{v:+.0f} ms")
+    lines = [f"**{_md(names[p['a']])}** ranks above **{_md(names[p['b']])}** (difference {diff(p['diff'])}, "
+             f"p = {p['p']:.3f})" for p in sep]
     st.markdown("Separable at 95% (the paired interval of the difference excludes 0): " +
-                ("; ".join(f"{ln}, p = {p['p']:.3f})" for ln, p in zip(lines, sep)) if sep else "none yet — "
-                 "more participants narrow the intervals."))
+                ("; ".join(lines) if sep else "none yet — more participants narrow the intervals."))
     with st.expander("Every pairwise difference"):
         st.dataframe([{"pair": f"{names[p['a']]} − {names[p['b']]}",
                        "difference": f"{p['diff'] * 100:+.1f} pts" if pct else f"{p['diff']:+.0f} ms",
