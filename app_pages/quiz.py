@@ -1,6 +1,7 @@
 """Real or fake? A human-evaluation quiz for a class, scored HYPE-style."""
 import streamlit as st
 
+from ui import quiz_dashboard as teacher
 from ui import quiz_view as view
 
 st.title("Real or fake?")
@@ -13,16 +14,16 @@ role = st.segmented_control("I am", ["Joining a session", "Running a session"], 
                             help="Students join with a code; the teacher creates a session and watches results.")
 if role == "Running a session":
     if s.get("quiz_admin"):
-        view.dashboard()
+        teacher.dashboard()
     else:
         one, several = st.tabs(["One model vs real digits", "Compare several models"])
         with one:
-            view.create_form()
+            teacher.create_form()
         with several:
             from ui.quiz_arms_view import create_compare_form
 
             create_compare_form(view.quiz_models(), view.quiz_store())
-        view.open_form()
+        teacher.open_form()
 else:
     view.resume_from_link()  # a reload keeps the participant's place (?p=)
     if s.get("quiz_token"):

@@ -29,15 +29,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +45,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
-from tests.conftest import _free_port  # noqa: E402
+from tests.conftest import _free_port, run_app  # noqa: E402
 
 ERRORS: list[str] = []
 
@@ -300,23 +297,6 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_server(app_dir: Path, port: int, data: str) -> subprocess.Popen:
-    exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    proc = subprocess.Popen([sys.executable, exe, "run", "streamlit_app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"], cwd=app_dir,
-                            env={**os.environ, "GAN_STUDIO_DATA": data,
-                                 "GAN_STUDIO_QUIZ_DB": f"sqlite:///{data}/quiz.sqlite3"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("the app did not start")
-
-
 async def classroom(base: str, seconds: float, code: str, mix: dict) -> dict:
     until = time.monotonic() + seconds
     lat, waits, answered = [], [], []
@@ -342,29 +322,25 @@ def main() -> None:
     a = ap.parse_args()
     mix = dict(zip(("sliders", "evals", "quiz", "train"), a.mix))
     data = tempfile.mkdtemp(prefix="gan_classroom_")
-    port = _free_port()
-    proc = start_server(a.app_dir, port, data)
-    base = f"http://127.0.0.1:{port}"
+    quiz_db = f"sqlite:///{data}/quiz.sqlite3"
+    procs: list = []
     try:
-        from gan_core.humaneval import Store
+        with run_app(_free_port(), env={"GAN_STUDIO_QUIZ_DB": quiz_db}, procs=procs, app_dir=a.app_dir) as base:
+            from gan_core.humaneval import Store
 
-        code, _ = Store(f"sqlite:///{data}/quiz.sqlite3").create_session("mnist-cgan", "pair", 200, seed=3)
-        asyncio.run(come_and_go(base, 1))                 # load the models once, like a teacher's first visit
-        rss_start = rss_mb(proc.pid)
-        r = asyncio.run(classroom(base, a.seconds, code, mix))
-        rss_load = rss_mb(proc.pid)
-        asyncio.run(come_and_go(base, 10))
-        time.sleep(5)
-        rss_10 = rss_mb(proc.pid)
-        asyncio.run(come_and_go(base, a.sessions - 10))
-        time.sleep(10)
-        rss_200 = rss_mb(proc.pid)
+            pid = procs[0].pid
+            code, _ = Store(quiz_db).create_session("mnist-cgan", "pair", 200, seed=3)
+            asyncio.run(come_and_go(base, 1))             # load the models once, like a teacher's first visit
+            rss_start = rss_mb(pid)
+            r = asyncio.run(classroom(base, a.seconds, code, mix))
+            rss_load = rss_mb(pid)
+            asyncio.run(come_and_go(base, 10))
+            time.sleep(5)
+            rss_10 = rss_mb(pid)
+            asyncio.run(come_and_go(base, a.sessions - 10))
+            time.sleep(10)
+            rss_200 = rss_mb(pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         shutil.rmtree(data, ignore_errors=True)
     lat = sorted(r["lat"])
     q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [float("nan")] * 99

@@ -33,16 +33,16 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_app(port: int | None = None, env: dict | None = None, procs: list | None = None):
+def run_app(port: int | None = None, env: dict | None = None, procs: list | None = None, app_dir: Path = ROOT):
     """`streamlit run streamlit_app.py` on a free port; yields its base URL once /_stcore/health answers.
 
     env: extra environment (e.g. GAN_STUDIO_QUIZ_DB); procs: a list the server's Popen is appended to (a test
-    that kills a replica)."""
+    that kills a replica, a benchmark reading its memory); app_dir: the checkout to serve."""
     port = port or _free_port()
     exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     data = tempfile.mkdtemp(prefix="gan_studio_test_")  # the quiz database of this server, not the user's
     proc = subprocess.Popen([exe, "run", "streamlit_app.py", "--server.port", str(port), "--server.headless",
-                             "true", "--server.address", "127.0.0.1"], cwd=ROOT,
+                             "true", "--server.address", "127.0.0.1"], cwd=app_dir,
                             env={**os.environ, "GAN_STUDIO_DATA": data, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     if procs is not None:

@@ -14,7 +14,7 @@ from gan_core.humaneval.imagesets import DISPLAY_SIZES, MAX_ZIP_BYTES, ImageSetE
 from gan_core.humaneval.report import PROTOCOL_TEXT, build_report
 from gan_core.humaneval.scoring import qualified
 from gan_core.humaneval.sources import SessionImages
-from gan_core.humaneval.store import MAX_ARMS, MIN_ARMS
+from gan_core.humaneval.plans import MAX_ARMS, MIN_ARMS
 from ui.exposure import HELP as TIME_HELP
 
 PROTOCOL_LABELS = {"hype-inf": "HYPE∞ (no time limit)", "hype-time": "HYPE-time (timed exposures)"}

@@ -14,12 +14,9 @@ import hmac
 import json
 import math
 import os
-import random
-import re
 import secrets
 import threading
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, func, select
@@ -29,21 +26,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import staircase
 from .schema import Answer, Base, Participant, QuizImage, QuizSession, Trial, add_missing_columns, now
 
+# The plain records a page sees (SessionInfo, TrialView, ...) are in ``records``; trial plans in ``plans``.
+from .plans import MAX_ARMS, MIN_ARMS, REAL_POOL, check_arms, plan_arm_trials, plan_trials  # noqa: F401
+from .records import (AnswerResult, QuizError, SessionInfo, TrialView, _info, _view,  # noqa: F401
+                      normalise_code, validate_nickname)
+
 MODES = ("pair", "single")          # side by side (2AFC) / one at a time (HYPE_inf)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in class
 CODE_LENGTH = 6
-NICKNAME_RE = re.compile(r"^[\w][\w .'-]{0,23}$", re.UNICODE)
 MAX_TRIALS = 200
 MAX_QUALIFICATION = 10
-REAL_POOL = 5000                    # real images are drawn from mnist-5k by index
 MAX_PARTICIPANTS = 300              # per session: a stuffed session is refused, not the server's disk filled
 PROTOCOLS = ("hype-inf", "hype-time")
-MIN_ARMS, MAX_ARMS = 2, 6
-MAX_SESSION_IMAGE_BYTES = 400_000_000  # normalised PNGs of one session, all sets together
-
-
-class QuizError(ValueError):
-    """Bad input or a refused action; the message is safe to show to the user."""
 
 
 def default_url() -> str:
@@ -58,184 +52,6 @@ def default_url() -> str:
 def _hash_key(key: str) -> str:
     # the key is 32 random bytes, so a fast hash is enough (nothing to brute-force); never stored in clear
     return hashlib.sha256(("gan-studio-quiz:" + key).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    code: str
-    model: str
-    mode: str
-    n_trials: int
-    qualification: int
-    truncation: float
-    feedback: bool
-    seed: int
-    created_at: datetime
-    expires_at: datetime
-    closed: bool
-    arms: tuple = ()              # ({"name", "kind": "model"|"images", "model"}, ...); () = one app model
-    protocol: str = "hype-inf"    # or "hype-time"
-    real_source: str = "mnist-5k"  # or "images"
-    display_size: int | None = None  # px a side when the session has uploaded sets (every image normalised)
-
-    @property
-    def open(self) -> bool:
-        return not self.closed and now() < self.expires_at
-
-    @property
-    def arm_names(self) -> list[str]:
-        return [a["name"] for a in self.arms] if self.arms else [self.model]
-
-    @property
-    def uses_uploads(self) -> bool:
-        return self.display_size is not None
-
-
-@dataclass(frozen=True)
-class TrialView:
-    """What the server needs to draw a trial. Never sent to the browser as such: only its pixels are."""
-    index: int
-    qualification: bool
-    real_index: int | None
-    fake_seed: int | None
-    real_side: int | None
-    is_real: bool | None
-    total: int
-    arm: int | None = None
-    exposure_ms: int | None = None   # HYPE-time: how long to show the image (from the staircase)
-
-    @property
-    def correct_choice(self) -> str:
-        if self.real_side is not None:
-            return ("left", "right")[self.real_side]
-        return "real" if self.is_real else "fake"
-
-
-@dataclass(frozen=True)
-class AnswerResult:
-    correct: bool
-    duplicate: bool   # the trial was already answered; the first answer stands
-
-
-def _info(s: QuizSession) -> SessionInfo:
-    return SessionInfo(s.code, s.model, s.mode, s.n_trials, s.qualification, s.truncation, s.feedback, s.seed,
-                       s.created_at, s.expires_at, s.closed_at is not None,
-                       tuple(json.loads(s.arms)) if s.arms else (), s.protocol or "hype-inf",
-                       s.real_source or "mnist-5k", s.display_size)
-
-
-def _view(t: Trial, total: int, exposure_ms: int | None = None) -> TrialView:
-    return TrialView(t.index, t.qualification, t.real_index, t.fake_seed, t.real_side, t.is_real, total,
-                     t.arm, exposure_ms)
-
-
-def validate_nickname(nickname: str) -> str:
-    nick = " ".join((nickname or "").split())
-    if not nick:
-        raise QuizError("Please enter a nickname.")
-    if len(nick) > 24:
-        raise QuizError("Nicknames are at most 24 characters.")
-    if not NICKNAME_RE.match(nick):
-        raise QuizError("Nicknames may use letters, digits, spaces and . ' - _ only, starting with a letter or "
-                        "digit.")
-    return nick
-
-
-def normalise_code(code: str) -> str:
-    return "".join((code or "").split()).upper()
-
-
-def plan_trials(mode: str, n_trials: int, qualification: int, seed: int) -> list[dict]:
-    """The trial plan of one participant: reproducible from ``seed``. Qualification trials come first."""
-    rng = random.Random(seed)
-    rows = []
-    for i in range(qualification + n_trials):
-        q = i < qualification
-        row = dict(index=i, qualification=q, real_index=rng.randrange(REAL_POOL),
-                   fake_seed=None if q else rng.randrange(2**31 - 1))
-        if mode == "pair" or q:
-            row["real_side"] = rng.randrange(2)
-        else:
-            row["is_real"] = rng.random() < 0.5
-            if row["is_real"]:
-                row["fake_seed"] = None
-            else:
-                row["real_index"] = None
-        rows.append(row)
-    return rows
-
-
-def plan_arm_trials(mode: str, n_trials: int, qualification: int, seed: int, pools: list[int | None],
-                    real_pool: int) -> list[dict]:
-    """The trial plan of one participant in a session of several arms: reproducible from ``seed``.
-
-    Arms are balanced (each gets n_trials / A trials, the remainder spread at random); in one-at-a-time
-    modes each arm's trials are half real, half fake, so every arm has its own real-vs-fake question (and its
-    own staircase in HYPE-time). No fake is shown twice to a participant: an arm's fakes are drawn without
-    replacement from its pool (``pools[a]``: the number of uploaded images, or None for an app model, whose
-    fakes are seeds). Real images are drawn without replacement too until the real pool is used up.
-    Qualification trials (real vs noise) come first and belong to no arm.
-    """
-    rng = random.Random(seed)
-    A = len(pools)
-    arms = [i % A for i in range(n_trials)]
-    rng.shuffle(arms)
-    slots = [dict(arm=a) for a in arms]
-    if mode == "pair":
-        for sl in slots:
-            sl["real_side"] = rng.randrange(2)
-    else:
-        for a in range(A):
-            mine = [sl for sl in slots if sl["arm"] == a]
-            truths = [i % 2 == 0 for i in range(len(mine))]
-            rng.shuffle(truths)
-            for sl, real in zip(mine, truths):
-                sl["is_real"] = real
-    for a, pool in enumerate(pools):
-        fakes = [sl for sl in slots if sl["arm"] == a and not sl.get("is_real")]
-        drawn = rng.sample(range(pool if pool is not None else 2**31 - 1), len(fakes))
-        for sl, ref in zip(fakes, drawn):
-            sl["fake_seed"] = ref
-    reals_needed = qualification + sum(1 for sl in slots if "real_side" in sl or sl.get("is_real"))
-    order: list[int] = []
-    while len(order) < reals_needed:
-        order += rng.sample(range(real_pool), real_pool)  # each real once before any repeats
-    reals = iter(order)
-    rows = [dict(index=i, qualification=True, real_index=next(reals), fake_seed=None, real_side=rng.randrange(2),
-                 arm=None) for i in range(qualification)]
-    for i, sl in enumerate(slots):
-        row = dict(index=qualification + i, qualification=False, arm=sl["arm"], fake_seed=sl.get("fake_seed"),
-                   real_index=next(reals) if "real_side" in sl or sl.get("is_real") else None)
-        row.update({k: sl[k] for k in ("real_side", "is_real") if k in sl})
-        rows.append(row)
-    return rows
-
-
-def check_arms(arms: list[dict], images: dict[int, list[bytes]], mode: str, n_trials: int,
-               real_source: str) -> None:
-    """Refuse an arm set-up that cannot give every participant fresh fakes, with a message that says why."""
-    if not MIN_ARMS <= len(arms) <= MAX_ARMS:
-        raise QuizError(f"A comparison has {MIN_ARMS} to {MAX_ARMS} arms (models); got {len(arms)}.")
-    names = [a.get("name", "") for a in arms]
-    if len(set(names)) != len(names) or not all(names):
-        raise QuizError("Give every arm a different, non-empty name.")
-    per_arm = -(-n_trials // len(arms))             # the most trials one arm can get
-    fakes_per_arm = per_arm if mode == "pair" else -(-per_arm // 2)
-    for k, arm in enumerate(arms):
-        if arm.get("kind") not in ("model", "images"):
-            raise QuizError(f"Arm {arm.get('name')!r} must be an app model or an uploaded image set.")
-        if arm["kind"] == "images":
-            n = len(images.get(k + 1, []))
-            if n < fakes_per_arm:
-                raise QuizError(f"Arm {arm['name']!r} has {n} images but each participant sees up to "
-                                f"{fakes_per_arm} of its fakes, each at most once: upload more images or ask "
-                                "for fewer trials.")
-    if real_source == "images" and len(images.get(0, [])) < 4:
-        raise QuizError("Upload the real images (a zip of at least 4).")
-    total = sum(len(v) for v in images.values())
-    if sum(len(b) for v in images.values() for b in v) > MAX_SESSION_IMAGE_BYTES:
-        raise QuizError(f"The {total} images take more than {MAX_SESSION_IMAGE_BYTES // 1_000_000} MB; use a "
-                        "smaller display size or fewer images.")
 
 
 class Store:

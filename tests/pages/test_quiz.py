@@ -164,7 +164,8 @@ def test_teacher_removes_a_participant_and_their_answers_leave_the_scores():
 def test_each_participant_gets_unique_image_bytes_per_trial():
     import numpy as np
 
-    from ui.quiz_view import csv_cell, veil
+    from ui.quiz_dashboard import csv_cell
+    from ui.quiz_view import veil
 
     img = np.zeros((224, 224), np.uint8) + 100
     a, b = veil(img, "tok-a", 0, 0), veil(img, "tok-b", 0, 0)
@@ -175,20 +176,9 @@ def test_each_participant_gets_unique_image_bytes_per_trial():
 
 
 def _image_zip(seed, n=12, size=(90, 70), fmt="PNG"):
-    import io
-    import zipfile
+    from tests.images import image_zip
 
-    import numpy as np
-    from PIL import Image
-
-    g = np.random.default_rng(seed)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for i in range(n):
-            b = io.BytesIO()
-            Image.fromarray(g.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(b, fmt)
-            zf.writestr(f"img{i}.{fmt.lower()}", b.getvalue())
-    return buf.getvalue()
+    return image_zip(seed, n, size, fmt)
 
 
 def compare(at, uploads, real, models=(), protocol="hype-inf", trials=6):

@@ -1,26 +1,16 @@
 """The session report and the images of arm sessions, end to end through the Store."""
-import io
 import re
-import zipfile
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from gan_core.humaneval import normalise, read_image_zip, report
 from gan_core.humaneval.sources import SessionImages
 from gan_core.humaneval.store import Store
+from tests.images import image_zip
 
 
 def image_set(seed, n=12, size=(100, 80), fmt="PNG"):
-    g = np.random.default_rng(seed)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for i in range(n):
-            b = io.BytesIO()
-            Image.fromarray(g.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(b, fmt)
-            zf.writestr(f"{i}.{fmt.lower()}", b.getvalue())
-    return buf.getvalue()
+    return image_zip(seed, n, size, fmt)
 
 
 @pytest.fixture
