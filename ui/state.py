@@ -18,7 +18,8 @@ def _read(raw: str, kind: type, lo=None, hi=None, choices=None):
     if kind is float and not math.isfinite(value):
         raise ValueError("is not a finite number")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ValueError(f"must be between {lo:g} and {hi:g}")
+        fmt = (lambda v: f"{v:,}") if kind is int else (lambda v: f"{v:g}")
+        raise ValueError(f"must be between {fmt(lo)} and {fmt(hi)}")
     if choices is not None and value not in choices:
         raise ValueError("is not one of the choices")
     return value
