@@ -314,7 +314,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     s.add_argument("--scale", type=int, default=1, help="enlarge each pixel this many times")
     s.add_argument("--out", required=True)
     s.set_defaults(func=_sample)
+
+    i = sub.add_parser("import", help="convert a generator trained elsewhere into a checkpoint folder")
+    i.add_argument("--from", dest="source", required=True, choices=["pytorch-examples-dcgan"],
+                   help="pytorch-examples-dcgan: netG saved by github.com/pytorch/examples dcgan/main.py")
+    i.add_argument("pth", help="the .pth state dict (read with torch.load(weights_only=True) only)")
+    i.add_argument("--out", required=True, help="checkpoint folder to write")
+    i.set_defaults(func=_import)
     return p, sub
+
+
+def _import(args) -> int:
+    from .importers import import_generator
+
+    folder = import_generator(args.source, args.pth, args.out)
+    print(f"wrote {folder} (open it on any page, or zip it and upload it in the model picker)")
+    return 0
 
 
 def run(argv: list[str]) -> int:

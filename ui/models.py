@@ -84,6 +84,32 @@ def _save_upload(data: bytes) -> str:
     return str(folder)
 
 
+UPLOAD_MAX_FILE_MB = 50
+
+
+def _import_pth(data: bytes) -> str:
+    """Convert an uploaded PyTorch-examples netG.pth (once per content) into a checkpoint folder."""
+    from gan_core.importers import import_examples_dcgan
+
+    if len(data) > UPLOAD_MAX_FILE_MB * 1_000_000:
+        raise CheckpointError(f"the file is larger than {UPLOAD_MAX_FILE_MB} MB.")
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    folder = UPLOAD_ROOT / f"pth-{digest}"
+    if not (folder / "config.json").is_file():
+        UPLOAD_ROOT.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=UPLOAD_ROOT, prefix=".import-"))
+        try:
+            (scratch / "netG.pth").write_bytes(data)
+            import_examples_dcgan(scratch / "netG.pth", scratch / "ckpt")
+            shutil.rmtree(folder, ignore_errors=True)
+            (scratch / "ckpt").rename(folder)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    folder.touch()
+    prune_folders(UPLOAD_ROOT, UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS, keep=folder.name)
+    return str(folder)
+
+
 def model_picker(key: str = "model", conditional: bool | None = None, label: str = "Model",
                  default: str | None = None) -> str | None:
     """A select box of shipped models plus an upload option. Returns the chosen checkpoint folder or None.
@@ -107,14 +133,18 @@ def model_picker(key: str = "model", conditional: bool | None = None, label: str
                                "folder zipped (config.json + generator.safetensors, as `gan-core train` writes).")
     if choice != UPLOAD:
         return paths[choice]
-    up = st.file_uploader("Checkpoint zip", type=["zip"], key=f"{key}_upload",
-                          help="Zip a checkpoint folder. Only safetensors weights are read; nothing is unpickled. "
-                               "At most 50 MB.")
+    up = st.file_uploader("Checkpoint zip, or a PyTorch-examples DCGAN netG.pth", type=["zip", "pth", "pt"],
+                          key=f"{key}_upload", max_upload_size=UPLOAD_MAX_FILE_MB,
+                          help="Zip a checkpoint folder (only safetensors weights are read; nothing is unpickled), "
+                               "or give the netG.pth that github.com/pytorch/examples dcgan/main.py saves: it is "
+                               "read with torch.load(weights_only=True), which builds tensors only, and converted. "
+                               f"At most {UPLOAD_MAX_FILE_MB} MB.")
     if up is None:
-        st.info("Upload a zipped checkpoint folder to explore your own model.")
+        st.info("Upload a zipped checkpoint folder, or a DCGAN netG.pth, to explore your own model.")
         return None
     try:
-        return _save_upload(up.getvalue())
+        data = up.getvalue()
+        return _save_upload(data) if not up.name.lower().endswith((".pth", ".pt")) else _import_pth(data)
     except CheckpointError as e:
         st.error(f"That upload is not a usable checkpoint: {e}")
         return None

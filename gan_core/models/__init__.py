@@ -7,11 +7,12 @@ from torch import nn
 from .classifier import DigitClassifier
 from .config import KINDS, ClassifierConfig, ModelConfig
 from .dcgan import DCGANDiscriminator, DCGANGenerator
+from .pt_dcgan import ExamplesDCGANDiscriminator, ExamplesDCGANGenerator
 from .mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
 
 __all__ = ["ModelConfig", "ClassifierConfig", "KINDS", "build_generator", "build_discriminator",
            "build_classifier", "DCGANGenerator", "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator",
-           "ToyGenerator", "ToyDiscriminator", "DigitClassifier", "count_parameters", "MAX_PARAMETERS"]
+           "ToyGenerator", "ToyDiscriminator", "ExamplesDCGANGenerator", "ExamplesDCGANDiscriminator", "DigitClassifier", "count_parameters", "MAX_PARAMETERS"]
 
 MAX_PARAMETERS = 50_000_000  # 200 MB of float32 per network; the shipped ones have under 2 M
 
@@ -39,6 +40,8 @@ def build_generator(cfg: ModelConfig) -> nn.Module:
         return DCGANGenerator(cfg.z_dim, cfg.img_shape, cfg.width, cfg.num_classes, cfg.clusters)
     if cfg.kind == "toy":
         return ToyGenerator(cfg.z_dim, cfg.width, cfg.depth)
+    if cfg.kind == "examples-dcgan":
+        return ExamplesDCGANGenerator(cfg.z_dim, cfg.img_shape, cfg.width)
     raise ValueError(f"Unknown model kind {cfg.kind!r}.")
 
 
@@ -58,6 +61,8 @@ def build_discriminator(cfg: ModelConfig) -> nn.Module:
                                   clusters=cfg.clusters)
     if cfg.kind == "toy":
         return ToyDiscriminator(cfg.width, cfg.depth, spectral_norm=sn)
+    if cfg.kind == "examples-dcgan":
+        return ExamplesDCGANDiscriminator(cfg.img_shape, cfg.width)
     raise ValueError(f"Unknown model kind {cfg.kind!r}.")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import asdict, dataclass, field, fields
 
-KINDS = ("vanilla", "dcgan", "cgan", "acgan", "wgan-gp", "toy")
+KINDS = ("vanilla", "dcgan", "cgan", "acgan", "wgan-gp", "toy", "examples-dcgan")
 NOISES = ("gaussian", "uniform")
 MAX_CLASSES = 1000          # ImageNet's count; a config.json asking for more is refused before anything is built
 MAX_MLP_SIDE = 128          # the vanilla MLP GAN's largest image side (its last layer grows with H * W)
@@ -33,7 +33,8 @@ class ModelConfig:
 
     Args:
         kind: which family of networks; one of ``KINDS``. "cgan" gives the class to G and D (Mirza & Osindero
-            2014); "acgan" gives it to G only, and D must name it (Odena et al. 2017).
+            2014); "acgan" gives it to G only, and D must name it (Odena et al. 2017). "examples-dcgan" is the
+            64x64 DCGAN of the PyTorch examples repository (``width`` = its ngf), brought in by `gan-core import`.
         z_dim: size of the noise vector z fed to the generator.
         num_classes: number of class labels the networks are conditioned on (0 = unconditional).
         img_shape: (channels, height, width) of generated images; (2,) style toy data uses (2,).
@@ -90,7 +91,10 @@ class ModelConfig:
             c, h, w = self.img_shape
             if c not in (1, 3):
                 raise ValueError(f"Images must have 1 or 3 channels, got {c}.")
-            if self.kind != "vanilla" and (h, w) not in ((28, 28), (32, 32)):
+            if self.kind == "examples-dcgan":
+                if (h, w) != (64, 64) or self.num_classes:
+                    raise ValueError(f"The PyTorch-examples DCGAN makes unconditional 64x64 images, got {h}x{w}.")
+            elif self.kind != "vanilla" and (h, w) not in ((28, 28), (32, 32)):
                 raise ValueError(f"Convolutional models support 28x28 or 32x32 images, got {h}x{w}.")
             if max(h, w) > MAX_MLP_SIDE:
                 raise ValueError(f"Images are at most {MAX_MLP_SIDE}x{MAX_MLP_SIDE} pixels, got {h}x{w}.")

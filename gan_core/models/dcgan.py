@@ -47,6 +47,7 @@ class DCGANGenerator(nn.Module):
         self.base_ch = ch
         self.project = nn.Linear(z_dim + num_classes + clusters, ch * self.base * self.base, bias=False)
         self.project_bn = nn.BatchNorm1d(ch * self.base * self.base)
+        self.project_act = nn.ReLU()  # a module (no weights) so gan_core.dissect can read and switch its units
         # one stride-1 conv at the base resolution before upsampling (as in the TensorFlow DCGAN MNIST
         # tutorial's generator): it lets G shape strokes before they are enlarged
         blocks = [nn.Conv2d(ch, ch, 3, 1, 1, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
@@ -75,7 +76,7 @@ class DCGANGenerator(nn.Module):
             h = torch.cat([h, as_onehot(y, self.num_classes, z)], 1)
         if self.clusters:
             h = torch.cat([h, self.cluster_code(z)], 1)                # (B, z_dim + clusters)
-        h = torch.relu(self.project_bn(self.project(h)))                # (B, ch*base*base)
+        h = self.project_act(self.project_bn(self.project(h)))          # (B, ch*base*base)
         h = h.view(z.shape[0], self.base_ch, self.base, self.base)    # (B, ch, base, base)
         return self.blocks(h)                                           # (B, C, H, W) in [-1, 1]
 
