@@ -2,13 +2,15 @@
 import streamlit as st
 
 from ui import latent_view as view
+from ui.find_view import find_section
 from ui.models import explorer, model_label, model_picker
 from ui.state import load_query
 
 st.title("Latent explorer")
 st.caption("Every image a generator makes comes from a vector z. Move z and watch the image change.")
 load_query({"seed": ("lat_seed", int, 0, 2**31 - 1), "psi": ("lat_psi", float, 0.0, 1.5),
-            "label": ("lat_label", int, 0, 999), "model": ("model", str)}, flag="lat_url_loaded")
+            "label": ("lat_label", int, 0, 999), "model": ("model", str), "f": ("lat_found", str)},
+           flag="lat_url_loaded")
 st.session_state.setdefault("lat_seed", 1)
 st.session_state.setdefault("lat_psi", 1.0)
 path = model_picker("model", default="mnist-dcgan")
@@ -22,6 +24,8 @@ if ex.conditional and not 0 <= int(st.session_state.get("lat_label", 0)) < ex.G.
     st.session_state.lat_label = 0
 name = model_label(path)
 view.current_view(ex, name)
+st.divider()
+find_section(ex, path, name)
 st.divider()
 view.interpolation_section(ex, name)
 st.divider()

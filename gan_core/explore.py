@@ -48,11 +48,12 @@ class Explorer:
 
     # -------------------------------------------------------------- one image
     def z_for(self, seed: int, truncation: float = 1.0, directions: dict[int, float] | None = None,
-              dims: dict[int, float] | None = None) -> torch.Tensor:
-        """z of ``seed`` (truncated), moved ``directions[i]`` standard deviations along SeFa direction i and
+              dims: dict[int, float] | None = None, base: torch.Tensor | None = None) -> torch.Tensor:
+        """z of ``seed`` (or ``base``, a z found by gan_core.project, in its place) (truncated), moved ``directions[i]`` standard deviations along SeFa direction i and
         ``dims[j]`` along raw dimension j. Directions are unit vectors and z ~ N(0, I) has unit standard
         deviation along any unit vector, so the offsets are in sigmas. Returns (1, z_dim)."""
-        z = truncate(seeds_to_z([seed], self.G.z_dim, self.noise), truncation)
+        z = base.reshape(1, -1).clone() if base is not None else seeds_to_z([seed], self.G.z_dim, self.noise)
+        z = truncate(z, truncation)
         for i, amount in (directions or {}).items():
             z = z + float(amount) * self.directions[int(i)]
         for j, amount in (dims or {}).items():
@@ -126,8 +127,10 @@ class Explorer:
                 "pred": probs.argmax(1).numpy(), "confidence": probs.max(1).values.numpy()}
 
     @torch.no_grad()
-    def arithmetic(self, a: int, b: int, c: int, n: int = 2000, min_confidence: float = 0.9) -> dict:
+    def arithmetic(self, a: int, b: int, c: int, n: int = 2000, min_confidence: float = 0.9,
+                   start: torch.Tensor | None = None) -> dict:
         """Latent arithmetic: mean z of samples the classifier reads as a, b, c (confidently); then a - b + c.
+        With ``start`` (a z, e.g. a found digit's), it replaces mean(a): start - mean(b) + mean(c).
 
         Returns images of the three means and of the result, and how many samples went into each mean.
         """
@@ -139,15 +142,18 @@ class Explorer:
         probs = torch.softmax(self.C(generate(self.G, z)), 1)
         conf, pred = probs.max(1)
         means, counts = {}, {}
-        for cls in {a, b, c}:
+        for cls in ({b, c} if start is not None else {a, b, c}):
             mask = (pred == cls) & (conf >= min_confidence)
             counts[cls] = int(mask.sum())
             if counts[cls] == 0:
                 raise ValueError(f"None of {n} samples was read as a {cls} with confidence >= {min_confidence}; "
                                  "this model rarely draws that digit.")
             means[cls] = z[mask].mean(0, keepdim=True)
-        result = means[a] - means[b] + means[c]
-        imgs = self.images(torch.cat([means[a], means[b], means[c], result]))
+        first = start.reshape(1, -1) if start is not None else means[a]
+        if start is not None:
+            counts[a] = counts.get(a, 0)
+        result = first - means[b] + means[c]
+        imgs = self.images(torch.cat([first, means[b], means[c], result]))
         pred_result = int(self.C(generate(self.G, result)).argmax(1))
         return {"images": imgs, "counts": counts, "result_reads_as": pred_result}
 

@@ -24,6 +24,27 @@ def dir_key(i: int) -> str:
 
 def new_random_seed():
     st.session_state.lat_seed = random.randint(0, 99_999)
+    back_to_seeds()
+
+
+def back_to_seeds():
+    """Leave a found digit's z: the seed gives z again."""
+    st.session_state.pop("lat_found", None)
+
+
+def found_z(ex: Explorer) -> torch.Tensor | None:
+    """The z of a digit found by "Find your digit" (or from the link's ``f``), when the explorer starts there."""
+    from gan_core.project import decode_z
+
+    text = st.session_state.get("lat_found")
+    if not text:
+        return None
+    try:
+        return decode_z(text, ex.G.z_dim)
+    except ValueError as e:
+        st.warning(f"The found digit in this link cannot be used here ({e}); showing the seed instead.")
+        st.session_state.pop("lat_found", None)
+        return None
 
 
 def reset_sliders(z_dim: int):
@@ -71,11 +92,12 @@ def current_state(ex: Explorer) -> dict:
     dirs = {i: ss.get(dir_key(i), 0.0) for i in range(min(K_DIRS, len(ex.directions)))}
     dims = {j: ss.get(f"lat_z{j}", 0.0) for j in ss.get("lat_dims", [])}
     return {"seed": int(ss.get("lat_seed", 0)), "psi": float(ss.get("lat_psi", 1.0)),
-            "label": int(ss.get("lat_label", 0)) if ex.conditional else None, "dirs": dirs, "dims": dims}
+            "label": int(ss.get("lat_label", 0)) if ex.conditional else None, "dirs": dirs, "dims": dims,
+            "found": found_z(ex)}
 
 
 def current_z(ex: Explorer, s: dict) -> torch.Tensor:
-    return ex.z_for(s["seed"], s["psi"], s["dirs"], s["dims"])
+    return ex.z_for(s["seed"], s["psi"], s["dirs"], s["dims"], base=s["found"])
 
 
 @st.fragment
@@ -96,13 +118,18 @@ def current_view(ex: Explorer, model_name: str):
     z = current_z(ex, s)
     img = ex.image(z, s["label"])
     with mid:
-        show_inline(img, scale=12, caption=f"seed {s['seed']}, ψ = {s['psi']:.2f}",
-                    alt=f"the generated image for seed {s['seed']}")
+        where = "your digit" if s["found"] is not None else f"seed {s['seed']}"
+        show_inline(img, scale=12, caption=f"{where}, ψ = {s['psi']:.2f}", alt=f"the generated image for {where}")
+        if s["found"] is not None:
+            st.caption("Exploring from the z found for your digit (below). The sliders move it; the "
+                       "interpolation starts from it.")
+            st.button("Back to seeds", on_click=back_to_seeds, key="lat_back_to_seeds",
+                      help="Forget the found digit: the seed gives z again.")
         st.download_button("Download PNG", lambda: png_bytes(upscale(img, 8)), f"{model_name}-seed{s['seed']}.png",
                            "image/png", key="lat_png", on_click="ignore")
     with left:
         c1, c2 = st.columns([2, 1])
-        c1.number_input("Seed", 0, 2 ** 31 - 1, step=1, key="lat_seed",
+        c1.number_input("Seed", 0, 2 ** 31 - 1, step=1, key="lat_seed", on_change=back_to_seeds,
                         help="The seed fixes the random vector z. The same seed always gives the same image.")
         c2.button("New seed", on_click=new_random_seed, help="Jump to a random seed.", width="stretch")
         st.slider("Truncation ψ", 0.0, 1.5, step=0.05, key="lat_psi",
@@ -152,7 +179,8 @@ def current_view(ex: Explorer, model_name: str):
     from ui.state import save_query
 
     save_query({"model": model_name, "seed": s["seed"], "psi": f"{s['psi']:.2f}",
-                "label": s["label"], "d": format_offsets(s["dirs"]), "z": format_offsets(s["dims"])})
+                "label": s["label"], "d": format_offsets(s["dirs"]), "z": format_offsets(s["dims"]),
+                "f": st.session_state.get("lat_found") if s["found"] is not None else None})
 
 
 def probability_bars(probs) -> str:
@@ -190,7 +218,8 @@ def interpolation_section(ex: Explorer, model_name: str):
                          help="The path visits these seeds in order. Comma-separated.")
     steps = c2.slider("Steps per segment", 3, 16, 8, key="lat_steps", help="Images between two waypoints, ends included.")
     use_current = c3.checkbox("Start at the current image", key="lat_from_current",
-                              help="Use the z you built above (seed, truncation and sliders) as the first waypoint.")
+                              help="Use the z you built above (seed or your found digit, truncation and sliders) "
+                                   "as the first waypoint.")
     try:
         seeds = parse_waypoints(text)
     except ValueError as e:
@@ -276,17 +305,20 @@ def latent_map_section(ex: Explorer, path: str):
     st.plotly_chart(fig, key="lat_map_chart", on_select=on_map_select, selection_mode="points")
 
 
-def _arithmetic(path: str, a: int, b: int, c: int, ex: Explorer) -> dict | None:
-    """Latent arithmetic through the server's work queue (None while it waits or runs)."""
+def _arithmetic(path: str, a: int, b: int, c: int, ex: Explorer, start_text: str | None = None) -> dict | None:
+    """Latent arithmetic through the server's work queue (None while it waits or runs). ``start_text``: an
+    encoded found z that takes the place of mean(a)."""
+    from gan_core.project import decode_z
     from ui.work import queued
 
     def work(progress):
         try:
-            return ex.arithmetic(a, b, c)
+            start = decode_z(start_text, ex.G.z_dim) if start_text else None
+            return ex.arithmetic(a, b, c, start=start)
         except ValueError as e:  # too few confident samples of a class: a message, not a failure
             return {"warning": str(e)}
 
-    return queued(("arithmetic", path, a, b, c), "the latent arithmetic", work, light=True)
+    return queued(("arithmetic", path, a, b, c, start_text), "the latent arithmetic", work, light=True)
 
 
 def arithmetic_section(ex: Explorer, path: str):
@@ -300,19 +332,23 @@ def arithmetic_section(ex: Explorer, path: str):
         return
     st.caption("Average the z of samples the classifier confidently reads as a, b and c, then generate "
                "mean(a) − mean(b) + mean(c).")
+    found = st.session_state.get("lat_found") if found_z(ex) is not None else None
+    mine = bool(found) and st.toggle("a = my digit", True, key="lat_ar_mine",
+                                     help="Start from the z found for your digit instead of the mean z of a class.")
     c1, c2, c3 = st.columns(3)
-    a = c1.selectbox("a", range(10), index=7, key="lat_ar_a")
+    a = c1.selectbox("a", range(10), index=7, key="lat_ar_a", disabled=mine)
     b = c2.selectbox("− b", range(10), index=1, key="lat_ar_b")
     c = c3.selectbox("+ c", range(10), index=4, key="lat_ar_c")
-    r = _arithmetic(path, a, b, c, ex)
+    r = _arithmetic(path, a, b, c, ex, found if mine else None)
     if r is None:
         return
     if "warning" in r:
         st.warning(r["warning"])
         return
     cols = st.columns(4)
-    for col, img, cap in zip(cols, r["images"], [f"mean z of {a} ({r['counts'][a]})", f"mean z of {b} ({r['counts'][b]})",
-                                                  f"mean z of {c} ({r['counts'][c]})",
-                                                  f"{a} − {b} + {c}: reads as {r['result_reads_as']}"]):
+    first = "your digit" if mine else f"mean z of {a} ({r['counts'][a]})"
+    result = f"{'yours' if mine else a} − {b} + {c}: reads as {r['result_reads_as']}"
+    for col, img, cap in zip(cols, r["images"], [first, f"mean z of {b} ({r['counts'][b]})",
+                                                  f"mean z of {c} ({r['counts'][c]})", result]):
         with col:
             show(img, scale=5, caption=cap)
