@@ -24,6 +24,7 @@ PAGES = [
     PageInfo("app_pages/train.py", "Train", "🏋️", "train"),
     PageInfo("app_pages/playground.py", "Playground", "🎯", "playground"),
     PageInfo("app_pages/latent.py", "Latent explorer", "🧭", "latent"),
+    PageInfo("app_pages/inside.py", "Inside G", "🔬", "inside"),
     PageInfo("app_pages/conditional.py", "Conditional", "🔢", "conditional"),
     PageInfo("app_pages/quiz.py", "Quiz", "🕵️", "quiz"),
     PageInfo("app_pages/evaluate.py", "Evaluate", "📏", "evaluate"),
