@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -25,10 +27,16 @@ def _read_state_dict(path: Path) -> dict:
     if path.stat().st_size > MAX_PTH_BYTES:
         raise CheckpointError(f"{path.name} is larger than {MAX_PTH_BYTES // 1_000_000} MB.")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # "pickle protocol 4 detected": irrelevant here, the load is refused or fine
+            warnings.simplefilter("ignore", UserWarning)
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        raise CheckpointError(f"{path.name} holds more than tensors (a pickle that would build other objects, "
-                              f"which can run code); it was not loaded. ({str(e).splitlines()[0][:160]})") from None
+        # PyTorch's restricted unpickler stopped: an object other than tensors and plain containers (a pickle
+        # that could run code), or bytes that are no pickle at all. Nothing was built either way.
+        why = re.search(r"(Unsupported global: GLOBAL [\w.]+)", str(e))
+        raise CheckpointError(f"{path.name} was refused: it holds more than tensors, or is not a file torch.save "
+                              f"wrote. Only tensors are read from a .pth (a pickle can run code)"
+                              f"{f' ({why.group(1)})' if why else ''}.") from None
     except (RuntimeError, EOFError, OSError, ValueError, AttributeError, TypeError) as e:
         raise CheckpointError(f"{path.name} is not a file torch.save wrote ({e.__class__.__name__}).") from None
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):

@@ -24,7 +24,7 @@ def _check_mnist_like(out: np.ndarray):
     assert out.shape == (28, 28, 1) and out.dtype == np.uint8
     a = out[..., 0].astype(float)
     rows, cols = np.nonzero(a > 50)
-    assert max(rows.ptp(), cols.ptp()) + 1 <= 21                # fits the 20x20 box (anti-aliasing: +1)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 <= 21                # fits the 20x20 box (anti-aliasing: +1)
     cy, cx = ndimage.center_of_mass(a)
     assert abs(cy - 14) <= 1.0 and abs(cx - 14) <= 1.0          # centred by its centre of mass
 
