@@ -43,7 +43,8 @@ def run_app(port: int | None = None, env: dict | None = None, procs: list | None
     data = tempfile.mkdtemp(prefix="gan_studio_test_")  # the quiz database of this server, not the user's
     proc = subprocess.Popen([exe, "run", "streamlit_app.py", "--server.port", str(port), "--server.headless",
                              "true", "--server.address", "127.0.0.1"], cwd=app_dir,
-                            env={**os.environ, "GAN_STUDIO_DATA": data, **(env or {})},
+                            env={**os.environ, "GAN_STUDIO_DATA": data, "GAN_STUDIO_CACHE": os.path.join(data, "cache"),
+                                 **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     if procs is not None:
         procs.append(proc)

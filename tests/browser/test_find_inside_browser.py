@@ -1,0 +1,67 @@
+"""Real-browser checks of issue 14's "done when": draw a 7 with the mouse, find it, explore from it; then on
+Inside G switch off the units that draw 7s and see the image change."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_pages_browser import main_image_src, wait_ready
+
+pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
+
+
+def _stroke(page, box, points):
+    """Press, drag through points (fractions of the canvas), release: one stroke as a hand would draw it."""
+    x0, y0 = box["x"], box["y"]
+    px = [(x0 + fx * box["width"], y0 + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*px[0])
+    page.mouse.down()
+    for a, b in zip(px, px[1:]):
+        page.mouse.move(*b, steps=8)
+    page.mouse.up()
+
+
+def test_draw_a_seven_find_it_and_explore_from_it(app_server, page):
+    page.goto(app_server + "/latent?model=mnist-dcgan&seed=3", wait_until="domcontentloaded")
+    page.get_by_text("Find your digit", exact=True).wait_for(timeout=120_000)
+    wait_ready(page)
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.scroll_into_view_if_needed()
+    expect(canvas).to_be_visible(timeout=60_000)
+    box = canvas.bounding_box()
+    _stroke(page, box, [(0.25, 0.2), (0.75, 0.2)])             # the bar of the 7
+    _stroke(page, box, [(0.75, 0.2), (0.55, 0.5), (0.42, 0.85)])  # its stem
+    # the drawing reaches the server: the prepared 28x28 digit is shown beside the button
+    page.get_by_text("what the model will be asked to match").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Find it in latent space").click()
+    page.get_by_text("the closest the model draws").wait_for(timeout=120_000)
+    metrics = page.locator("[data-testid='stMetric']").filter(has_text="Classifier reads")
+    found = [m for m in metrics.all_inner_texts()]
+    # the current view's reading, then the drawn digit's and the found image's: both a 7
+    assert len(found) >= 3 and all(re.search(r"\b7 \(", t) for t in found[-2:]), found
+    assert page.locator("[data-testid='stException']").count() == 0
+    before = main_image_src(page)
+    page.get_by_role("button", name="Explore from here").click()
+    expect(page).to_have_url(re.compile(r"[?&]f=[A-Za-z0-9_-]{100,}"), timeout=60_000)
+    page.get_by_text("Exploring from the z found for your digit").wait_for(timeout=60_000)
+    assert main_image_src(page) != before
+    # morph it: the interpolation now starts at the found digit (its first frame is the found image)
+    expect(page.get_by_text("Start at the current image")).to_be_visible()
+    assert page.get_by_role("checkbox", name="Start at the current image").is_checked()
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_inside_switch_off_the_units_that_draw_sevens(app_server, page):
+    page.goto(app_server + "/inside?model=mnist-cgan&seed=7&label=7", wait_until="domcontentloaded")
+    page.get_by_text("Every layer's feature maps").wait_for(timeout=120_000)
+    wait_ready(page)
+    imgs = page.locator("[data-testid='gs-image'] img")
+    expect(imgs).to_have_count(5, timeout=60_000)              # before, after, three layers of maps
+    before = imgs.nth(1).get_attribute("src")
+    button = page.get_by_role("button", name="Switch off the units that draw 7s")
+    button.wait_for(timeout=240_000)                            # the ranking: computed once, then cached
+    button.click()
+    page.wait_for_function("(b) => { const i = document.querySelectorAll(\"[data-testid='gs-image'] img\")[1]; "
+                           "return i && i.src !== b; }", arg=before, timeout=60_000)
+    expect(page).to_have_url(re.compile(r"[?&]units=\d+"), timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
