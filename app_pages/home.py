@@ -65,6 +65,9 @@ failures = [
     ("Memorization", "A generator that copies its training images scores well on some metrics but has "
      "learned nothing new. Compare samples with their nearest training images.",
      "evaluate", "Check a model for memorization", None),
+    ("Lack of interpretability", "A generator is millions of numbers: nobody wrote down where the loop of a 9 "
+     "is drawn. Look at its layers' feature maps, switch units off, and find the ones a digit depends on.",
+     "inside", "Look inside the generator", {"model": "mnist-cgan", "label": 9, "seed": 7}),
 ]
 for title, text, page, label, query in failures:
     with st.container(border=True):
@@ -72,7 +75,7 @@ for title, text, page, label, query in failures:
         link(page, label, query)
 
 st.subheader("Explore and judge trained models")
-link("latent", "Walk through the latent space of a trained generator")
+link("latent", "Walk through the latent space of a trained generator, or draw a digit and find it there")
 link("conditional", "Ask a conditional GAN for a particular digit")
 link("quiz", "Run a real-vs-fake quiz with your class")
 link("evaluate", "Measure models with FID, KID, precision and recall")

@@ -113,21 +113,29 @@ def _read_weights(path: Path) -> dict:
         raise CheckpointError(f"{path.name} is not a valid safetensors file ({str(e)[:120]}).") from None
 
 
-def _load_into(module: nn.Module, path: Path) -> nn.Module:
-    weights = _read_weights(path)
+def check_weights(module: nn.Module, weights: dict, what: str, source: str = "config.json",
+                  optional: tuple[str, ...] = ()) -> None:
+    """Raise CheckpointError unless ``weights`` has exactly ``module``'s tensor names (those ending in one of
+    ``optional`` may be absent) with its shapes, all finite. ``what`` names the file, ``source`` what set the
+    expected shapes."""
     expected = module.state_dict()
-    missing = sorted(set(expected) - set(weights))
+    missing = sorted(k for k in set(expected) - set(weights) if not k.endswith(optional))
     extra = sorted(set(weights) - set(expected))
     if missing or extra:
-        raise CheckpointError(f"{path.name} does not match config.json: "
+        raise CheckpointError(f"{what} does not match {source}: "
                               f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
                               f"unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}.")
     for k, v in weights.items():
         if v.shape != expected[k].shape:
-            raise CheckpointError(f"{path.name}: tensor {k} has shape {tuple(v.shape)} but config.json "
+            raise CheckpointError(f"{what}: tensor {k} has shape {tuple(v.shape)} but {source} "
                                   f"implies {tuple(expected[k].shape)}.")
         if v.is_floating_point() and not torch.isfinite(v).all():
-            raise CheckpointError(f"{path.name}: tensor {k} contains NaN or inf.")
+            raise CheckpointError(f"{what}: tensor {k} contains NaN or inf.")
+
+
+def _load_into(module: nn.Module, path: Path) -> nn.Module:
+    weights = _read_weights(path)
+    check_weights(module, weights, path.name)
     module.load_state_dict(weights)
     return module.eval()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoints import CheckpointError, check_weights, load_checkpoint, save_checkpoint
 from .models import ModelConfig, build_generator
 
 SOURCES = ("pytorch-examples-dcgan",)
@@ -74,18 +74,8 @@ def import_examples_dcgan(pth: str | os.PathLike, out: str | os.PathLike) -> Pat
     sd = _read_state_dict(pth)
     cfg = examples_dcgan_config(sd)
     G = build_generator(cfg)
-    expected = G.state_dict()
-    missing = sorted(k for k in set(expected) - set(sd) if not k.endswith("num_batches_tracked"))
-    extra = sorted(set(sd) - set(expected))
-    if missing or extra:
-        raise CheckpointError(f"{pth.name} is not the examples' DCGAN generator: missing {missing[:3]}, "
-                              f"unexpected {extra[:3]}.")
-    for k, v in sd.items():
-        if v.shape != expected[k].shape:
-            raise CheckpointError(f"{pth.name}: {k} has shape {tuple(v.shape)}, the architecture needs "
-                                  f"{tuple(expected[k].shape)}.")
-        if v.is_floating_point() and not torch.isfinite(v).all():
-            raise CheckpointError(f"{pth.name}: {k} contains NaN or inf.")
+    check_weights(G, sd, pth.name, "the examples' DCGAN generator (did you pass netD?)",
+                  optional=("num_batches_tracked",))  # older PyTorch saved BatchNorm without it
     G.load_state_dict(sd, strict=False)
     config = {"model": cfg.to_dict(), "dataset": "unknown (imported)",
               "imported_from": {"source": "pytorch-examples-dcgan", "file": pth.name},
