@@ -207,7 +207,7 @@ EVAL_ROWS = [  # (key, label, floor key, which way is better)
     ("inception_score", "Inception score", "floor_inception_score", "higher"),
     ("precision", "Precision (k=3)", "floor_precision", "higher"), ("recall", "Recall (k=3)", "floor_recall", "higher"),
     ("classes_covered", "Classes covered", "floor_classes_covered", "10 = all"), ("ppl", "PPL", None, "lower"),
-    ("conditional_accuracy", "Conditional accuracy", None, "higher"),
+    ("conditional_accuracy", "Conditional accuracy", None, "higher"), ("cas", "CAS", "floor_cas", "higher"),
 ]
 
 
@@ -240,7 +240,7 @@ def _evaluate(args) -> int:
     print(f"{'metric':<22}{'model':>12}{'real floor':>12}  better   time (s)")
     timing_of = {"fid": "fid", "kid": "kid", "inception_score": "inception_score", "precision": "precision_recall",
                  "recall": "precision_recall", "classes_covered": "coverage", "ppl": "ppl",
-                 "conditional_accuracy": "conditional_accuracy"}
+                 "conditional_accuracy": "conditional_accuracy", "cas": "cas"}
     for key, label, floor, better in EVAL_ROWS:
         v = report.get(key)
         fv = report.get(floor) if floor else None

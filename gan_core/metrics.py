@@ -265,7 +265,8 @@ def evaluate(G: nn.Module, n_samples: int = 5000, seed: int = 0, truncation: flo
         progress: called as progress(stage, fraction) for a progress bar.
     Returns:
         a dict with fid, kid, inception_score, precision, recall, ppl, classes_covered, class_histogram,
-        conditional_accuracy (None when unconditional), the floor_* values and "timings_s".
+        conditional_accuracy and cas with floor_cas (None when unconditional), the floor_* values and
+        "timings_s".
     """
     if n_samples <= 0:
         raise ValueError("n_samples must be positive.")
@@ -278,7 +279,7 @@ def evaluate(G: nn.Module, n_samples: int = 5000, seed: int = 0, truncation: flo
 def _stages(G, n, seed, truncation, ppl_samples, progress, C) -> dict:
     timings, out = {}, {}
     stages = ["generate", "fid", "kid", "inception_score", "precision_recall", "coverage", "ppl",
-              "conditional_accuracy", "floors"]
+              "conditional_accuracy", "cas", "floors"]
 
     def run(name, fn):
         progress(name, stages.index(name) / len(stages))
@@ -303,6 +304,12 @@ def _stages(G, n, seed, truncation, ppl_samples, progress, C) -> dict:
     if G.num_classes:
         acc = run("conditional_accuracy", lambda: conditional_accuracy(G, C, min(n, 2000), seed, truncation))
         out.update(acc)
+    out["cas"], out["floor_cas"] = None, None
+    if G.num_classes == 10:  # CAS: a classifier trained on as many generated pairs as samples (at most 4,500)
+        from .cas import classification_accuracy_score
+
+        cas = run("cas", lambda: classification_accuracy_score(G, min(n, 4500), seed=seed))
+        out["cas"], out["floor_cas"] = cas["cas"], cas["floor_cas"]
     out.update(run("floors", lambda: floors(0)))
     progress("done", 1.0)
     out.update({"n_samples": n, "seed": seed, "truncation": truncation, "ppl_samples": ppl_samples,

@@ -25,6 +25,9 @@ METRICS = [
     ("ppl", "PPL", None, "lower", "Perceptual path length: how abruptly images change along small steps in z."),
     ("conditional_accuracy", "Conditional accuracy", None, "higher", "How often G(z, y) is read as y (conditional "
      "models only)."),
+    ("cas", "CAS", "floor_cas", "higher", "Classification Accuracy Score (Ravuri & Vinyals 2019): a classifier "
+     "trained only on this model's (image, class) pairs, tested on real held-out digits. Its floor: the same "
+     "classifier trained on as many real digits. Conditional models only."),
 ]
 
 
@@ -88,8 +91,7 @@ def table(results: dict[str, dict]) -> None:
         for name, r in results.items():
             v = r.get(key)
             row[name] = None if v is None else (round(v, 4) if isinstance(v, float) else v)
-        first = next(iter(results.values()))
-        fv = first.get(floor) if floor else None
+        fv = next((r[floor] for r in results.values() if floor and r.get(floor) is not None), None)
         row["real-data floor"] = None if fv is None else (round(fv, 4) if isinstance(fv, float) else fv)
         row["better"] = better
         row["what it measures"] = what

@@ -49,7 +49,7 @@ def evaluate_json(name: str) -> dict:
 
 
 KEYS = {"fid", "kid", "inception_score", "precision", "recall", "ppl", "classes_covered", "class_histogram",
-        "conditional_accuracy", "floor_fid", "floor_kid", "floor_precision", "floor_recall"}
+        "conditional_accuracy", "floor_fid", "floor_kid", "floor_precision", "floor_recall", "cas", "floor_cas"}
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,7 @@ def test_conv_models_cover_every_class_and_match_their_cards(measured, name):
     assert KEYS <= set(r)
     assert r["recall"] >= 0.5 and r["classes_covered"] >= 9
     assert (r["conditional_accuracy"] is None) == (name != "mnist-cgan")
+    assert (r["cas"] is None) == (r["floor_cas"] is None) == (name != "mnist-cgan")
     card = json.loads((gan_core.pretrained_dir() / name / "metrics.json").read_text())["evaluation"]
     assert card["fid"] == pytest.approx(r["fid"], rel=1e-3)
     assert card["precision"] == pytest.approx(r["precision"], abs=1e-3)
@@ -83,6 +84,7 @@ def test_all_ten_classes_each_at_least_5_percent(measured, name):
 def test_cgan_meets_every_bar(measured):
     r = evaluated(measured, "mnist-cgan")
     assert r["conditional_accuracy"] >= 0.97
+    assert r["cas"] >= 0.90 and r["floor_cas"] >= r["cas"] - 0.02    # Classification Accuracy Score
     assert r["precision"] >= 0.7 and r["recall"] >= 0.5
 
 
