@@ -46,10 +46,14 @@ def _train(args) -> int:
         model["noise"] = args.noise
     if args.clusters:
         model["clusters"] = args.clusters
+    for key in ("minibatch_std", "minibatch_disc", "pack"):  # remedies in D (gan_core.remedies)
+        if getattr(args, key):
+            model[key] = getattr(args, key)
     overrides = {k: v for k, v in dict(
         loss=args.loss, lr_g=args.lr_g or args.lr, lr_d=args.lr_d or args.lr, batch_size=args.batch_size,
         n_critic=args.n_critic, seed=args.seed, device=args.device, label_smoothing=args.label_smoothing,
-        ema_decay=args.ema_decay, augment=args.augment).items() if v is not None}
+        ema_decay=args.ema_decay, augment=args.augment, feature_matching=args.feature_matching or None,
+        unrolled_steps=args.unrolled or None).items() if v is not None}
     try:
         cfg = default_config(args.model, model=model, dataset=args.dataset, **overrides)
         trainer = Trainer(cfg, ds)
@@ -277,6 +281,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
                         "images each image is in, G draws the cluster from its own z; no labels are used")
     t.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 - this")
     t.add_argument("--ema-decay", type=float)
+    t.add_argument("--minibatch-std", action="store_true",
+                   help="remedy: D sees the spread of its features across the batch (Karras et al. 2018)")
+    t.add_argument("--minibatch-disc", type=int, default=0, metavar="K",
+                   help="remedy: minibatch discrimination with K kernels in D (Salimans et al. 2016; 8 typical)")
+    t.add_argument("--pack", type=int, default=1, metavar="M",
+                   help="remedy: D judges M samples at once (PacGAN, Lin et al. 2018); unconditional models only")
+    t.add_argument("--feature-matching", action="store_true",
+                   help="remedy: G matches the mean of D's features on real data (Salimans et al. 2016)")
+    t.add_argument("--unrolled", type=int, default=0, metavar="K",
+                   help="remedy: G is scored by a copy of D trained K steps ahead (Metz et al. 2017)")
     t.add_argument("--augment", choices=["none", "translation"],
                    help="DiffAugment translation of D's inputs (real and fake): steadier D on small datasets")
     t.add_argument("--seed", type=int, default=0)

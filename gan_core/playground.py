@@ -47,14 +47,18 @@ PLAYGROUND_PRESETS = {
 def playground_config(dataset: str = "ring8", noise_dim: int = 2, noise: str = "gaussian", width: int = 128,
                       depth: int = 3, optimizer: str = "adam", lr_g: float = 1e-3, lr_d: float = 1e-3,
                       loss: str = "nonsaturating", n_critic: int = 1, batch_size: int = 256, seed: int = 0,
-                      beta1: float = 0.5, beta2: float = 0.999) -> TrainConfig:
-    """A TrainConfig for the small MLPs on 2D data, with the playground's defaults."""
+                      beta1: float = 0.5, beta2: float = 0.999, minibatch_std: bool = False,
+                      minibatch_disc: int = 0, pack: int = 1, feature_matching: bool = False,
+                      unrolled_steps: int = 0, spectral_norm: bool = False) -> TrainConfig:
+    """A TrainConfig for the small MLPs on 2D data, with the playground's defaults (and any remedy)."""
     if noise_dim not in (1, 2):
         raise ValueError("The playground's noise is 1D or 2D.")
     return TrainConfig(model=ModelConfig(kind="toy", img_shape=(2,), z_dim=noise_dim, width=width, depth=depth,
-                                         noise=noise),
+                                         noise=noise, minibatch_std=minibatch_std, minibatch_disc=minibatch_disc,
+                                         pack=pack, spectral_norm=spectral_norm),
                        dataset=dataset, loss=loss, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, beta1=beta1,
-                       beta2=beta2, n_critic=n_critic, batch_size=batch_size, seed=seed, ema_decay=0.0)
+                       beta2=beta2, n_critic=n_critic, batch_size=batch_size, seed=seed, ema_decay=0.0,
+                       feature_matching=feature_matching, unrolled_steps=unrolled_steps)
 
 
 def preset(name: str, **overrides) -> TrainConfig:

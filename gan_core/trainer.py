@@ -79,6 +79,8 @@ class TrainConfig:
     device: str = "auto"            # "auto" picks CUDA when present, else CPU
     max_grad_norm: float = 1e6      # a gradient norm above this counts as divergence
     augment: str = "none"           # "translation": DiffAugment (Zhao et al. 2020) shifts for D; helps on small data
+    feature_matching: bool = False  # G matches the mean of D's features on real data (Salimans et al. 2016)
+    unrolled_steps: int = 0         # G is scored by a copy of D trained k steps ahead (Metz et al. 2017)
 
     def __post_init__(self):
         if isinstance(self.model, dict):
@@ -106,6 +108,13 @@ class TrainConfig:
             raise ValueError(f"augment must be one of {', '.join(AUGMENTS)}.")
         if self.augment != "none" and self.model.kind == "toy":
             raise ValueError("Augmentation applies to images, not to toy 2D data.")
+        if not 0 <= self.unrolled_steps <= 10:
+            raise ValueError("unrolled_steps must be between 0 and 10 (Metz et al. used 1 to 10).")
+        if not isinstance(self.feature_matching, bool):
+            raise ValueError("feature_matching must be true or false.")
+        if self.model.pack > 1 and self.loss == "wgan-gp":
+            raise ValueError("Packing (PacGAN) and the WGAN-GP penalty do not mix: the penalty is defined per "
+                             "sample, and a packed critic scores several samples at once.")
         if self.gp_weight < 0:
             raise ValueError("gp_weight cannot be negative.")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
@@ -271,14 +280,23 @@ class Trainer:
         else:
             z, y_fake = self.noise(cfg.batch_size)
             fake = self.G(z, y_fake)
-        self.D.requires_grad_(False)  # only G's gradients are needed here
+        D = self._unrolled_copy() if cfg.unrolled_steps else self.D
+        D.requires_grad_(False)  # only G's gradients are needed here
         try:
-            if self.aux_classes:  # AC-GAN: fool D, and be read by D as the class asked for
-                s_fake, c_fake = self.D.scores_and_classes(self.augment(fake))
+            if cfg.feature_matching:  # Salimans et al. 2016: ||E f(x) - E f(G(z))||², f = D's last features
+                real, y_real = self.real_batch(cfg.batch_size)
+                with torch.no_grad():
+                    f_real = D.penultimate(self.augment(real), y_real).mean(0)
+                loss = (D.penultimate(self.augment(fake), y_fake).mean(0) - f_real).pow(2).sum()
+                if self.aux_classes:
+                    loss = loss + AUX_CLASS_WEIGHT * torch.nn.functional.cross_entropy(
+                        D.scores_and_classes(self.augment(fake))[1], y_fake)
+            elif self.aux_classes:  # AC-GAN: fool D, and be read by D as the class asked for
+                s_fake, c_fake = D.scores_and_classes(self.augment(fake))
                 loss = losses.generator_loss(cfg.loss, s_fake) + AUX_CLASS_WEIGHT * \
                     torch.nn.functional.cross_entropy(c_fake, y_fake)
             else:
-                loss = losses.generator_loss(cfg.loss, self.D(self.augment(fake), y_fake))
+                loss = losses.generator_loss(cfg.loss, D(self.augment(fake), y_fake))
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
         finally:
@@ -288,6 +306,38 @@ class Trainer:
         self.opt_g.step()
         self._update_ema()
         return {"g_loss": loss.item(), "grad_norm_g": grad_norm.item()}
+
+    def _unrolled_copy(self) -> torch.nn.Module:
+        """Metz et al. 2017: a copy of D (and its optimizer state) trained ``unrolled_steps`` more steps on fresh
+        batches; G is then scored by where D is heading, not where it is, which takes the profit out of
+        jumping from mode to mode. First-order: gradients do not flow back through the copy's updates (the
+        paper's full version differentiates through them; this is the cheap variant many implementations use)."""
+        cfg, B = self.config, self.config.batch_size
+        D = copy.deepcopy(self.D)
+        opt = type(self.opt_d)(D.parameters(), **self.opt_d.defaults)
+        opt.load_state_dict(copy.deepcopy(self.opt_d.state_dict()))  # its own moments: D's stay as they are
+        for _ in range(cfg.unrolled_steps):
+            real, y_real = self.real_batch(B)
+            z, y_fake = self.noise(B)
+            if cfg.model.conditional or cfg.model.clusters:
+                y_fake = y_real
+                if cfg.model.clusters:
+                    z = noise_in_clusters(y_real, cfg.model.z_dim, self.G.cluster_offset, cfg.model.noise,
+                                          self.rng).to(self.device)
+            with torch.no_grad():
+                fake = self.G(z, y_fake)
+            if self.aux_classes:
+                s_real, c_real = D.scores_and_classes(self.augment(real))
+                extra = AUX_CLASS_WEIGHT * torch.nn.functional.cross_entropy(c_real, y_real)
+            else:
+                s_real, extra = D(self.augment(real), y_real), 0.0
+            loss = losses.discriminator_loss(cfg.loss, s_real, D(self.augment(fake), y_fake), cfg.label_smoothing)
+            if cfg.loss == "wgan-gp" and cfg.gp_weight > 0:
+                loss = loss + cfg.gp_weight * losses.gradient_penalty(D, real, fake, y_real, self.rng)
+            opt.zero_grad(set_to_none=True)
+            (loss + extra).backward()
+            opt.step()
+        return D
 
     @torch.no_grad()
     def _update_ema(self) -> None:

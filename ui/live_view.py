@@ -76,6 +76,23 @@ def apply_preset() -> None:
     cfg = preset_config(st.session_state.tr_preset)
     for key, where in FIELDS.items():
         st.session_state[key] = _get(cfg, where)
+    st.session_state.tr_remedies = []
+
+
+FAILURES = ("Mode collapse on purpose", "Vanishing gradients on purpose")
+
+
+def fix_with(name: str) -> None:
+    """'Fix it' (a callback): the same preset and seed plus one remedy; a fresh run starts on this rerun."""
+    from ui.remedies_view import new_remedies_in, with_remedies
+
+    s = st.session_state
+    seed = int(s.tr_seed)
+    cfg = with_remedies(preset_config(s.tr_preset, seed=seed), [name])
+    for key, where in FIELDS.items():
+        s[key] = _get(cfg, where)
+    s.tr_remedies = new_remedies_in(cfg)
+    s.tr_fix_start = name
 
 
 def settings() -> TrainConfig | None:
@@ -90,6 +107,10 @@ def settings() -> TrainConfig | None:
     st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,
                  help="A starting point; every setting below stays editable.")
     st.caption(PRESETS[st.session_state.tr_preset]["why"])
+    if st.session_state.tr_preset in FAILURES:
+        from ui.remedies_view import fix_it
+
+        fix_it("tr_fix", toy=False, on_fix=fix_with)
     with st.expander("Settings", expanded=False):
         c = st.columns(4)
         c[0].selectbox("Dataset", list(DATASETS), key="tr_dataset",
@@ -144,17 +165,23 @@ def settings() -> TrainConfig | None:
                                "many k-means clusters (no labels used); D is told each image's cluster and G "
                                "picks a cluster from its own z (Liu et al. 2020). G stays unconditional but "
                                "learns one kind of digit per cluster. At most the z size.")
+        from ui.remedies_view import remedy_picker
+
+        remedy_picker("tr_remedies", toy=False)
     s = st.session_state
     kind = s.tr_kind
     try:
         model = ModelConfig(kind=kind, z_dim=int(s.tr_z), width=int(s.tr_width), noise=s.tr_noise,
                             spectral_norm=bool(s.tr_sn), num_classes=10 if kind in ("cgan", "acgan") else 0,
                             img_shape=DATASETS[s.tr_dataset], clusters=int(s.tr_clusters))
-        return TrainConfig(model=model, dataset=s.tr_dataset, loss=s.tr_loss, lr_g=float(s.tr_lr_g),
-                           lr_d=float(s.tr_lr_d), beta1=float(s.tr_beta1), beta2=float(s.tr_beta2),
-                           batch_size=int(s.tr_batch), n_critic=int(s.tr_ncritic),
-                           label_smoothing=float(s.tr_smooth), ema_decay=float(s.tr_ema), seed=int(s.tr_seed),
-                           augment=s.tr_augment if kind != "toy" else "none")
+        from ui.remedies_view import with_remedies
+
+        cfg = TrainConfig(model=model, dataset=s.tr_dataset, loss=s.tr_loss, lr_g=float(s.tr_lr_g),
+                          lr_d=float(s.tr_lr_d), beta1=float(s.tr_beta1), beta2=float(s.tr_beta2),
+                          batch_size=int(s.tr_batch), n_critic=int(s.tr_ncritic),
+                          label_smoothing=float(s.tr_smooth), ema_decay=float(s.tr_ema), seed=int(s.tr_seed),
+                          augment=s.tr_augment if kind != "toy" else "none")
+        return with_remedies(cfg, s.get("tr_remedies", []))
     except ValueError as e:
         st.error(f"These settings cannot train: {e}")
         return None
@@ -183,6 +210,12 @@ def start(config: TrainConfig, classifier) -> bool:
 
 
 def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
+    fixing = st.session_state.pop("tr_fix_start", None)
+    if fixing and config is not None:  # "Fix it": this run replaces the failing one
+        job_manager().remove(owner())
+        if start(config, classifier):
+            st.session_state.tr_fixed_with = fixing
+            st.rerun()
     c = st.columns(6)
     active = job is not None and job.active
     if c[0].button("▶ Start", type="primary", disabled=config is None or active, width="stretch",

@@ -21,14 +21,14 @@ DATA_LABELS = {"ring8": "Ring of 8 Gaussians", "grid25": "5x5 grid", "moons": "T
 PG_LOSSES = ("minimax", "nonsaturating", "lsgan", "wgan-gp")
 FIELDS = {"pg_dataset": "dataset", "pg_noise_dim": "noise_dim", "pg_noise": "noise", "pg_width": "width",
           "pg_depth": "depth", "pg_opt": "optimizer", "pg_lr_g": "lr_g", "pg_lr_d": "lr_d", "pg_loss": "loss",
-          "pg_ncritic": "n_critic", "pg_seed": "seed"}
+          "pg_ncritic": "n_critic", "pg_seed": "seed", "pg_sn": "spectral_norm"}
 
 
 def _config_values(cfg) -> dict:
     m = cfg.model
     return {"dataset": cfg.dataset, "noise_dim": m.z_dim, "noise": m.noise, "width": m.width, "depth": m.depth,
             "optimizer": cfg.optimizer, "lr_g": cfg.lr_g, "lr_d": cfg.lr_d, "loss": cfg.loss,
-            "n_critic": cfg.n_critic, "seed": cfg.seed}
+            "n_critic": cfg.n_critic, "seed": cfg.seed, "spectral_norm": m.spectral_norm}
 
 
 def apply_preset() -> None:
@@ -36,6 +36,23 @@ def apply_preset() -> None:
     for key, name in FIELDS.items():
         st.session_state[key] = vals[name]
     st.session_state.pg_playing = False
+    st.session_state.pg_remedies = []
+
+
+PG_FAILURES = ("Mode collapse on purpose", "Strong discriminator")
+
+
+def fix_with(name: str) -> None:
+    """'Fix it' (a callback): the same preset and seed plus one remedy, playing at once."""
+    from ui.remedies_view import new_remedies_in, with_remedies
+
+    s = st.session_state
+    cfg = with_remedies(preset(s.pg_preset, dataset=s.pg_dataset, seed=int(s.pg_seed)), [name])
+    vals = _config_values(cfg)
+    for key, field in FIELDS.items():
+        s[key] = vals[field]
+    s.pg_remedies = new_remedies_in(cfg)
+    s.pg_playing = True
 
 
 def settings():
@@ -46,6 +63,10 @@ def settings():
     st.selectbox("Preset", list(PLAYGROUND_PRESETS), key="pg_preset", on_change=apply_preset,
                  help="A starting point; every setting stays editable.")
     st.caption(PLAYGROUND_PRESETS[st.session_state.pg_preset]["why"])
+    if st.session_state.pg_preset in PG_FAILURES:
+        from ui.remedies_view import fix_it
+
+        fix_it("pg_fix", toy=True, on_fix=fix_with)
     with st.expander("Settings (changing one restarts training)"):
         c = st.columns(4)
         c[0].selectbox("Data", TOY_DATASETS, key="pg_dataset", format_func=DATA_LABELS.get,
@@ -62,22 +83,30 @@ def settings():
                    help="Adam adapts step sizes per weight; plain SGD makes the game's rotations easy to see.")
         c[3].selectbox("Loss", PG_LOSSES, key="pg_loss", help=" ".join(
             f"**{k}**: {losses.DESCRIPTIONS[k]}" for k in PG_LOSSES))
-        c = st.columns(3)
+        c = st.columns(4)
         c[0].number_input("G learning rate", 1e-5, 1.0, key="pg_lr_g", format="%.4f", step=1e-4,
                           help="How far G moves per update.")
         c[1].number_input("D learning rate", 1e-5, 1.0, key="pg_lr_d", format="%.4f", step=1e-4,
                           help="How far D moves per update.")
         c[2].number_input("D steps per G step", 1, 20, key="pg_ncritic",
                           help="Discriminator updates before each generator update.")
+        c[3].checkbox("Spectral norm in D", key="pg_sn",
+                      help="Limits how sharply D can change (Miyato et al. 2018).")
+        from ui.remedies_view import remedy_picker
+
+        remedy_picker("pg_remedies", toy=True)
     s = st.session_state
     try:
         from gan_core.playground import playground_config
-        return playground_config(dataset=s.pg_dataset, noise_dim=int(s.pg_noise_dim), noise=s.pg_noise,
-                                 width=int(s.pg_width), depth=int(s.pg_depth), optimizer=s.pg_opt,
-                                 lr_g=float(s.pg_lr_g), lr_d=float(s.pg_lr_d), loss=s.pg_loss,
-                                 n_critic=int(s.pg_ncritic), seed=int(s.pg_seed),
-                                 beta1=0.0 if s.pg_loss == "wgan-gp" else 0.5,
-                                 beta2=0.9 if s.pg_loss == "wgan-gp" else 0.999)
+        from ui.remedies_view import with_remedies
+
+        cfg = playground_config(dataset=s.pg_dataset, noise_dim=int(s.pg_noise_dim), noise=s.pg_noise,
+                                width=int(s.pg_width), depth=int(s.pg_depth), optimizer=s.pg_opt,
+                                lr_g=float(s.pg_lr_g), lr_d=float(s.pg_lr_d), loss=s.pg_loss,
+                                n_critic=int(s.pg_ncritic), seed=int(s.pg_seed),
+                                beta1=0.0 if s.pg_loss == "wgan-gp" else 0.5,
+                                beta2=0.9 if s.pg_loss == "wgan-gp" else 0.999, spectral_norm=bool(s.get("pg_sn")))
+        return with_remedies(cfg, s.get("pg_remedies", []))
     except ValueError as e:
         st.error(f"These settings cannot train: {e}")
         return None

@@ -48,19 +48,20 @@ def build_generator(cfg: ModelConfig) -> nn.Module:
 def build_discriminator(cfg: ModelConfig) -> nn.Module:
     """The discriminator (or WGAN critic) described by ``cfg``."""
     sn = cfg.spectral_norm
+    rem = dict(minibatch_std=cfg.minibatch_std, minibatch_disc=cfg.minibatch_disc, pack=cfg.pack)
     if cfg.kind == "vanilla":
         return MLPDiscriminator(cfg.img_shape, cfg.width, cfg.num_classes, spectral_norm=sn)
     if cfg.kind in ("dcgan", "cgan"):
         return DCGANDiscriminator(cfg.img_shape, cfg.width, cfg.num_classes, batchnorm=True, spectral_norm=sn,
-                                  clusters=cfg.clusters)
+                                  clusters=cfg.clusters, **rem)
     if cfg.kind == "acgan":  # D sees only the image, and names its class with a second head
         return DCGANDiscriminator(cfg.img_shape, cfg.width, 0, batchnorm=True, spectral_norm=sn,
-                                  aux_classes=cfg.num_classes)
+                                  aux_classes=cfg.num_classes, **rem)
     if cfg.kind == "wgan-gp":
         return DCGANDiscriminator(cfg.img_shape, cfg.width, cfg.num_classes, batchnorm=False, spectral_norm=sn,
-                                  clusters=cfg.clusters)
+                                  clusters=cfg.clusters, **rem)
     if cfg.kind == "toy":
-        return ToyDiscriminator(cfg.width, cfg.depth, spectral_norm=sn)
+        return ToyDiscriminator(cfg.width, cfg.depth, spectral_norm=sn, **rem)
     if cfg.kind == "examples-dcgan":
         return ExamplesDCGANDiscriminator(cfg.img_shape, cfg.width)
     raise ValueError(f"Unknown model kind {cfg.kind!r}.")

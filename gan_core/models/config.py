@@ -46,6 +46,11 @@ class ModelConfig:
             GANs"): the real images are split into this many k-means clusters without using any labels; D is
             told each image's cluster and G draws the cluster from its own z, so G stays unconditional
             (0 = off). Only for the unconditional convolutional kinds ("dcgan", "wgan-gp").
+        minibatch_std: D gets one more feature, the spread of its features across the batch (Karras et al.
+            2018), so a batch of look-alikes stands out. For the DCGAN family and toy models.
+        minibatch_disc: kernels of minibatch discrimination in D (Salimans et al. 2016; 0 = off, 16 typical).
+        pack: D judges this many samples at once, all real or all fake (PacGAN, Lin et al. 2018; 1 = off).
+            Unconditional models only (packed samples carry no labels).
 
     Example:
         >>> ModelConfig(kind="cgan", num_classes=10).img_shape
@@ -61,6 +66,9 @@ class ModelConfig:
     spectral_norm: bool = False
     noise: str = "gaussian"
     clusters: int = 0        # k-means clusters for self-conditioning; 0 = a plain unconditional GAN
+    minibatch_std: bool = False
+    minibatch_disc: int = 0
+    pack: int = 1
 
     def __post_init__(self):
         object.__setattr__(self, "img_shape", check_shape(self.img_shape))
@@ -69,10 +77,18 @@ class ModelConfig:
         if self.noise not in NOISES:
             raise ValueError(f"Unknown noise {self.noise!r}; choose 'gaussian' or 'uniform'.")
         for name, lo, hi in (("z_dim", 1, 1024), ("width", 1, 2048), ("depth", 1, 16),
-                             ("num_classes", 0, MAX_CLASSES), ("clusters", 0, 1024)):
+                             ("num_classes", 0, MAX_CLASSES), ("clusters", 0, 1024), ("minibatch_disc", 0, 64),
+                             ("pack", 1, 4)):
             object.__setattr__(self, name, check_int(name, getattr(self, name), lo, hi))
-        if not isinstance(self.spectral_norm, bool):
-            raise ValueError(f"spectral_norm must be true or false, got {self.spectral_norm!r}.")
+        for flag in ("spectral_norm", "minibatch_std"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ValueError(f"{flag} must be true or false, got {getattr(self, flag)!r}.")
+        if (self.minibatch_std or self.minibatch_disc or self.pack > 1) and \
+                self.kind not in ("dcgan", "cgan", "acgan", "wgan-gp", "toy"):
+            raise ValueError("Minibatch std, minibatch discrimination and packing are built into the DCGAN family's "
+                             "and the toy models' discriminators.")
+        if self.pack > 1 and (self.num_classes or self.clusters):
+            raise ValueError("Packing (PacGAN) is for unconditional models: packed samples carry no labels.")
         if self.kind in ("cgan", "acgan") and self.num_classes < 2:
             raise ValueError(f"A conditional GAN ({self.kind!r}) needs num_classes >= 2 (10 for digits).")
         if self.clusters:

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from .common import as_onehot, maybe_sn
+from .remedies import pack, remedy_layers, unpack_scores
 
 # Softmax temperature of a self-conditioned G's cluster code: at 0.05 the code is one-hot for almost every
 # z, yet it stays a continuous function of z, so interpolations blend clusters instead of jumping.
@@ -93,12 +94,16 @@ class DCGANDiscriminator(nn.Module):
             member of its nearest cluster. ``num_classes`` stays 0: to its users the model is unconditional.
         aux_classes: when > 0, a second head on the same features names the image's class (AC-GAN,
             Odena et al. 2017); read it with ``scores_and_classes``. ``forward`` still returns the score only.
+        minibatch_std, minibatch_disc, pack: remedies for mode collapse (see ``remedies``).
     """
 
     def __init__(self, img_shape: tuple, width: int = 32, num_classes: int = 0,
-                 batchnorm: bool = True, spectral_norm: bool = False, aux_classes: int = 0, clusters: int = 0):
+                 batchnorm: bool = True, spectral_norm: bool = False, aux_classes: int = 0, clusters: int = 0,
+                 minibatch_std: bool = False, minibatch_disc: int = 0, pack: int = 1):
         super().__init__()
         assert not (num_classes and clusters), "a discriminator is told classes or clusters, not both"
+        assert pack == 1 or not (num_classes or clusters), "packed samples carry no labels"
+        self.pack = pack
         self.num_classes, self.aux_classes, self.img_shape = num_classes, aux_classes, tuple(img_shape)
         self.clusters = clusters
         c, h, w = self.img_shape
@@ -107,7 +112,7 @@ class DCGANDiscriminator(nn.Module):
             self.label_map = nn.Linear(num_classes or clusters, h * w, bias=False)
         if clusters:
             self.register_buffer("centroids", torch.zeros(clusters, c * h * w))  # set by the trainer
-        layers, in_ch, ch = [], c + (1 if num_classes or clusters else 0), width
+        layers, in_ch, ch = [], (c + (1 if num_classes or clusters else 0)) * pack, width
         for i in range(n_down):
             layers.append(maybe_sn(nn.Conv2d(in_ch, ch, 4, 2, 1, bias=not batchnorm or i == 0), spectral_norm))
             if batchnorm and i > 0:
@@ -115,11 +120,13 @@ class DCGANDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2, True))
             in_ch, ch = ch, ch * 2
         self.features = nn.Sequential(*layers)
-        self.head = maybe_sn(nn.Linear(in_ch * base * base, 1), spectral_norm)
+        self.remedies, extra = remedy_layers(in_ch * base * base, minibatch_std, minibatch_disc)
+        self.head = maybe_sn(nn.Linear(in_ch * base * base + extra, 1), spectral_norm)
         if aux_classes:
-            self.classify = maybe_sn(nn.Linear(in_ch * base * base, aux_classes), spectral_norm)
+            self.classify = maybe_sn(nn.Linear(in_ch * base * base + extra, aux_classes), spectral_norm)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def penultimate(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The features D's head reads, before any remedy layer (B or B/pack, F): feature matching uses them."""
         assert x.shape[1:] == self.img_shape, f"expected images {self.img_shape}, got {tuple(x.shape[1:])}"
         if self.clusters and y is None:
             y = self.cluster_of(x)
@@ -127,7 +134,11 @@ class DCGANDiscriminator(nn.Module):
             onehot = as_onehot(y, self.num_classes or self.clusters, x)
             lm = self.label_map(onehot).view(x.shape[0], 1, *self.img_shape[1:])
             x = torch.cat([x, lm], 1)                                   # (B, C+1, H, W)
-        return self.head(self.features(x).flatten(1)).squeeze(1)       # (B,) logits / critic scores
+        return self.features(pack(x, self.pack, self.training)).flatten(1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        s = self.head(self.remedies(self.penultimate(x, y))).squeeze(1)
+        return unpack_scores(s, self.pack, len(x), self.training)      # (B,) logits / critic scores
 
     def cluster_of(self, x: torch.Tensor) -> torch.Tensor:
         """Index of the nearest cluster centre (in pixels) for each image, (B,) int64."""
@@ -138,6 +149,5 @@ class DCGANDiscriminator(nn.Module):
         """Real/fake scores (B,) and class logits (B, aux_classes) from one pass over the images."""
         if not self.aux_classes:
             raise ValueError("this discriminator has no class head (aux_classes=0)")
-        assert x.shape[1:] == self.img_shape, f"expected images {self.img_shape}, got {tuple(x.shape[1:])}"
-        h = self.features(x).flatten(1)
+        h = self.remedies(self.penultimate(x))
         return self.head(h).squeeze(1), self.classify(h)

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from .common import as_onehot, maybe_sn
+from .remedies import pack, remedy_layers, unpack_scores
 
 
 class MLPGenerator(nn.Module):
@@ -80,17 +81,24 @@ class ToyGenerator(nn.Module):
 
 
 class ToyDiscriminator(nn.Module):
-    """Small MLP from a 2D point to one logit."""
+    """Small MLP from a 2D point (or ``pack`` points side by side, PacGAN) to one logit; the remedy layers
+    (minibatch std, minibatch discrimination) sit before the last linear layer."""
 
-    def __init__(self, width: int = 64, depth: int = 3, spectral_norm: bool = False):
+    def __init__(self, width: int = 64, depth: int = 3, spectral_norm: bool = False, minibatch_std: bool = False,
+                 minibatch_disc: int = 0, pack: int = 1):
         super().__init__()
-        self.num_classes, self.img_shape = 0, (2,)
-        layers, d = [], 2
+        self.num_classes, self.img_shape, self.pack = 0, (2,), pack
+        layers, d = [], 2 * pack
         for _ in range(depth):
             layers += [maybe_sn(nn.Linear(d, width), spectral_norm), nn.LeakyReLU(0.2)]
             d = width
-        layers.append(maybe_sn(nn.Linear(d, 1), spectral_norm))
+        self.remedies, extra = remedy_layers(d, minibatch_std, minibatch_disc)
+        layers.append(maybe_sn(nn.Linear(d + extra, 1), spectral_norm))
         self.net = nn.Sequential(*layers)
 
+    def penultimate(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net[:-1](pack(x, self.pack, self.training))
+
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(x).squeeze(1)  # (B,)
+        s = self.net[-1](self.remedies(self.penultimate(x))).squeeze(1)
+        return unpack_scores(s, self.pack, len(x), self.training)   # (B,)

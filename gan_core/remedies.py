@@ -1,0 +1,74 @@
+"""The remedies for mode collapse and unstable training, in one table: what each switch sets, the sentence the
+pages show, and its paper. The same names are used by `gan-core train`, /train, /playground and
+bench/remedies.py. "kind" says where a remedy applies: images, the 2D playground, or both."""
+from __future__ import annotations
+
+from .trainer import TrainConfig
+
+# name -> (settings: model.* entries go to ModelConfig, the rest to TrainConfig), help text, paper, where
+REMEDIES: dict[str, dict] = {
+    "Minibatch discrimination": dict(
+        set={"model.minibatch_disc": 8},
+        help="D also sees how close each sample is to the others of its batch, so a batch of look-alikes is "
+             "easy to spot and G is pushed to vary.", paper="Salimans et al. 2016", where="both"),
+    "Minibatch standard deviation": dict(
+        set={"model.minibatch_std": True},
+        help="D gets one more number: how much its features vary across the batch. Cheap; on the extreme "
+             "collapse presets here it does not help on its own — a low-variety batch is not always the "
+             "problem D needs to see.", paper="Karras et al. 2018 (Progressive GANs)", where="both"),
+    "Feature matching": dict(
+        set={"feature_matching": True},
+        help="G stops trying to fool D and instead matches the average of D's inner features on real data: a "
+             "target that does not move to whatever D likes today.", paper="Salimans et al. 2016", where="both"),
+    "Unrolled D": dict(
+        set={"unrolled_steps": 5},
+        help="G is scored by a copy of D trained 5 steps ahead: jumping to the mode D likes now no longer pays, "
+             "because D is about to catch it there. Costs 5 extra D steps per G step.",
+        paper="Metz et al. 2017", where="both"),
+    "Packing (PacGAN)": dict(
+        set={"model.pack": 2},
+        help="D judges two samples at once, both real or both fake: two copies of the same mode look fake "
+             "together. Unconditional models only.", paper="Lin et al. 2018", where="both"),
+    "Spectral norm": dict(
+        set={"model.spectral_norm": True},
+        help="Limits how sharply D can change (each layer's largest singular value is 1): steadier gradients "
+             "for G.", paper="Miyato et al. 2018", where="both"),
+    "Two learning rates": dict(
+        set={"lr_g": 1e-4, "lr_d": 4e-4},
+        help="D learns 4x faster than G (the two time-scale rule) instead of the other way round.",
+        paper="Heusel et al. 2017 (TTUR)", where="both"),
+    "Label smoothing": dict(
+        set={"label_smoothing": 0.1},
+        help="D aims at 0.9 instead of 1 for real samples, so it is never fully sure and keeps giving G "
+             "gradients.", paper="Salimans et al. 2016", where="images"),
+    "Augmentation": dict(
+        set={"augment": "translation"},
+        help="Every image D sees, real or fake, is shifted by a few pixels: D cannot memorise, which matters "
+             "on small data sets.", paper="Zhao et al. 2020 (DiffAugment)", where="images"),
+}
+
+
+def applies(name: str, toy: bool) -> bool:
+    where = REMEDIES[name]["where"]
+    return where == "both" or where == ("toy" if toy else "images")
+
+
+def with_remedy(cfg: TrainConfig, name: str) -> TrainConfig:
+    """``cfg`` with one remedy switched on (the same seed and everything else)."""
+    if name not in REMEDIES:
+        raise ValueError(f"Unknown remedy {name!r}; choose one of {', '.join(REMEDIES)}.")
+    top = {k: v for k, v in REMEDIES[name]["set"].items() if not k.startswith("model.")}
+    model = {k[6:]: v for k, v in REMEDIES[name]["set"].items() if k.startswith("model.")}
+    if model:
+        top["model"] = cfg.model.__class__(**{**cfg.model.to_dict(), **model})
+    return cfg.replace(**top)
+
+
+def active(cfg: TrainConfig) -> list[str]:
+    """The remedies ``cfg`` has switched on (by the values the table sets)."""
+    out = []
+    for name, r in REMEDIES.items():
+        if all((getattr(cfg.model, k[6:]) if k.startswith("model.") else getattr(cfg, k)) == v
+               for k, v in r["set"].items()):
+            out.append(name)
+    return out
