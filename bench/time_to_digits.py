@@ -6,7 +6,7 @@ when at least 80% of them are read as a digit with probability >= 0.9 and at lea
 those. The checks are not counted as training time. Prints one line per seed and the median.
 Target: median <= 60 s on 2 CPU cores.
 
-    python bench/time_to_digits.py [--seeds 0 1 2] [--max-seconds 300] [--set lr_g=5e-4 model.width=16]
+    python bench/time_to_digits.py [--preset NAME] [--seeds 0 1 2] [--max-seconds 300] [--set lr_g=5e-4 model.width=16]
 """
 from __future__ import annotations
 
@@ -38,9 +38,9 @@ def parse_sets(items: list[str]) -> tuple[dict, dict]:
     return top, model
 
 
-def run(seed: int, sets: list[str], check_every: int, max_seconds: float, C) -> dict:
+def run(seed: int, sets: list[str], check_every: int, max_seconds: float, C, preset: str = "Fast digits") -> dict:
     top, model = parse_sets(sets)
-    cfg = preset_config("Fast digits", seed=seed, model=model, **top)
+    cfg = preset_config(preset, seed=seed, model=model, **top)
     t = Trainer(cfg)
     z = sample_noise(64, cfg.model.z_dim, cfg.model.noise, torch.Generator().manual_seed(1234))
     y = torch.arange(64) % cfg.model.num_classes if cfg.model.conditional else None
@@ -66,6 +66,8 @@ def main() -> None:
     ap.add_argument("--check-every", type=int, default=25)
     ap.add_argument("--max-seconds", type=float, default=300)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--preset", default="Fast digits", choices=list(PRESETS),
+                    help="the /train preset to time (same criterion for every preset)")
     ap.add_argument("--set", nargs="*", default=[], help="override preset settings, e.g. lr_g=5e-4 model.width=16")
     ap.add_argument("--verbose", action="store_true", help="print the readiness at every check")
     a = ap.parse_args()
@@ -73,11 +75,11 @@ def main() -> None:
     VERBOSE = a.verbose
     torch.set_num_threads(a.threads)
     C = load_classifier()
-    print(f"preset 'Fast digits': {PRESETS['Fast digits']['why']}")
+    print(f"preset {a.preset!r}: {PRESETS[a.preset]['why']}")
     print(f"overrides: {a.set or 'none'}; torch threads: {torch.get_num_threads()}")
     results = []
     for s in a.seeds:
-        r = run(s, a.set, a.check_every, a.max_seconds, C)
+        r = run(s, a.set, a.check_every, a.max_seconds, C, a.preset)
         results.append(r["seconds"])
         print(f"seed {s}: {r['seconds']:.1f} s of training, {r['steps']} steps; confident "
               f"{r['confident_share']:.0%}, {r['confident_classes']} classes", flush=True)

@@ -24,6 +24,7 @@ from .timeline import keep_thinned as _keep
 from .trainer import Trainer, TrainConfig
 
 EXTENT = 3.0        # the plane shown: [-3, 3] x [-3, 3]
+SNAPSHOT_EVERY = 50  # steps between the generated points kept for comparing runs
 DENSITY_BINS = 40   # grid for the KL/JS estimates
 
 PLAYGROUND_PRESETS = {
@@ -137,6 +138,7 @@ class Playground:
         self.real_eval = sample_toy(config.dataset, eval_points, g)       # fixed: the plot does not flicker
         self.z_eval = sample_noise(eval_points, config.model.z_dim, config.model.noise, g)
         self.history: list[dict] = []
+        self.snapshots: list[tuple[int, np.ndarray]] = []   # (step, 500 generated points) every 50 steps
 
     @property
     def step_count(self) -> int:
@@ -162,6 +164,8 @@ class Playground:
             m = self.trainer.step()
             if m["step"] % 10 == 0 or m["step"] == 1:
                 m.update(self.measure())
+            if m["step"] % SNAPSHOT_EVERY == 0 or m["step"] == 1:
+                _keep(self.snapshots, (m["step"], self.fake(500).numpy()), 100)
             rows.append(m)
             _keep(self.history, m, MAX_HISTORY)
         return rows

@@ -16,6 +16,7 @@ from gan_core.data import DatasetUnavailable
 from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, prewarm, preset_config
 from gan_core.models import ModelConfig
 from gan_core.trainer import TrainConfig
+from ui.compare_view import add_reference_traces, keep_train_run, reference
 from ui.images import show
 from ui.models import UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS
 
@@ -214,7 +215,6 @@ def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
     if fixing and config is not None:  # "Fix it": this run replaces the failing one
         job_manager().remove(owner())
         if start(config, classifier):
-            st.session_state.tr_fixed_with = fixing
             st.rerun()
     c = st.columns(6)
     active = job is not None and job.active
@@ -252,6 +252,7 @@ def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
     if c[5].button("💾 Save", disabled=job is None or not job.ready, width="stretch",
                    help="Write a checkpoint folder of the current weights (EMA generator + discriminator)."):
         save(job)
+    keep_train_run(job)
     if st.session_state.get("tr_saved"):
         folder = Path(st.session_state.tr_saved)
         if folder.is_dir():
@@ -296,6 +297,7 @@ def _lines(rows, keys: dict[str, str], title: str, ytitle: str, hline: float | N
     x = [r["step"] for r in rows]
     for k, name in keys.items():
         fig.add_trace(go.Scatter(x=x, y=[r[k] for r in rows], name=name, mode="lines"))
+    add_reference_traces(fig, reference("tr_reference"), keys)
     if hline is not None:
         fig.add_hline(y=hline, line_dash="dot", annotation_text="equilibrium 0.5")
     fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step",
@@ -361,12 +363,26 @@ def samples(job: Job) -> None:
         else:
             i = len(snaps) - 1
         g = snaps[i].grid
-        show(g if g.ndim == 3 else g[:, :, None], scale=3, caption=f"The same 64 noise vectors at step {snaps[i].step}")
+        ref = reference("tr_reference")
+        cur, other = st.columns(2) if ref is not None else (st.container(), None)
+        with cur:
+            show(g if g.ndim == 3 else g[:, :, None], scale=3 if ref is None else 2,
+                 caption=f"The same 64 noise vectors at step {snaps[i].step}")
+        if other is not None and (at := ref.at(snaps[i].step)) is not None:
+            with other:
+                rg = at[1]
+                show(rg if rg.ndim == 3 else rg[:, :, None], scale=2,
+                     caption=f"Reference ({ref.label}) at step {at[0]}")
     with c2:
         if job.coverage:
             rows = job.coverage
             fig = go.Figure(go.Scatter(x=[r["step"] for r in rows], y=[r["classes_covered"] for r in rows],
                                        mode="lines+markers", name="classes"))
+            ref = reference("tr_reference")
+            if ref is not None and ref.coverage:
+                fig.add_trace(go.Scatter(x=[r["step"] for r in ref.coverage],
+                                         y=[r["classes_covered"] for r in ref.coverage], mode="lines",
+                                         name="reference", line=dict(dash="dash")))
             fig.update_layout(title="Class coverage of the samples", height=260, yaxis_range=[0, 10.5],
                               xaxis_title="step", yaxis_title="classes ≥ 5%", margin=dict(l=10, r=10, t=40, b=10))
             st.plotly_chart(fig, key="tr_cov_chart")

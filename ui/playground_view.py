@@ -11,11 +11,13 @@ import streamlit as st
 from gan_core import losses
 from gan_core.data import TOY_DATASETS, toy_modes
 from gan_core.playground import EXTENT, PLAYGROUND_PRESETS, Playground, preset
+from ui.compare_view import add_reference_traces, keep_button, reference
 
 TRAIN_SECONDS_PER_TICK = 0.25   # training time between two redraws while playing (faster machines do more steps)
 TICK_SECONDS = 0.5
 LAYERS = {"real": "Real points", "fake": "Generated points", "heatmap": "D's decision heatmap",
-          "grid": "G's warped noise grid", "arrows": "G's gradient arrows"}
+          "grid": "G's warped noise grid", "arrows": "G's gradient arrows",
+          "reference": "Reference run's points (same step)"}
 DATA_LABELS = {"ring8": "Ring of 8 Gaussians", "grid25": "5x5 grid", "moons": "Two moons", "spiral": "Spiral",
                "line": "Line"}
 PG_LOSSES = ("minimax", "nonsaturating", "lsgan", "wgan-gp")
@@ -123,6 +125,23 @@ def playground(config) -> Playground:
     return pg
 
 
+def keep_playground_run(pg: Playground) -> None:
+    from gan_core.reference import freeze
+    from gan_core.remedies import active
+
+    def make():
+        label = f"{st.session_state.get('pg_preset', 'run')}, seed {pg.config.seed}"
+        label += "".join(f" + {n}" for n in active(pg.config))
+        return freeze(label, pg.config.to_dict(), list(pg.history), (), list(pg.snapshots))
+
+    keep_button("pg_reference", make, disabled=not pg.history)
+    ref = reference("pg_reference")
+    if ref is not None:
+        last = next((r for r in reversed(ref.history) if r.get("modes") is not None), None)
+        if last is not None:
+            st.caption(f"The reference covered {last['modes']} modes at step {last['step']:,}.")
+
+
 def controls(pg: Playground) -> None:
     s = st.session_state
     s.setdefault("pg_playing", False)
@@ -138,6 +157,7 @@ def controls(pg: Playground) -> None:
         s.pg = Playground(pg.config)
         s.pg_playing, s.pg_phase, s.pg_error = False, None, None
         st.rerun()
+    keep_playground_run(pg)
     c[3].toggle("Slow motion", key="pg_slow",
                 help="Step through the two phases of each update one at a time, with what each one does.")
     if s.get("pg_slow"):
@@ -210,6 +230,10 @@ def figure(pg: Playground, layers: list[str]) -> go.Figure:
                                  name="G's gradient", hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=tip[:, 0], y=tip[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
                                  marker=dict(size=3, color="#d62728")))
+    ref = reference("pg_reference")
+    if ref is not None and "reference" in layers and (at := ref.at(pg.step_count)) is not None:
+        fig.add_trace(go.Scatter(x=at[1][:, 0], y=at[1][:, 1], mode="markers", name=f"reference, step {at[0]}",
+                                 marker=dict(size=4, color="#ff7f0e", opacity=0.5, symbol="diamond")))
     modes = toy_modes(pg.config.dataset)
     if modes is not None and "real" in layers:
         modes = modes.numpy()
@@ -230,11 +254,13 @@ def charts(pg: Playground) -> None:
         thin = full[:: max(1, len(full) // 500)]
         fig = go.Figure([go.Scatter(x=[r["step"] for r in thin], y=[r[k] for r in thin], name=n, mode="lines")
                          for k, n in (("d_loss", "D loss"), ("g_loss", "G loss"))])
+        add_reference_traces(fig, reference("pg_reference"), {"d_loss": "D loss", "g_loss": "G loss"})
         fig.update_layout(title="Losses", height=250, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="step")
         c1.plotly_chart(fig, key="pg_loss_chart")
     if rows:
         fig = go.Figure([go.Scatter(x=[r["step"] for r in rows], y=[r[k] for r in rows], name=n, mode="lines")
                          for k, n in (("kl", "KL(real ‖ generated)"), ("js", "JS divergence"))])
+        add_reference_traces(fig, reference("pg_reference"), {"kl": "KL", "js": "JS divergence"})
         fig.add_hline(y=float(np.log(2)), line_dash="dot", annotation_text="JS max (log 2)")
         fig.update_layout(title="Distance between the densities", height=250, margin=dict(l=10, r=10, t=40, b=10),
                           xaxis_title="step")
@@ -275,7 +301,7 @@ def board(pg: Playground) -> None:
         c[3].metric("D loss", f"{last['d_loss']:.3f}" if "d_loss" in last else "—")
         c[4].metric("G loss", f"{last['g_loss']:.3f}" if "g_loss" in last else "—")
         layers = st.pills("Layers", list(LAYERS), format_func=LAYERS.get, selection_mode="multi",
-                          default=["real", "fake", "heatmap", "arrows"], key="pg_layers",
+                          default=["real", "fake", "heatmap", "arrows", "reference"], key="pg_layers",
                           help="Heatmap: D's belief that a point is real (red = fake, blue = real). Warped grid: "
                                "where G sends a square grid of noise. Arrows: the direction G's loss pushes "
                                "each generated point.")
