@@ -21,10 +21,11 @@ REMEDIES: dict[str, dict] = {
         help="G stops trying to fool D and instead matches the average of D's inner features on real data: a "
              "target that does not move to whatever D likes today.", paper="Salimans et al. 2016", where="both"),
     "Unrolled D": dict(
-        set={"unrolled_steps": 5},
-        help="G is scored by a copy of D trained 5 steps ahead: jumping to the mode D likes now no longer pays, "
-             "because D is about to catch it there. Costs 5 extra D steps per G step.",
-        paper="Metz et al. 2017", where="both"),
+        set={"unrolled_steps": 5}, set_toy={"unrolled_steps": 10},
+        help="G is scored by D as it will be a few steps ahead (10 in the playground, where G's gradient also "
+             "flows through D's future updates as in the paper; 5 for images, a cheaper first-order copy): "
+             "jumping to the mode D likes now no longer pays, because D is about to catch it there. Costs that "
+             "many extra D steps per G step.", paper="Metz et al. 2017", where="both"),
     "Packing (PacGAN)": dict(
         set={"model.pack": 2},
         help="D judges two samples at once, both real or both fake: two copies of the same mode look fake "
@@ -53,12 +54,19 @@ def applies(name: str, toy: bool) -> bool:
     return where == "both" or where == ("toy" if toy else "images")
 
 
+def settings_of(name: str, toy: bool) -> dict:
+    """What a remedy sets, for a toy (playground) model or an image model."""
+    r = REMEDIES[name]
+    return r.get("set_toy", r["set"]) if toy else r["set"]
+
+
 def with_remedy(cfg: TrainConfig, name: str) -> TrainConfig:
     """``cfg`` with one remedy switched on (the same seed and everything else)."""
     if name not in REMEDIES:
         raise ValueError(f"Unknown remedy {name!r}; choose one of {', '.join(REMEDIES)}.")
-    top = {k: v for k, v in REMEDIES[name]["set"].items() if not k.startswith("model.")}
-    model = {k[6:]: v for k, v in REMEDIES[name]["set"].items() if k.startswith("model.")}
+    sets = settings_of(name, cfg.model.kind == "toy")
+    top = {k: v for k, v in sets.items() if not k.startswith("model.")}
+    model = {k[6:]: v for k, v in sets.items() if k.startswith("model.")}
     if model:
         top["model"] = cfg.model.__class__(**{**cfg.model.to_dict(), **model})
     return cfg.replace(**top)
@@ -67,8 +75,8 @@ def with_remedy(cfg: TrainConfig, name: str) -> TrainConfig:
 def active(cfg: TrainConfig) -> list[str]:
     """The remedies ``cfg`` has switched on (by the values the table sets)."""
     out = []
-    for name, r in REMEDIES.items():
+    for name in REMEDIES:
         if all((getattr(cfg.model, k[6:]) if k.startswith("model.") else getattr(cfg, k)) == v
-               for k, v in r["set"].items()):
+               for k, v in settings_of(name, cfg.model.kind == "toy").items()):
             out.append(name)
     return out

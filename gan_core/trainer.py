@@ -80,7 +80,7 @@ class TrainConfig:
     max_grad_norm: float = 1e6      # a gradient norm above this counts as divergence
     augment: str = "none"           # "translation": DiffAugment (Zhao et al. 2020) shifts for D; helps on small data
     feature_matching: bool = False  # G matches the mean of D's features on real data (Salimans et al. 2016)
-    unrolled_steps: int = 0         # G is scored by a copy of D trained k steps ahead (Metz et al. 2017)
+    unrolled_steps: int = 0         # G is scored by D trained k steps ahead (Metz et al. 2017); 2D: in full
 
     def __post_init__(self):
         if isinstance(self.model, dict):
@@ -280,10 +280,12 @@ class Trainer:
         else:
             z, y_fake = self.noise(cfg.batch_size)
             fake = self.G(z, y_fake)
-        D = self._unrolled_copy() if cfg.unrolled_steps else self.D
+        D = self._unrolled_copy() if cfg.unrolled_steps and not self.toy else self.D
         D.requires_grad_(False)  # only G's gradients are needed here
         try:
-            if cfg.feature_matching:  # Salimans et al. 2016: ||E f(x) - E f(G(z))||², f = D's last features
+            if cfg.unrolled_steps and self.toy and not cfg.feature_matching:
+                loss = self._unrolled_generator_loss(fake)
+            elif cfg.feature_matching:  # Salimans et al. 2016: ||E f(x) - E f(G(z))||², f = D's last features
                 real, y_real = self.real_batch(cfg.batch_size)
                 with torch.no_grad():
                     f_real = D.penultimate(self.augment(real), y_real).mean(0)
@@ -306,6 +308,34 @@ class Trainer:
         self.opt_g.step()
         self._update_ema()
         return {"g_loss": loss.item(), "grad_norm_g": grad_norm.item()}
+
+    def _unrolled_generator_loss(self, fake: torch.Tensor) -> torch.Tensor:
+        """Metz et al. 2017 in full, for the playground's small D: D's weights are updated ``unrolled_steps``
+        times as functions of G (the updates stay in the autograd graph), and G's loss is taken against the
+        last of them, so G's gradient includes how D would react to its move. Each unrolled step is Adam-sized:
+        the gradient divided by the square root of D's own running second moment (held constant)."""
+        from torch.func import functional_call
+
+        cfg, B = self.config, self.config.batch_size
+        params = {n: p.detach().requires_grad_(True) for n, p in self.D.named_parameters()}
+        state = self.opt_d.state
+        scale = {}
+        for n, p in self.D.named_parameters():
+            st = state.get(p, {})
+            if "exp_avg_sq" in st:
+                t = float(st["step"])
+                v_hat = st["exp_avg_sq"] / (1 - cfg.beta2 ** t)
+                scale[n] = 1.0 / (v_hat.sqrt() + 1e-3)   # a larger epsilon than Adam's: a rarely-moved weight must not make a huge step
+            else:
+                scale[n] = torch.ones_like(p)
+        for _ in range(cfg.unrolled_steps):
+            real, _ = self.real_batch(B)
+            z, _ = self.noise(B)
+            d_loss = losses.discriminator_loss(cfg.loss, functional_call(self.D, params, (real,)),
+                                               functional_call(self.D, params, (self.G(z),)), cfg.label_smoothing)
+            grads = torch.autograd.grad(d_loss, list(params.values()), create_graph=True)
+            params = {n: p - cfg.lr_d * g * scale[n] for (n, p), g in zip(params.items(), grads)}
+        return losses.generator_loss(cfg.loss, functional_call(self.D, params, (fake,)))
 
     def _unrolled_copy(self) -> torch.nn.Module:
         """Metz et al. 2017: a copy of D (and its optimizer state) trained ``unrolled_steps`` more steps on fresh

@@ -127,3 +127,22 @@ def test_cli_trains_with_remedies_and_the_checkpoint_loads(tmp_path):
     assert (m.minibatch_disc, m.minibatch_std, m.pack) == (4, True, 2)
     assert tr["feature_matching"] is True and tr["unrolled_steps"] == 1
     assert ck.discriminator is not None
+
+
+def test_full_unrolling_in_the_playground_differentiates_through_d_s_future_steps():
+    t = Trainer(_tiny(unrolled_steps=2))
+    t.step()                                                        # D's optimizer has moments now
+    d_before = {k: v.clone() for k, v in t.D.state_dict().items()}
+    z, _ = t.noise(32)
+
+    def grads(loss_fn):
+        t.G.zero_grad(set_to_none=True)
+        loss_fn(t.G(z)).backward()
+        return torch.cat([p.grad.flatten() for p in t.G.parameters()])
+
+    from gan_core import losses
+
+    g_plain = grads(lambda fake: losses.generator_loss("nonsaturating", t.D(fake)))
+    g_unrolled = grads(t._unrolled_generator_loss)
+    assert torch.isfinite(g_unrolled).all() and not torch.allclose(g_plain, g_unrolled)
+    assert all(torch.equal(v, d_before[k]) for k, v in t.D.state_dict().items())   # D itself never moved
