@@ -69,6 +69,6 @@ def test_evaluate_runs_a_small_evaluation(app_server, page):
     page.get_by_role("button", name="Run evaluation").wait_for(timeout=120_000)
     wait_ready(page)
     page.get_by_role("button", name="Run evaluation").click()
-    page.get_by_text("Memorization check").wait_for(timeout=240_000)
+    page.get_by_text("Memorization check").wait_for(timeout=480_000)  # two models, CAS included
     expect(page.locator("[data-testid='stDataFrame']")).to_have_count(1, timeout=120_000)
     assert page.locator("[data-testid='stException']").count() == 0
