@@ -76,7 +76,7 @@ def main() -> None:
         print(f"  {n or 'no remedy':<30}{str(modes):<16}{time.perf_counter() - t:6.0f} s", flush=True)
         if n and min(modes) > pg_best[0]:
             pg_best = (min(modes), n)
-    dg_best = (-1, "none")
+    dg_best = (0, "skipped") if a.skip_digits else (-1, "none")
     if not a.skip_digits:
         C = load_classifier()
         print(f"digits: /train 'Mode collapse on purpose', {a.digit_steps} steps; classes with >= 5% of samples")
