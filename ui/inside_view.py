@@ -69,6 +69,8 @@ def dissect_view(ex: Explorer, path: str, name: str) -> None:
     names = list(layers(ex.G))
     ss = st.session_state
     if ss.get("in_layer") not in names:
+        if ss.get("in_layer") is not None:  # e.g. a link naming a layer this model lacks
+            st.warning(f"This generator has no layer {str(ss.in_layer)[:40]!r}; showing {names[-1]}.")
         ss.in_layer = names[-1]
     z, label, what = current_z(ex)
     c_left, c_img = st.columns([1.2, 2])

@@ -80,22 +80,6 @@ def apply_preset() -> None:
     st.session_state.tr_remedies = []
 
 
-FAILURES = ("Mode collapse on purpose", "Vanishing gradients on purpose")
-
-
-def fix_with(name: str) -> None:
-    """'Fix it' (a callback): the same preset and seed plus one remedy; a fresh run starts on this rerun."""
-    from ui.remedies_view import new_remedies_in, with_remedies
-
-    s = st.session_state
-    seed = int(s.tr_seed)
-    cfg = with_remedies(preset_config(s.tr_preset, seed=seed), [name])
-    for key, where in FIELDS.items():
-        s[key] = _get(cfg, where)
-    s.tr_remedies = new_remedies_in(cfg)
-    s.tr_fix_start = name
-
-
 def settings() -> TrainConfig | None:
     """The preset picker and every hyperparameter; returns a valid config or shows why it is not."""
     if "tr_preset" not in st.session_state:  # first visit: a preset from the link (Home's failure cards) or the default
@@ -108,10 +92,10 @@ def settings() -> TrainConfig | None:
     st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,
                  help="A starting point; every setting below stays editable.")
     st.caption(PRESETS[st.session_state.tr_preset]["why"])
-    if st.session_state.tr_preset in FAILURES:
-        from ui.remedies_view import fix_it
+    from ui.remedies_view import TRAIN_FAILURES, fix_it, fix_train_with
 
-        fix_it("tr_fix", toy=False, on_fix=fix_with)
+    if st.session_state.tr_preset in TRAIN_FAILURES:
+        fix_it("tr_fix", toy=False, on_fix=fix_train_with)
     with st.expander("Settings", expanded=False):
         c = st.columns(4)
         c[0].selectbox("Dataset", list(DATASETS), key="tr_dataset",

@@ -49,3 +49,19 @@ def fix_it(key: str, toy: bool, on_fix) -> None:
 def new_remedies_in(cfg) -> list[str]:
     """The NEW remedies ``cfg`` has on (to show them in the picker)."""
     return [n for n in active(cfg) if n in NEW]
+
+
+TRAIN_FAILURES = ("Mode collapse on purpose", "Vanishing gradients on purpose")
+
+
+def fix_train_with(name: str) -> None:
+    """/train's 'Fix it' (a callback): the same preset and seed plus one remedy; a fresh run starts on this rerun."""
+    from gan_core.live import preset_config
+    from ui.live_view import FIELDS, _get
+
+    s = st.session_state
+    cfg = with_remedies(preset_config(s.tr_preset, seed=int(s.tr_seed)), [name])
+    for key, where in FIELDS.items():
+        s[key] = _get(cfg, where)
+    s.tr_remedies = new_remedies_in(cfg)
+    s.tr_fix_start = name
