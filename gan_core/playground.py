@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import drawn
 from .data import TOY_STD, sample_toy, toy_modes
 from .losses import PROBABILITY_LOSSES, generator_loss
 from .models import ModelConfig
@@ -50,8 +51,9 @@ def playground_config(dataset: str = "ring8", noise_dim: int = 2, noise: str = "
                       loss: str = "nonsaturating", n_critic: int = 1, batch_size: int = 256, seed: int = 0,
                       beta1: float = 0.5, beta2: float = 0.999, minibatch_std: bool = False,
                       minibatch_disc: int = 0, pack: int = 1, feature_matching: bool = False,
-                      unrolled_steps: int = 0, spectral_norm: bool = False) -> TrainConfig:
-    """A TrainConfig for the small MLPs on 2D data, with the playground's defaults (and any remedy)."""
+                      unrolled_steps: int = 0, spectral_norm: bool = False, points=()) -> TrainConfig:
+    """A TrainConfig for the small MLPs on 2D data, with the playground's defaults (and any remedy).
+    Your own data: dataset "drawn" and ``points`` ((x, y), ...) (see gan_core.drawn)."""
     if noise_dim not in (1, 2):
         raise ValueError("The playground's noise is 1D or 2D.")
     return TrainConfig(model=ModelConfig(kind="toy", img_shape=(2,), z_dim=noise_dim, width=width, depth=depth,
@@ -59,7 +61,8 @@ def playground_config(dataset: str = "ring8", noise_dim: int = 2, noise: str = "
                                          pack=pack, spectral_norm=spectral_norm),
                        dataset=dataset, loss=loss, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, beta1=beta1,
                        beta2=beta2, n_critic=n_critic, batch_size=batch_size, seed=seed, ema_decay=0.0,
-                       feature_matching=feature_matching, unrolled_steps=unrolled_steps)
+                       feature_matching=feature_matching, unrolled_steps=unrolled_steps,
+                       points=tuple(map(tuple, points)))
 
 
 def preset(name: str, **overrides) -> TrainConfig:
@@ -135,7 +138,12 @@ class Playground:
         self.config = config
         self.trainer = Trainer(config)
         g = torch.Generator().manual_seed(config.seed + 1)
-        self.real_eval = sample_toy(config.dataset, eval_points, g)       # fixed: the plot does not flicker
+        if config.points:
+            self.real_eval = drawn.sample(torch.tensor(config.points), eval_points, g)  # fixed: no flicker
+            self.modes = drawn.find_modes(np.array(config.points))
+        else:
+            self.real_eval = sample_toy(config.dataset, eval_points, g)
+            self.modes = None
         self.z_eval = sample_noise(eval_points, config.model.z_dim, config.model.noise, g)
         self.history: list[dict] = []
         self.snapshots: list[tuple[int, np.ndarray]] = []   # (step, 500 generated points) every 50 steps
@@ -198,8 +206,17 @@ class Playground:
     def measure(self) -> dict:
         fake = self.fake()
         out = divergences(self.real_eval, fake)
-        out["modes"] = modes_covered(fake, self.config.dataset)
+        out["modes"] = (self.modes.covered(fake) if self.modes is not None
+                        else modes_covered(fake, self.config.dataset))
         return out
+
+    def mode_centres(self) -> np.ndarray | None:
+        """The centres of the real data's modes (K, 2): the mixture's, or those clustering found in your own
+        points; None for data without separate modes (moons, spiral, line)."""
+        if self.modes is not None:
+            return self.modes.centres
+        c = toy_modes(self.config.dataset)
+        return None if c is None else c.numpy()
 
     @torch.no_grad()
     def heatmap(self, res: int = 60) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 import torch
 
-from . import losses
+from . import drawn, losses
 from .clusters import argmax_offsets, kmeans_clusters, noise_in_clusters
 from .data import TOY_DATASETS, ImageDataset, load_dataset, sample_toy
 from .models import ModelConfig, build_discriminator, build_generator
@@ -81,6 +81,7 @@ class TrainConfig:
     augment: str = "none"           # "translation": DiffAugment (Zhao et al. 2020) shifts for D; helps on small data
     feature_matching: bool = False  # G matches the mean of D's features on real data (Salimans et al. 2016)
     unrolled_steps: int = 0         # G is scored by D trained k steps ahead (Metz et al. 2017); 2D: in full
+    points: tuple = ()              # dataset "drawn": the user's own 2D points ((x, y), ...); see gan_core.drawn
 
     def __post_init__(self):
         if isinstance(self.model, dict):
@@ -122,9 +123,14 @@ class TrainConfig:
         if self.loss == "wgan-gp" and self.model.kind in ("dcgan", "cgan", "acgan"):
             raise ValueError("WGAN-GP needs a critic without BatchNorm: use model kind 'wgan-gp' "
                              "(or 'vanilla' / 'toy').")
-        if (self.model.kind == "toy") != (self.dataset in TOY_DATASETS):
-            raise ValueError("Toy models train on toy 2D data (ring8, grid25, moons, spiral, line) and "
-                             "image models on image datasets.")
+        if (self.model.kind == "toy") != (self.dataset in TOY_DATASETS or self.dataset == drawn.USER_DATASET):
+            raise ValueError("Toy models train on toy 2D data (ring8, grid25, moons, spiral, line, or your own "
+                             "points: 'drawn') and image models on image datasets.")
+        object.__setattr__(self, "points", tuple((float(x), float(y)) for x, y in self.points))
+        if (self.dataset == drawn.USER_DATASET) != bool(self.points):
+            raise ValueError("Your own points go with dataset 'drawn', and dataset 'drawn' needs points.")
+        if self.points and not 2 <= len(self.points) <= drawn.MAX_POINTS:
+            raise ValueError(f"Your own data needs between 2 and {drawn.MAX_POINTS:,} points.")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -164,6 +170,7 @@ class Trainer:
         self.rng = torch.Generator().manual_seed(cfg.seed)  # real batches, noise, labels
         self.toy = cfg.model.kind == "toy"
         self.dataset = None
+        self._points = torch.tensor(cfg.points) if cfg.points else None
         if not self.toy:
             self.dataset = dataset if dataset is not None else load_dataset(cfg.dataset)
             if self.dataset.img_shape != cfg.model.img_shape:
@@ -202,6 +209,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ batches
     def real_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self._points is not None:
+            return drawn.sample(self._points, n, self.rng).to(self.device), None
         if self.toy:
             return sample_toy(self.config.dataset, n, self.rng).to(self.device), None
         idx = torch.randint(len(self._real), (n,), generator=self.rng).to(self.device)

@@ -9,8 +9,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core import losses
-from gan_core.data import TOY_DATASETS, toy_modes
+from gan_core.data import TOY_DATASETS
+from gan_core.drawn import USER_DATASET
 from gan_core.playground import EXTENT, PLAYGROUND_PRESETS, Playground, preset
+from ui import drawn_view
 from ui.compare_view import add_reference_traces, keep_button, reference
 
 TRAIN_SECONDS_PER_TICK = 0.25   # training time between two redraws while playing (faster machines do more steps)
@@ -19,7 +21,7 @@ LAYERS = {"real": "Real points", "fake": "Generated points", "heatmap": "D's dec
           "grid": "G's warped noise grid", "arrows": "G's gradient arrows",
           "reference": "Reference run's points (same step)"}
 DATA_LABELS = {"ring8": "Ring of 8 Gaussians", "grid25": "5x5 grid", "moons": "Two moons", "spiral": "Spiral",
-               "line": "Line"}
+               "line": "Line", "drawn": "Your own data (draw or CSV)"}
 PG_LOSSES = ("minimax", "nonsaturating", "lsgan", "wgan-gp")
 FIELDS = {"pg_dataset": "dataset", "pg_noise_dim": "noise_dim", "pg_noise": "noise", "pg_width": "width",
           "pg_depth": "depth", "pg_opt": "optimizer", "pg_lr_g": "lr_g", "pg_lr_d": "lr_d", "pg_loss": "loss",
@@ -33,10 +35,23 @@ def _config_values(cfg) -> dict:
             "n_critic": cfg.n_critic, "seed": cfg.seed, "spectral_norm": m.spectral_norm}
 
 
+def _data() -> dict:
+    """The data arguments of the current choice: a built-in set, or your own points."""
+    s = st.session_state
+    name = s.get("pg_dataset", "ring8")
+    if name == USER_DATASET:
+        pts = s.get("pg_points")
+        return {"dataset": name, "points": pts} if pts is not None else {"dataset": "ring8"}
+    return {"dataset": name}
+
+
 def apply_preset() -> None:
-    vals = _config_values(preset(st.session_state.pg_preset, dataset=st.session_state.get("pg_dataset", "ring8")))
+    """Every setting from the chosen preset; the data choice stays."""
+    st.session_state.setdefault("pg_dataset", "ring8")
+    vals = _config_values(preset(st.session_state.pg_preset, **_data()))
     for key, name in FIELDS.items():
-        st.session_state[key] = vals[name]
+        if key != "pg_dataset":
+            st.session_state[key] = vals[name]
     st.session_state.pg_playing = False
     st.session_state.pg_remedies = []
 
@@ -49,10 +64,11 @@ def fix_with(name: str) -> None:
     from ui.remedies_view import new_remedies_in, with_remedies
 
     s = st.session_state
-    cfg = with_remedies(preset(s.pg_preset, dataset=s.pg_dataset, seed=int(s.pg_seed)), [name])
+    cfg = with_remedies(preset(s.pg_preset, seed=int(s.pg_seed), **_data()), [name])
     vals = _config_values(cfg)
     for key, field in FIELDS.items():
-        s[key] = vals[field]
+        if key != "pg_dataset":
+            s[key] = vals[field]
     s.pg_remedies = new_remedies_in(cfg)
     s.pg_playing = True
 
@@ -62,6 +78,7 @@ def settings():
     if "pg_preset" not in st.session_state:
         st.session_state.pg_preset = "Default"
         apply_preset()
+    drawn_view.from_link()
     st.selectbox("Preset", list(PLAYGROUND_PRESETS), key="pg_preset", on_change=apply_preset,
                  help="A starting point; every setting stays editable.")
     st.caption(PLAYGROUND_PRESETS[st.session_state.pg_preset]["why"])
@@ -71,8 +88,9 @@ def settings():
         fix_it("pg_fix", toy=True, on_fix=fix_with)
     with st.expander("Settings (changing one restarts training)"):
         c = st.columns(4)
-        c[0].selectbox("Data", TOY_DATASETS, key="pg_dataset", format_func=DATA_LABELS.get,
-                       help="The real distribution G must learn to imitate.")
+        c[0].selectbox("Data", (*TOY_DATASETS, USER_DATASET), key="pg_dataset", format_func=DATA_LABELS.get,
+                       help="The real distribution G must learn to imitate — or your own: paint it or give a "
+                            "CSV of x,y.")
         c[1].radio("Noise dimensions", [1, 2], key="pg_noise_dim", horizontal=True,
                    help="z is 1D (G bends a line) or 2D (G warps a sheet) — see the warped grid layer.")
         c[2].radio("Noise", ["gaussian", "uniform"], key="pg_noise", horizontal=True,
@@ -98,6 +116,13 @@ def settings():
 
         remedy_picker("pg_remedies", toy=True)
     s = st.session_state
+    points = ()
+    if s.pg_dataset == USER_DATASET:
+        points = drawn_view.editor()
+        if points is None:
+            return None
+    else:
+        drawn_view.to_link(None)
     try:
         from gan_core.playground import playground_config
         from ui.remedies_view import with_remedies
@@ -107,7 +132,8 @@ def settings():
                                 lr_g=float(s.pg_lr_g), lr_d=float(s.pg_lr_d), loss=s.pg_loss,
                                 n_critic=int(s.pg_ncritic), seed=int(s.pg_seed),
                                 beta1=0.0 if s.pg_loss == "wgan-gp" else 0.5,
-                                beta2=0.9 if s.pg_loss == "wgan-gp" else 0.999, spectral_norm=bool(s.get("pg_sn")))
+                                beta2=0.9 if s.pg_loss == "wgan-gp" else 0.999, spectral_norm=bool(s.get("pg_sn")),
+                                points=points)
         return with_remedies(cfg, s.get("pg_remedies", []))
     except ValueError as e:
         st.error(f"These settings cannot train: {e}")
@@ -234,9 +260,8 @@ def figure(pg: Playground, layers: list[str]) -> go.Figure:
     if ref is not None and "reference" in layers and (at := ref.at(pg.step_count)) is not None:
         fig.add_trace(go.Scatter(x=at[1][:, 0], y=at[1][:, 1], mode="markers", name=f"reference, step {at[0]}",
                                  marker=dict(size=4, color="#ff7f0e", opacity=0.5, symbol="diamond")))
-    modes = toy_modes(pg.config.dataset)
+    modes = pg.mode_centres()
     if modes is not None and "real" in layers:
-        modes = modes.numpy()
         fig.add_trace(go.Scatter(x=modes[:, 0], y=modes[:, 1], mode="markers", name="mode centres",
                                  marker=dict(symbol="x", size=7, color="black")))
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.05),
@@ -293,7 +318,7 @@ def board(pg: Playground) -> None:
         c = st.columns(5)
         c[0].metric("Step", pg.step_count)
         modes = measured.get("modes")
-        k = toy_modes(pg.config.dataset)
+        k = pg.mode_centres()
         c[1].metric("Modes covered", f"{modes}/{len(k)}" if modes is not None else "—",
                     help="Mixture components holding at least a quarter of their fair share of generated "
                          "points within 3 standard deviations of their centre.")
