@@ -14,6 +14,7 @@ import argparse
 import json
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -60,6 +61,28 @@ def run(seed: int, sets: list[str], check_every: int, max_seconds: float, C, pre
     return {"seed": seed, "seconds": float("inf"), "steps": t.step_count, **r}
 
 
+def shipped_context(C) -> None:
+    """The criterion on the shipped models (trained for minutes to hours): what 'ready' means in practice."""
+    from gan_core.checkpoints import load_checkpoint
+    from gan_core.pretrained import RECIPES
+
+    for name in RECIPES:
+        if name == "mnist-classifier":
+            continue
+        try:
+            ck = load_checkpoint(Path(__file__).resolve().parents[1] / "pretrained" / name)
+        except Exception as e:  # a missing folder: say so, go on
+            print(f"shipped {name}: not available ({e})")
+            continue
+        m = ck.model_config
+        z = sample_noise(64, m.z_dim, m.noise, torch.Generator().manual_seed(1234))
+        y = torch.arange(64) % m.num_classes if m.conditional else None
+        with torch.no_grad():
+            r = digit_readiness(C(ck.generator.eval()(z, y)))
+        print(f"shipped {name}: confident {r['confident_share']:.0%}, {r['confident_classes']} classes, "
+              f"{'ready' if r['digits_ready'] else 'not ready'}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -70,11 +93,15 @@ def main() -> None:
                     help="the /train preset to time (same criterion for every preset)")
     ap.add_argument("--set", nargs="*", default=[], help="override preset settings, e.g. lr_g=5e-4 model.width=16")
     ap.add_argument("--verbose", action="store_true", help="print the readiness at every check")
+    ap.add_argument("--context", action="store_true",
+                    help="first print how the shipped, fully trained models score on the same criterion")
     a = ap.parse_args()
     global VERBOSE
     VERBOSE = a.verbose
     torch.set_num_threads(a.threads)
     C = load_classifier()
+    if a.context:
+        shipped_context(C)
     print(f"preset {a.preset!r}: {PRESETS[a.preset]['why']}")
     print(f"overrides: {a.set or 'none'}; torch threads: {torch.get_num_threads()}")
     results = []

@@ -38,8 +38,10 @@ def _train(args) -> int:
     for key in ("z_dim", "width"):
         if getattr(args, key) is not None:
             model[key] = getattr(args, key)
-    if args.model in ("cgan", "acgan"):
+    if args.model == "cgan" or (args.model == "acgan" and not args.clusters):
         model["num_classes"] = ds.num_classes
+    elif args.model == "acgan":   # D names self-found clusters instead of classes: unconditional
+        model["num_classes"] = 0
     if args.spectral_norm:
         model["spectral_norm"] = True
     if args.noise:
@@ -53,7 +55,7 @@ def _train(args) -> int:
         loss=args.loss, lr_g=args.lr_g or args.lr, lr_d=args.lr_d or args.lr, batch_size=args.batch_size,
         n_critic=args.n_critic, seed=args.seed, device=args.device, label_smoothing=args.label_smoothing,
         ema_decay=args.ema_decay, augment=args.augment, feature_matching=args.feature_matching or None,
-        unrolled_steps=args.unrolled or None).items() if v is not None}
+        unrolled_steps=args.unrolled or None, aux_weight=args.aux_weight).items() if v is not None}
     try:
         cfg = default_config(args.model, model=model, dataset=args.dataset, **overrides)
         trainer = Trainer(cfg, ds)
@@ -278,7 +280,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     t.add_argument("--spectral-norm", action="store_true", help="spectral normalisation in D")
     t.add_argument("--clusters", type=int, default=0, metavar="K",
                    help="self-conditioning (dcgan, wgan-gp): D is told which of K k-means clusters of the real "
-                        "images each image is in, G draws the cluster from its own z; no labels are used")
+                        "images each image is in, G draws the cluster from its own z; no labels are used. With "
+                        "acgan, D names the cluster instead of the class")
+    t.add_argument("--aux-weight", type=float, help="acgan: weight of the class (or cluster) term, default 1")
     t.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 - this")
     t.add_argument("--ema-decay", type=float)
     t.add_argument("--minibatch-std", action="store_true",

@@ -9,7 +9,6 @@ import torch
 
 from . import losses
 from .clusters import noise_in_clusters
-from .trainer import AUX_CLASS_WEIGHT
 
 
 def unrolled_generator_loss(trainer, fake: torch.Tensor) -> torch.Tensor:
@@ -61,7 +60,7 @@ def unrolled_copy(trainer) -> torch.nn.Module:
             fake = trainer.G(z, y_fake)
         if trainer.aux_classes:
             s_real, c_real = D.scores_and_classes(trainer.augment(real))
-            extra = AUX_CLASS_WEIGHT * torch.nn.functional.cross_entropy(c_real, y_real)
+            extra = cfg.aux_weight * torch.nn.functional.cross_entropy(c_real, y_real)
         else:
             s_real, extra = D(trainer.augment(real), y_real), 0.0
         loss = losses.discriminator_loss(cfg.loss, s_real, D(trainer.augment(fake), y_fake), cfg.label_smoothing)

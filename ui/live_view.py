@@ -61,7 +61,7 @@ FIELDS = {  # widget key -> (where in the config, how to read it)
     "tr_beta1": "beta1", "tr_beta2": "beta2", "tr_batch": "batch_size", "tr_z": "model.z_dim",
     "tr_width": "model.width", "tr_noise": "model.noise", "tr_ncritic": "n_critic",
     "tr_smooth": "label_smoothing", "tr_sn": "model.spectral_norm", "tr_seed": "seed", "tr_ema": "ema_decay",
-    "tr_augment": "augment", "tr_clusters": "model.clusters",
+    "tr_augment": "augment", "tr_clusters": "model.clusters", "tr_auxw": "aux_weight",
 }
 
 
@@ -140,16 +140,20 @@ def settings() -> TrainConfig | None:
         c[3].checkbox("Spectral norm in D", key="tr_sn",
                       help="Limits how sharply D can change (Miyato et al. 2018): a common fix for unstable "
                            "training.")
-        c = st.columns([3, 1])
+        c = st.columns([2, 1, 1])
         c[0].radio("Augmentation", ["none", "translation"], key="tr_augment", horizontal=True,
                    help="translation: shift every image D sees, real and fake alike, by a few random pixels "
                         "(DiffAugment, Zhao et al. 2020). D cannot memorise 5,000 digits, so G gets useful "
                         "feedback sooner.")
         c[1].number_input("Clusters (self-conditioning)", 0, 256, key="tr_clusters",
-                          help="DCGAN and WGAN-GP only; 0 turns it off. The real images are grouped into this "
-                               "many k-means clusters (no labels used); D is told each image's cluster and G "
-                               "picks a cluster from its own z (Liu et al. 2020). G stays unconditional but "
-                               "learns one kind of digit per cluster. At most the z size.")
+                          help="DCGAN, WGAN-GP and AC-GAN; 0 turns it off. The real images are grouped into "
+                               "this many k-means clusters (no labels used); D is told each image's cluster (an "
+                               "AC-GAN's D must name it instead of the digit) and G picks a cluster from its own z "
+                               "(Liu et al. 2020). G stays unconditional but learns one kind of digit per "
+                               "cluster. At most the z size.")
+        c[2].number_input("Class term weight", 0.0, 10.0, key="tr_auxw", step=0.5,
+                          help="AC-GAN only: how much D's naming of the class (or cluster) counts beside "
+                               "real-or-fake, in D's loss and in G's. 1 is the paper's (Odena et al. 2017).")
         from ui.remedies_view import remedy_picker
 
         remedy_picker("tr_remedies", toy=False)
@@ -157,7 +161,8 @@ def settings() -> TrainConfig | None:
     kind = s.tr_kind
     try:
         model = ModelConfig(kind=kind, z_dim=int(s.tr_z), width=int(s.tr_width), noise=s.tr_noise,
-                            spectral_norm=bool(s.tr_sn), num_classes=10 if kind in ("cgan", "acgan") else 0,
+                            spectral_norm=bool(s.tr_sn),
+                            num_classes=10 if kind == "cgan" or (kind == "acgan" and not s.tr_clusters) else 0,
                             img_shape=DATASETS[s.tr_dataset], clusters=int(s.tr_clusters))
         from ui.remedies_view import with_remedies
 
@@ -165,6 +170,7 @@ def settings() -> TrainConfig | None:
                           lr_d=float(s.tr_lr_d), beta1=float(s.tr_beta1), beta2=float(s.tr_beta2),
                           batch_size=int(s.tr_batch), n_critic=int(s.tr_ncritic),
                           label_smoothing=float(s.tr_smooth), ema_decay=float(s.tr_ema), seed=int(s.tr_seed),
+                          aux_weight=float(s.get("tr_auxw", 1.0)),
                           augment=s.tr_augment if kind != "toy" else "none")
         return with_remedies(cfg, s.get("tr_remedies", []))
     except ValueError as e:
@@ -322,8 +328,8 @@ def charts(job: Job) -> None:
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(_lines(rows, {"d_loss": "D loss", "g_loss": "G loss"}, "Losses", "loss"), key="tr_loss_chart")
     if job.config.model.kind == "acgan":
-        c1.caption("AC-GAN: both losses include the class term (how well D names the digit, and how well G's "
-                   "digits are named as asked).")
+        c1.caption("AC-GAN: both losses include the class term (how well D names the digit — or, without "
+                   "labels, the cluster — and how well G's images are named as asked).")
     c2.plotly_chart(_lines(rows, {"d_real": "mean D(x)", "d_fake": "mean D(G(z))"}, "What D says",
                            "P(real)", hline=0.5), key="tr_d_chart")
     c2.caption("D(x) on real images, D(G(z)) on fakes. At the ideal equilibrium both are 0.5: D cannot tell "

@@ -21,7 +21,7 @@ def remedy_picker(key: str, toy: bool) -> list[str]:
     st.session_state[key] = [n for n in st.session_state.get(key, []) if n in names]
     st.multiselect("Remedies for mode collapse", names, key=key,
                    help="Switch on any of these; each is explained below. " + " ".join(describe(n) for n in names))
-    others = [n for n in REMEDIES if n not in NEW and applies(n, toy)]
+    others = [n for n in REMEDIES if n not in NEW and applies(n, toy) and not REMEDIES[n].get("combination")]
     st.caption("Also remedies, with their own settings here: " + "; ".join(
         f"{n} ({REMEDIES[n]['paper']})" for n in others) + ".")
     return list(st.session_state[key])

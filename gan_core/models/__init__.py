@@ -56,7 +56,7 @@ def build_discriminator(cfg: ModelConfig) -> nn.Module:
                                   clusters=cfg.clusters, **rem)
     if cfg.kind == "acgan":  # D sees only the image, and names its class with a second head
         return DCGANDiscriminator(cfg.img_shape, cfg.width, 0, batchnorm=True, spectral_norm=sn,
-                                  aux_classes=cfg.num_classes, **rem)
+                                  aux_classes=cfg.num_classes or cfg.clusters, **rem)
     if cfg.kind == "wgan-gp":
         return DCGANDiscriminator(cfg.img_shape, cfg.width, cfg.num_classes, batchnorm=False, spectral_norm=sn,
                                   clusters=cfg.clusters, **rem)

@@ -89,12 +89,15 @@ class ModelConfig:
                              "and the toy models' discriminators.")
         if self.pack > 1 and (self.num_classes or self.clusters):
             raise ValueError("Packing (PacGAN) is for unconditional models: packed samples carry no labels.")
-        if self.kind in ("cgan", "acgan") and self.num_classes < 2:
+        if self.kind == "acgan" and self.clusters and not self.num_classes:
+            pass  # self-conditioned AC-GAN: D's class head names the k-means cluster; G stays unconditional
+        elif self.kind in ("cgan", "acgan") and self.num_classes < 2:
             raise ValueError(f"A conditional GAN ({self.kind!r}) needs num_classes >= 2 (10 for digits).")
         if self.clusters:
-            if self.kind not in ("dcgan", "wgan-gp") or self.num_classes:
+            if self.kind not in ("dcgan", "wgan-gp", "acgan") or self.num_classes:
                 raise ValueError("Self-conditioning on clusters is for the unconditional convolutional models "
-                                 "('dcgan', 'wgan-gp'): a conditional model already has real classes.")
+                                 "('dcgan', 'wgan-gp', and 'acgan' without classes): a conditional model already "
+                                 "has real classes.")
             if not 2 <= self.clusters <= self.z_dim:
                 raise ValueError(f"clusters must be between 2 and z_dim ({self.z_dim}): G draws the cluster "
                                  f"from the first `clusters` entries of z; got {self.clusters}.")

@@ -134,3 +134,36 @@ def test_d_sees_fakes_from_the_clusters_of_its_real_batch(mnist, monkeypatch):
     assert torch.equal(y_real, y_fake)
     fake, y_kept = t._kept
     assert torch.equal(y_kept, y_real)
+
+
+def test_self_conditioned_acgan_d_names_the_cluster_and_g_stays_unconditional(mnist):
+    """"Fast digits, no labels": an AC-GAN whose class head names k-means clusters; no digit label is used."""
+    import torch.nn.functional as F
+
+    from gan_core.live import preset_config
+
+    small = mnist.subset(torch.arange(0, 5000, 10))
+    cfg = preset_config("Fast digits, no labels", model=dict(width=8, z_dim=16, clusters=6), batch_size=16)
+    assert not cfg.model.conditional and cfg.model.num_classes == 0
+    t = Trainer(cfg, small)
+    assert t.aux_classes == 6 and not hasattr(t.D, "centroids")   # D is not told the cluster: it names it
+    assert not torch.equal(t._labels, small.labels)                 # the clusters, not the digits' labels
+    z, y = t.noise(32)
+    assert torch.equal(y, t.G.cluster_of(z))                        # the cluster comes from z alone
+    real, y_real = small.batch()[:200], t._labels[:200]
+
+    def cluster_loss():
+        t.D.eval()
+        with torch.no_grad():
+            return F.cross_entropy(t.D.scores_and_classes(real)[1], y_real).item()
+
+    before = cluster_loss()
+    t.run(40)
+    assert cluster_loss() < before - 0.2            # D's head learned the clusters (chance is ln 6 = 1.79)
+    with torch.no_grad():
+        assert t.G_ema.eval()(torch.randn(4, 16)).shape == (4, 1, 28, 28)   # G(z), nothing else
+
+
+def test_aux_weight_is_checked():
+    with pytest.raises(ValueError, match="aux_weight"):
+        default_config("acgan", aux_weight=-1)

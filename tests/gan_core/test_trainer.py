@@ -142,10 +142,8 @@ def test_training_with_augmentation(mnist):
         tiny("dcgan", augment="flip")
 
 
-def test_acgan_trains_the_class_head_on_real_digits_and_pushes_g_toward_the_label(mnist, monkeypatch):
+def test_acgan_trains_the_class_head_on_real_digits_and_pushes_g_toward_the_label(mnist):
     import torch.nn.functional as F
-
-    import gan_core.trainer as trainer_module
 
     t = Trainer(tiny("acgan", lr_d=2e-3, seed=0), mnist)
     real, labels = t._real[:500], t._labels[:500]
@@ -160,8 +158,7 @@ def test_acgan_trains_the_class_head_on_real_digits_and_pushes_g_toward_the_labe
     assert class_loss() < before - 0.5  # D's head learned to name real digits (chance is ln 10 = 2.30)
 
     def g_after_one_step(weight):  # the same seed and batch; only the class term's weight differs
-        monkeypatch.setattr(trainer_module, "AUX_CLASS_WEIGHT", weight)
-        tr = Trainer(tiny("acgan", seed=0), mnist)
+        tr = Trainer(tiny("acgan", seed=0, aux_weight=weight), mnist)
         tr.step()
         return [p.detach().clone() for p in tr.G.parameters()]
 

@@ -65,6 +65,12 @@ def test_presets_fill_every_setting_and_say_why():
     assert button(at, "Start").disabled
     at.selectbox(key="tr_preset").set_value("Conditional").run()
     assert at.number_input(key="tr_clusters").value == 0 and not at.error
+    # digits without labels: an AC-GAN whose D names 10 self-found clusters, with a 5x class term
+    at.selectbox(key="tr_preset").set_value("Fast digits, no labels").run()
+    assert at.selectbox(key="tr_kind").value == "acgan" and at.number_input(key="tr_clusters").value == 10
+    assert at.number_input(key="tr_auxw").value == 5.0 and at.number_input(key="tr_auxw").help
+    assert not at.error and not button(at, "Start").disabled
+    at.selectbox(key="tr_preset").set_value("Conditional").run()
     # a combination that cannot train says why, and Start is disabled
     at.selectbox(key="tr_loss").set_value("wgan-gp").run()
     assert any("cannot train" in e.value and "WGAN-GP needs a critic" in e.value for e in at.error)
