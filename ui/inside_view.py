@@ -81,6 +81,11 @@ def dissect_view(ex: Explorer, path: str, name: str) -> None:
         n_units = ex.G.base_ch if layer == "projection" and hasattr(ex.G, "base_ch") else None
         if n_units is None:
             n_units = _units_of(ex, layer)
+        outside = [u for u in ss.get("in_units", []) if not 0 <= u < n_units]
+        if outside:
+            st.warning(f"Unit{'s' if len(outside) > 1 else ''} {', '.join(map(str, outside[:5]))}"
+                       f"{'…' if len(outside) > 5 else ''} {'are' if len(outside) > 1 else 'is'} not in "
+                       f"{layer}, which has units 0 to {n_units - 1}; left out.")
         ss.in_units = [u for u in ss.get("in_units", []) if 0 <= u < n_units]
         st.multiselect("Units to change", list(range(n_units)), key="in_units",
                        help="A unit is one channel of the layer: one feature map below. Pick units to switch "

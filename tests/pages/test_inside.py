@@ -61,6 +61,11 @@ def test_link_state_and_models_without_maps():
     at.run()
     assert not at.exception and len(at.warning) == 2
     at = AppTest.from_file(PAGE, default_timeout=240)
+    at.query_params.update({"model": "mnist-dcgan", "layer": "block 1", "units": "2,99999"})
+    at.run()
+    assert not at.exception and at.multiselect(key="in_units").value == [2]
+    assert any("99999 is not in block 1" in w.value for w in at.warning)
+    at = AppTest.from_file(PAGE, default_timeout=240)
     at.query_params["model"] = "mnist-vanilla"
     at.run()
     assert not at.exception and any("no convolutional layers" in i.value for i in at.info)
