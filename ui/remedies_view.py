@@ -34,12 +34,18 @@ def with_remedies(cfg, names: list[str]):
     return cfg
 
 
+# The remedy with the best worst seed on each "Mode collapse on purpose" preset (bench/remedies.py)
+BEST_MEASURED = {"images": "Feature matching + minibatch features", "toy": "Unrolled D"}
+
+
 def fix_it(key: str, toy: bool, on_fix) -> None:
     """'Fix it': pick a remedy (every applicable one, what it does in the help) and restart with it."""
     names = [n for n in REMEDIES if applies(n, toy)]
+    best = BEST_MEASURED["toy" if toy else "images"]
     c1, c2 = st.columns([3, 1])
-    name = c1.selectbox("Fix it with", names, key=key,
-                        help="Restart this preset with the same seed and one remedy switched on. Not every "
+    name = c1.selectbox("Fix it with", names, key=key, index=names.index(best),
+                        help=f"Restart this preset with the same seed and one remedy switched on. It starts at "
+                             f"{best}, the best measured on the collapse preset (bench/remedies.py). Not every "
                              "remedy helps: that is worth seeing too. " + " ".join(describe(n) for n in names))
     c1.caption(describe(name))
     c2.button("🩹 Fix it", key=f"{key}_go", on_click=on_fix, args=(name,), type="primary", width="stretch",

@@ -13,6 +13,7 @@ def test_train_fix_it_restarts_the_collapse_preset_with_a_remedy():
     at = tiny_app()
     at.selectbox(key="tr_preset").set_value("Mode collapse on purpose").run()
     at.number_input(key="tr_seed").set_value(5).run()
+    assert at.selectbox(key="tr_fix").value == "Feature matching + minibatch features"  # the best measured first
     at.selectbox(key="tr_fix").set_value("Unrolled D").run()
     assert "Metz et al. 2017" in " ".join(c.value for c in at.caption)
     at.button(key="tr_fix_go").click().run()
@@ -50,6 +51,7 @@ def test_playground_fix_it_and_switches():
     at = AppTest.from_file(str(ROOT / "app_pages/playground.py"), default_timeout=60).run()
     assert not at.exception and "pg_fix" not in [s.key for s in at.selectbox]  # Default has nothing to fix
     at.selectbox(key="pg_preset").set_value("Mode collapse on purpose").run()
+    assert at.selectbox(key="pg_fix").value == "Unrolled D"     # the best measured in the playground first
     at.selectbox(key="pg_fix").set_value("Feature matching").run()
     at.button(key="pg_fix_go").click().run()
     assert not at.exception
