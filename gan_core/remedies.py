@@ -25,7 +25,8 @@ REMEDIES: dict[str, dict] = {
     "Unrolled D": dict(
         set={"unrolled_steps": 5}, set_toy={"unrolled_steps": 10},
         help="G is scored by D as it will be a few steps ahead (10 in the playground, where G's gradient also "
-             "flows through D's future updates as in the paper; 5 for images, a cheaper first-order copy): "
+             "flows through D's future updates as in the paper; 5 for images, a cheaper first-order copy, which "
+             "the playground also uses beside feature matching or minibatch discrimination): "
              "jumping to the mode D likes now no longer pays, because D is about to catch it there. Costs that "
              "many extra D steps per G step.", paper="Metz et al. 2017", where="both"),
     "Packing (PacGAN)": dict(
@@ -38,9 +39,11 @@ REMEDIES: dict[str, dict] = {
         help="Limits how sharply D can change (each layer's largest singular value is 1): steadier gradients "
              "for G, but no cure for this collapse, which comes from G outrunning D (measured: little change).", paper="Miyato et al. 2018", where="both"),
     "Two learning rates": dict(
-        set={"lr_g": 1e-4, "lr_d": 4e-4},
-        help="D learns 4x faster than G (the two time-scale rule) instead of the other way round: it removes "
-             "the cause of these presets, yet in a few hundred steps it only partly helps (measured).",
+        set={"lr_g": 1e-4, "lr_d": 4e-4}, set_toy={"lr_g": 1e-3, "lr_d": 2e-3},
+        help="D learns faster than G (the two time-scale rule) instead of the other way round: it removes the "
+             "cause of these presets. For images D gets 4e-4 and G 1e-4, which in 800 steps only partly helps; in "
+             "the playground D gets 2e-3 and G the playground's usual 1e-3, which cures the collapse preset on "
+             "every seed (measured: 7, 8 and 8 of 8 modes).",
         paper="Heusel et al. 2017 (TTUR)", where="both"),
     "Label smoothing": dict(
         set={"label_smoothing": 0.1},

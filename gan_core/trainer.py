@@ -194,10 +194,14 @@ class Trainer:
         else:
             z, y_fake = self.noise(cfg.batch_size)
             fake = self.G(z, y_fake)
-        D = self._unrolled_copy() if cfg.unrolled_steps and not self.toy else self.D
+        # Full unrolling (through D's future updates) for the playground's small D; a first-order copy for images,
+        # and in the playground beside feature matching (which needs D's features, not its score) or minibatch
+        # discrimination (whose second derivative over the batch's pairs costs ~2 s a step: measured).
+        full = cfg.unrolled_steps and self.toy and not cfg.feature_matching and not cfg.model.minibatch_disc
+        D = self._unrolled_copy() if cfg.unrolled_steps and not full else self.D
         D.requires_grad_(False)  # only G's gradients are needed here
         try:
-            if cfg.unrolled_steps and self.toy and not cfg.feature_matching:
+            if full:
                 loss = self._unrolled_generator_loss(fake)
             elif cfg.feature_matching:  # Salimans et al. 2016: ||E f(x) - E f(G(z))||², f = D's last features
                 real, y_real = self.real_batch(cfg.batch_size)

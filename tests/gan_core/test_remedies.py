@@ -114,6 +114,16 @@ def test_remedy_table_round_trips_and_every_remedy_trains_the_collapse_preset():
         with_remedy(_tiny(), "Magic")
 
 
+def test_a_remedy_may_set_other_values_in_the_playground():
+    from gan_core.live import preset_config
+    from gan_core.playground import preset
+
+    img = with_remedy(preset_config("Mode collapse on purpose"), "Two learning rates")
+    toy = with_remedy(preset("Mode collapse on purpose", seed=3), "Two learning rates")
+    assert (img.lr_g, img.lr_d) == (1e-4, 4e-4) and (toy.lr_g, toy.lr_d, toy.seed) == (1e-3, 2e-3, 3)
+    assert "Two learning rates" in active(toy) and "Two learning rates" not in active(preset("Default"))
+
+
 def test_cli_trains_with_remedies_and_the_checkpoint_loads(tmp_path):
     import gan_core
     from gan_core.commands import run
@@ -146,3 +156,22 @@ def test_full_unrolling_in_the_playground_differentiates_through_d_s_future_step
     g_unrolled = grads(t._unrolled_generator_loss)
     assert torch.isfinite(g_unrolled).all() and not torch.allclose(g_plain, g_unrolled)
     assert all(torch.equal(v, d_before[k]) for k, v in t.D.state_dict().items())   # D itself never moved
+
+
+@pytest.mark.parametrize("other", ["feature_matching", "minibatch_disc"])
+def test_playground_unrolling_beside_feature_matching_or_minibatch_disc_uses_a_first_order_copy(monkeypatch, other):
+    cfg = _tiny(unrolled_steps=2)
+    cfg = cfg.replace(feature_matching=True) if other == "feature_matching" else \
+        cfg.replace(model=cfg.model.__class__(**{**cfg.model.to_dict(), "minibatch_disc": 4}))
+    t = Trainer(cfg)
+    t.step()
+    used = []
+    monkeypatch.setattr(t, "_unrolled_copy", lambda: used.append("copy") or t.D)
+    monkeypatch.setattr(t, "_unrolled_generator_loss", lambda fake: used.append("full"))
+    t.generator_step()
+    assert used == ["copy"]                 # unrolled (not silently dropped), and not the costly full version
+    plain = Trainer(_tiny(unrolled_steps=2))
+    plain.step()
+    monkeypatch.setattr(plain, "_unrolled_generator_loss", lambda fake: used.append("full") or fake.sum())
+    plain.generator_step()
+    assert used == ["copy", "full"]

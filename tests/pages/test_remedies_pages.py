@@ -51,7 +51,11 @@ def test_playground_fix_it_and_switches():
     at = AppTest.from_file(str(ROOT / "app_pages/playground.py"), default_timeout=60).run()
     assert not at.exception and "pg_fix" not in [s.key for s in at.selectbox]  # Default has nothing to fix
     at.selectbox(key="pg_preset").set_value("Mode collapse on purpose").run()
-    assert at.selectbox(key="pg_fix").value == "Unrolled D"     # the best measured in the playground first
+    assert at.selectbox(key="pg_fix").value == "Two learning rates"     # the best measured in the playground first
+    at.button(key="pg_fix_go").click().run()
+    cfg = at.session_state["pg"].config                                  # D now faster than G, the same seed
+    assert (cfg.lr_g, cfg.lr_d, cfg.seed) == (1e-3, 2e-3, 0) and at.number_input(key="pg_lr_d").value == 2e-3
+    at.session_state["pg_playing"] = False
     at.selectbox(key="pg_fix").set_value("Feature matching").run()
     at.button(key="pg_fix_go").click().run()
     assert not at.exception
