@@ -3,6 +3,7 @@ closest (gan_core.project), and explore from there. The search runs through the 
 from __future__ import annotations
 
 import hashlib
+import time
 
 import numpy as np
 import streamlit as st
@@ -14,6 +15,7 @@ from ui.images import show, show_inline
 SOURCES = {"draw": "Draw it", "upload": "Upload an image", "real": "A real MNIST digit"}
 MAX_IMAGE_MB = 5
 CANVAS = 224
+FOLLOW_S = 2.0  # a digit that changes this soon after Find is pressed is searched too (see _follows)
 
 
 def explore_from_here(z_text: str, label: int | None) -> None:
@@ -122,8 +124,8 @@ def find_section(ex: Explorer, path: str, model_name: str) -> None:
     go = c1.button("Find it in latent space", type="primary", key="find_go",
                    help="Searches z (a second or two). The same digit is found once and then remembered.")
     key = ("find_asked", hashlib.sha256(target.tobytes()).hexdigest()[:16], label, path)
-    if go:
-        st.session_state.find_asked = key
+    if go or _follows(key):
+        _ask(key)
     if st.session_state.get("find_asked") != key:
         with c2:
             show_inline(target, scale=4, caption="what the model will be asked to match (28x28)", alt="your digit")
@@ -131,7 +133,39 @@ def find_section(ex: Explorer, path: str, model_name: str) -> None:
     r = _search(ex, path, target, label)
     if r is None:
         return
+    st.session_state.find_shown = key
     _result(ex, target, r, truth, model_name)
+
+
+def _ask(key: tuple) -> None:
+    """Remember that Find was pressed for ``key``; a search of an earlier digit that still runs is dropped."""
+    from ui.work import owner, work_queue
+
+    ss = st.session_state
+    old = ss.get("find_asked")
+    if old is not None and old != key:
+        q = work_queue()
+        t = q.mine(owner())
+        if t is not None and t.key == ("project", old[3], old[1], old[2]):
+            q.cancel(owner(), t)
+    ss.find_asked, ss.find_asked_at = key, time.monotonic()
+
+
+def _follows(key: tuple) -> bool:
+    """Whether a press of Find that was just made applies to this (changed) digit too.
+
+    The canvas sends a stroke to the server 200 ms after the mouse is released, so a press of Find within that
+    moment arrives with the drawing as it was before the last stroke; the stroke follows in the next run. The
+    press counts for the finished drawing when the digit changes before the result of the press was shown, or
+    within FOLLOW_S seconds of it (the drawing before the last stroke may have been found before).
+    """
+    ss = st.session_state
+    asked = ss.get("find_asked")
+    if asked is None or asked == key or asked[2:] != key[2:]:  # nothing asked, the same digit, or another class/model
+        return False
+    if ("project", asked[3], asked[1], asked[2]) in ss.get("work_cancelled", ()):
+        return False  # that search was cancelled: only a new press searches again
+    return ss.get("find_shown") != asked or time.monotonic() - ss.get("find_asked_at", 0.0) < FOLLOW_S
 
 
 def _result(ex: Explorer, target: np.ndarray, r: dict, truth: int | None, model_name: str) -> None:

@@ -1,4 +1,6 @@
 """AppTest of "Find your digit" on /latent: find a real digit, explore from it, share it in the URL."""
+import time
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -80,3 +82,33 @@ def test_upload_path_errors_are_messages_not_tracebacks(tmp_path):
     for bad in [np.zeros((50, 50), np.uint8), np.full((40, 40, 3), 200, np.uint8)]:
         with pytest.raises(DigitError):
             prepare_digit(bad)
+
+
+def test_a_digit_changed_right_after_find_is_searched_not_previewed():
+    """The canvas sends a stroke 200 ms after the mouse is released, so a press of Find can reach the server
+    before the last stroke; the digit that arrives next is searched (it showed the preview again before). Once
+    a result has been shown and a moment has passed, a changed digit waits for its own press."""
+    from gan_core.data import _mnist5k_arrays
+    from ui import find_view
+
+    _, y = _mnist5k_arrays()
+    first, second = 7, 7 + len(y) // 2            # two different classes (the set is sorted by class)
+    assert y[first] != y[second]
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    at.radio(key="find_source").set_value("real").run()
+    at.number_input(key="find_real_index").set_value(first).run()
+    at.button(key="find_go").click().run()        # the press, with the digit before the last change
+    at.number_input(key="find_real_index").set_value(second).run()  # the change arrives in the next run
+    assert not at.exception
+    for _ in range(6):
+        at = settle(at)
+        if any(m.label == "Pixel difference" for m in at.metric):
+            break
+    reads = _metric(at, "Classifier reads")
+    assert [r.split()[0] for r in reads[-2:]] == [str(y[second])] * 2, reads
+    # a later change, after the result was shown: the preview, and no search until Find is pressed
+    time.sleep(find_view.FOLLOW_S + 0.1)
+    at.number_input(key="find_real_index").set_value(first).run()
+    assert not at.exception
+    assert not any(m.label == "Pixel difference" for m in at.metric)
+    assert any("asked to match" in h.proto.body for h in at.get("html"))
