@@ -55,7 +55,8 @@ def _train(args) -> int:
         loss=args.loss, lr_g=args.lr_g or args.lr, lr_d=args.lr_d or args.lr, batch_size=args.batch_size,
         n_critic=args.n_critic, seed=args.seed, device=args.device, label_smoothing=args.label_smoothing,
         ema_decay=args.ema_decay, augment=args.augment, feature_matching=args.feature_matching or None,
-        unrolled_steps=args.unrolled or None, aux_weight=args.aux_weight).items() if v is not None}
+        unrolled_steps=args.unrolled or None, aux_weight=args.aux_weight,
+        clustering=args.clustering).items() if v is not None}
     try:
         cfg = default_config(args.model, model=model, dataset=args.dataset, **overrides)
         trainer = Trainer(cfg, ds)
@@ -282,6 +283,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
                    help="self-conditioning (dcgan, wgan-gp): D is told which of K k-means clusters of the real "
                         "images each image is in, G draws the cluster from its own z; no labels are used. With "
                         "acgan, D names the cluster instead of the class")
+    t.add_argument("--clustering", choices=["kmeans", "spectral"],
+                   help="how --clusters are found: kmeans (pixels, instant; the default) or spectral (a "
+                        "nearest-neighbour graph: about a second more, purer clusters)")
     t.add_argument("--aux-weight", type=float, help="acgan: weight of the class (or cluster) term, default 1")
     t.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 - this")
     t.add_argument("--ema-decay", type=float)

@@ -41,6 +41,7 @@ class TrainConfig:
     feature_matching: bool = False  # G matches the mean of D's features on real data (Salimans et al. 2016)
     unrolled_steps: int = 0         # G is scored by D trained k steps ahead (Metz et al. 2017); 2D: in full
     aux_weight: float = AUX_CLASS_WEIGHT  # AC-GAN: weight of the class (or cluster) term in D's and G's loss
+    clustering: str = "kmeans"      # how model.clusters are found: "kmeans" or "spectral" (gan_core.clusters)
     points: tuple = ()              # dataset "drawn": the user's own 2D points ((x, y), ...); see gan_core.drawn
 
     def __post_init__(self):
@@ -71,6 +72,10 @@ class TrainConfig:
             raise ValueError("Augmentation applies to images, not to toy 2D data.")
         if not 0 <= self.unrolled_steps <= 10:
             raise ValueError("unrolled_steps must be between 0 and 10 (Metz et al. used 1 to 10).")
+        from .clusters import CLUSTERINGS
+
+        if self.clustering not in CLUSTERINGS:
+            raise ValueError(f"clustering must be one of {', '.join(CLUSTERINGS)}, got {self.clustering!r}.")
         if not isinstance(self.feature_matching, bool):
             raise ValueError("feature_matching must be true or false.")
         if self.model.pack > 1 and self.loss == "wgan-gp":

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 import torch
 
 from . import drawn, losses
-from .clusters import argmax_offsets, kmeans_clusters, noise_in_clusters
+from .clusters import argmax_offsets, find_clusters, noise_in_clusters
 from .data import ImageDataset, load_dataset, sample_toy
 from .models import ModelConfig, build_discriminator, build_generator
 from .sampler import sample_noise
@@ -103,9 +103,9 @@ class Trainer:
         self.should_stop = False
 
     def _self_condition(self, k: int) -> None:
-        """Self-conditioning: k-means clusters of the real images take the place of class labels for D,
-        and G's cluster offsets make it draw each cluster as often as the real data holds it."""
-        labels, centres = kmeans_clusters(self._real.cpu(), k, self.config.seed)
+        """Self-conditioning: clusters of the real images (k-means or spectral) take the place of class
+        labels for D, and G's cluster offsets make it draw each cluster as often as the real data holds it."""
+        labels, centres = find_clusters(self._real.cpu(), k, self.config.clustering, self.config.seed)
         self._labels = labels.to(self.device)                          # (N,) cluster of each real image
         if hasattr(self.D, "centroids"):       # a cluster-conditioned D (an AC-GAN's D names clusters instead)
             self.D.centroids.copy_(centres)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from gan_core import losses
 from gan_core.checkpoints import checkpoint_zip, prune_folders
+from gan_core.clusters import CLUSTERINGS
 from gan_core.data import DatasetUnavailable
 from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, prewarm, preset_config
 from gan_core.models import ModelConfig
@@ -61,15 +62,12 @@ FIELDS = {  # widget key -> (where in the config, how to read it)
     "tr_beta1": "beta1", "tr_beta2": "beta2", "tr_batch": "batch_size", "tr_z": "model.z_dim",
     "tr_width": "model.width", "tr_noise": "model.noise", "tr_ncritic": "n_critic",
     "tr_smooth": "label_smoothing", "tr_sn": "model.spectral_norm", "tr_seed": "seed", "tr_ema": "ema_decay",
-    "tr_augment": "augment", "tr_clusters": "model.clusters", "tr_auxw": "aux_weight",
+    "tr_augment": "augment", "tr_clusters": "model.clusters", "tr_auxw": "aux_weight", "tr_clustering": "clustering",
 }
 
 
 def _get(cfg: TrainConfig, where: str):
-    obj = cfg
-    for part in where.split("."):
-        obj = getattr(obj, part)
-    return obj
+    return getattr(cfg.model, where[6:]) if where.startswith("model.") else getattr(cfg, where)
 
 
 def apply_preset() -> None:
@@ -140,18 +138,20 @@ def settings() -> TrainConfig | None:
         c[3].checkbox("Spectral norm in D", key="tr_sn",
                       help="Limits how sharply D can change (Miyato et al. 2018): a common fix for unstable "
                            "training.")
-        c = st.columns([2, 1, 1])
+        c = st.columns([2, 1, 1, 1])
         c[0].radio("Augmentation", ["none", "translation"], key="tr_augment", horizontal=True,
                    help="translation: shift every image D sees, real and fake alike, by a few random pixels "
                         "(DiffAugment, Zhao et al. 2020). D cannot memorise 5,000 digits, so G gets useful "
                         "feedback sooner.")
         c[1].number_input("Clusters (self-conditioning)", 0, 256, key="tr_clusters",
                           help="DCGAN, WGAN-GP and AC-GAN; 0 turns it off. The real images are grouped into "
-                               "this many k-means clusters (no labels used); D is told each image's cluster (an "
+                               "this many clusters (no labels used); D is told each image's cluster (an "
                                "AC-GAN's D must name it instead of the digit) and G picks a cluster from its own z "
                                "(Liu et al. 2020). G stays unconditional but learns one kind of digit per "
                                "cluster. At most the z size.")
-        c[2].number_input("Class term weight", 0.0, 10.0, key="tr_auxw", step=0.5,
+        c[2].selectbox("Clustering", list(CLUSTERINGS), key="tr_clustering", help="How the clusters are found. "
+                       + " ".join(f"{k}: {v}." for k, v in CLUSTERINGS.items()))
+        c[3].number_input("Class term weight", 0.0, 10.0, key="tr_auxw", step=0.5,
                           help="AC-GAN only: how much D's naming of the class (or cluster) counts beside "
                                "real-or-fake, in D's loss and in G's. 1 is the paper's (Odena et al. 2017).")
         from ui.remedies_view import remedy_picker
@@ -170,7 +170,7 @@ def settings() -> TrainConfig | None:
                           lr_d=float(s.tr_lr_d), beta1=float(s.tr_beta1), beta2=float(s.tr_beta2),
                           batch_size=int(s.tr_batch), n_critic=int(s.tr_ncritic),
                           label_smoothing=float(s.tr_smooth), ema_decay=float(s.tr_ema), seed=int(s.tr_seed),
-                          aux_weight=float(s.get("tr_auxw", 1.0)),
+                          aux_weight=float(s.get("tr_auxw", 1.0)), clustering=s.get("tr_clustering", "kmeans"),
                           augment=s.tr_augment if kind != "toy" else "none")
         return with_remedies(cfg, s.get("tr_remedies", []))
     except ValueError as e:

@@ -70,7 +70,8 @@ def test_train_with_clusters_records_them_and_refuses_them_for_conditional_model
     # acgan with clusters: D names the cluster; the saved G is unconditional and keeps the class term's weight
     un = tmp_path / "ac"
     assert main(["train", "--model", "acgan", "--clusters", "4", "--aux-weight", "5", "--steps", "2", "--batch-size",
-                 "8", "--width", "8", "--out", str(un), "--quiet"]) == 0
+                 "8", "--width", "8", "--clustering", "spectral", "--out", str(un), "--quiet"]) == 0
     cfg = json.loads((un / "config.json").read_text())
     assert cfg["model"]["num_classes"] == 0 and cfg["model"]["clusters"] == 4
+    assert cfg["training"]["clustering"] == "spectral" and cfg["training"]["aux_weight"] == 5
     assert gan_core.load_generator(un).num_classes == 0

@@ -1,9 +1,10 @@
-"""Self-conditioning on k-means clusters (gan_core.clusters and the cluster paths of models and trainer)."""
+"""Self-conditioning on k-means or spectral clusters (gan_core.clusters and the cluster paths of models and trainer)."""
 import pytest
 import torch
 
 from gan_core.checkpoints import load_checkpoint, save_checkpoint
-from gan_core.clusters import argmax_offsets, kmeans_clusters, noise_in_clusters
+from gan_core import clusters as C
+from gan_core.clusters import argmax_offsets, find_clusters, kmeans_clusters, noise_in_clusters, spectral_clusters
 from gan_core.data import load_mnist5k
 from gan_core.models import ModelConfig, build_discriminator, build_generator
 from gan_core.trainer import Trainer, default_config
@@ -20,6 +21,53 @@ def test_kmeans_separates_obvious_groups_and_labels_are_nearest_centres():
     assert sorted(labels.bincount().tolist()) == [20, 30]
     with pytest.raises(ValueError, match="Cannot make 60 clusters of 50 images"):
         kmeans_clusters(torch.cat([a, b]), k=60)
+
+
+def _rings(n: int = 150) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two concentric rings as 1x1x2 "images": (2n, 1, 1, 2) and which ring each point is on."""
+    g = torch.Generator().manual_seed(0)
+    t = torch.rand(2 * n, generator=g) * 6.2832
+    r = torch.cat([torch.full((n,), 1.0), torch.full((n,), 3.0)]) + 0.05 * torch.randn(2 * n, generator=g)
+    return torch.stack([r * t.cos(), r * t.sin()], 1).view(-1, 1, 1, 2), torch.arange(2 * n) >= n
+
+
+@pytest.mark.filterwarnings("ignore:Graph is not fully connected")  # two rings: two pieces
+def test_spectral_follows_the_shape_of_the_data_where_kmeans_cuts_it():
+    """Two concentric rings: a nearest-neighbour graph keeps each ring whole; k-means cuts both in half."""
+    x, outer = _rings()
+    labels, centres = spectral_clusters(x, k=2, seed=0, components=2)
+    assert centres.shape == (2, 2) and labels.dtype == torch.int64
+    assert len(set(labels[~outer].tolist())) == 1 and len(set(labels[outer].tolist())) == 1
+    assert labels[0] != labels[-1]
+    assert torch.allclose(centres[labels[0]], x[labels == labels[0]].flatten(1).mean(0))  # mean of its members
+    km, _ = kmeans_clusters(x, k=2, seed=0)
+    assert len(set(km[outer].tolist())) == 2                        # k-means mixes the rings
+    with pytest.raises(ValueError, match="Cannot make 9 spectral clusters of 5 images"):
+        spectral_clusters(x[:5], k=9)
+    with pytest.raises(ValueError, match="Unknown clustering 'dbscan'"):
+        find_clusters(x, 2, "dbscan")
+
+
+@pytest.mark.filterwarnings("ignore:Graph is not fully connected")  # two rings: two pieces
+def test_spectral_fits_a_subset_of_large_sets_and_the_rest_joins_the_nearest(monkeypatch):
+    x, outer = _rings(200)
+    monkeypatch.setattr(C, "SPECTRAL_MAX_FIT", 250)                 # 250 clustered, 150 assigned by neighbour
+    labels, _ = spectral_clusters(x, k=2, seed=1, components=2)
+    assert len(labels) == 400
+    assert len(set(labels[~outer].tolist())) == 1 and len(set(labels[outer].tolist())) == 1
+    assert labels[0] != labels[-1]
+
+
+def test_spectral_clusters_of_mnist_are_purer_than_kmeans(mnist):
+    """The reason "Fast digits, no labels" uses them: the share of each cluster's digits in its main class
+    (the labels are read here only to measure; the clustering never sees them)."""
+    x, y = mnist.batch(), mnist.labels
+
+    def purity(labels):
+        return sum(torch.bincount(y[labels == c]).max().item() for c in labels.unique()) / len(y)
+
+    spectral, kmeans = purity(find_clusters(x, 30, "spectral")[0]), purity(find_clusters(x, 30, "kmeans")[0])
+    assert spectral > 0.85 and spectral > kmeans + 0.1, (spectral, kmeans)
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "uniform"])
@@ -137,7 +185,7 @@ def test_d_sees_fakes_from_the_clusters_of_its_real_batch(mnist, monkeypatch):
 
 
 def test_self_conditioned_acgan_d_names_the_cluster_and_g_stays_unconditional(mnist):
-    """"Fast digits, no labels": an AC-GAN whose class head names k-means clusters; no digit label is used."""
+    """"Fast digits, no labels": an AC-GAN whose class head names spectral clusters; no digit label is used."""
     import torch.nn.functional as F
 
     from gan_core.live import preset_config
@@ -148,6 +196,7 @@ def test_self_conditioned_acgan_d_names_the_cluster_and_g_stays_unconditional(mn
     t = Trainer(cfg, small)
     assert t.aux_classes == 6 and not hasattr(t.D, "centroids")   # D is not told the cluster: it names it
     assert not torch.equal(t._labels, small.labels)                 # the clusters, not the digits' labels
+    assert cfg.clustering == "spectral" and torch.equal(t._labels, spectral_clusters(small.batch(), 6, cfg.seed)[0])
     z, y = t.noise(32)
     assert torch.equal(y, t.G.cluster_of(z))                        # the cluster comes from z alone
     real, y_real = small.batch()[:200], t._labels[:200]
@@ -158,12 +207,14 @@ def test_self_conditioned_acgan_d_names_the_cluster_and_g_stays_unconditional(mn
             return F.cross_entropy(t.D.scores_and_classes(real)[1], y_real).item()
 
     before = cluster_loss()
-    t.run(40)
+    t.run(120)                                      # spectral clusters follow shapes, not pixels: slower to learn
     assert cluster_loss() < before - 0.2            # D's head learned the clusters (chance is ln 6 = 1.79)
     with torch.no_grad():
         assert t.G_ema.eval()(torch.randn(4, 16)).shape == (4, 1, 28, 28)   # G(z), nothing else
 
 
-def test_aux_weight_is_checked():
+def test_aux_weight_and_clustering_are_checked():
     with pytest.raises(ValueError, match="aux_weight"):
         default_config("acgan", aux_weight=-1)
+    with pytest.raises(ValueError, match="clustering must be one of kmeans, spectral"):
+        default_config("dcgan", clustering="dbscan")

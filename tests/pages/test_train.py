@@ -65,9 +65,12 @@ def test_presets_fill_every_setting_and_say_why():
     assert button(at, "Start").disabled
     at.selectbox(key="tr_preset").set_value("Conditional").run()
     assert at.number_input(key="tr_clusters").value == 0 and not at.error
-    # digits without labels: an AC-GAN whose D names 10 self-found clusters, with a 5x class term
+    assert at.selectbox(key="tr_clustering").value == "kmeans"
+    # digits without labels: an AC-GAN whose D names 30 self-found (spectral) clusters, with a 5x class term
     at.selectbox(key="tr_preset").set_value("Fast digits, no labels").run()
-    assert at.selectbox(key="tr_kind").value == "acgan" and at.number_input(key="tr_clusters").value == 10
+    assert at.selectbox(key="tr_kind").value == "acgan" and at.number_input(key="tr_clusters").value == 30
+    assert at.selectbox(key="tr_clustering").value == "spectral" and "nearest-neighbour" in \
+        at.selectbox(key="tr_clustering").help
     assert at.number_input(key="tr_auxw").value == 5.0 and at.number_input(key="tr_auxw").help
     assert not at.error and not button(at, "Start").disabled
     at.selectbox(key="tr_preset").set_value("Conditional").run()
