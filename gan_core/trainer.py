@@ -109,7 +109,7 @@ class Trainer:
         self._labels = labels.to(self.device)                          # (N,) cluster of each real image
         if hasattr(self.D, "centroids"):       # a cluster-conditioned D (an AC-GAN's D names clusters instead)
             self.D.centroids.copy_(centres)
-        prior = torch.bincount(labels, minlength=k).float()
+        prior = torch.bincount(labels, minlength=k).float().clamp_min(1)  # an empty cluster: rare, not never
         self.G.cluster_offset.copy_(argmax_offsets(prior, self.config.model.noise, seed=self.config.seed))
 
     # ------------------------------------------------------------------ batches
