@@ -36,7 +36,7 @@ PRESETS: dict[str, dict] = {
             "digits from its own z) and D must name each image's cluster (AC-GAN on self-found clusters, after "
             "Liu et al. 2020 and Odena et al. 2017), with a strong class term (5x). The clusters come from a "
             "nearest-neighbour graph of the digits (spectral clustering), which keeps 4s and 9s apart far "
-            "better than k-means on pixels: digits of every class in about a minute on a laptop CPU (1,200 to 2,400 "
+            "better than k-means on pixels: digits of every class in about a minute on a laptop CPU (1,250 to 1,525 "
             "steps, by seed)."),
     "WGAN-GP": dict(
         base="wgan-gp", why="A critic that scores instead of classifying, kept smooth by a gradient penalty "
