@@ -121,10 +121,12 @@ def find_section(ex: Explorer, path: str, model_name: str) -> None:
                                  "keeps the closest; or fix the class yourself.")
         label = None if pick == "find it" else int(pick)
     c1, c2 = st.columns([1, 3])
-    go = c1.button("Find it in latent space", type="primary", key="find_go",
-                   help="Searches z (a second or two). The same digit is found once and then remembered.")
+    # on_click: the press is recorded before the script runs, so a rerun that interrupts this one (the last
+    # stroke arriving) cannot lose it; the digit it applies to is the one this run or the next one sees
+    c1.button("Find it in latent space", type="primary", key="find_go", on_click=_press,
+              help="Searches z (a second or two). The same digit is found once and then remembered.")
     key = ("find_asked", hashlib.sha256(target.tobytes()).hexdigest()[:16], label, path)
-    if go or _follows(key):
+    if st.session_state.pop("find_pressed", False) or _follows(key):
         _ask(key)
     if st.session_state.get("find_asked") != key:
         with c2:
@@ -135,6 +137,10 @@ def find_section(ex: Explorer, path: str, model_name: str) -> None:
         return
     st.session_state.find_shown = key
     _result(ex, target, r, truth, model_name)
+
+
+def _press() -> None:
+    st.session_state.find_pressed = True
 
 
 def _ask(key: tuple) -> None:
