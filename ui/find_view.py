@@ -139,6 +139,11 @@ def find_section(ex: Explorer, path: str, model_name: str) -> None:
     _result(ex, target, r, truth, model_name)
 
 
+def _search_key(asked: tuple) -> tuple:
+    """The work-queue key of _search for a ``find_asked`` key (digest, label, path)."""
+    return ("project", asked[3], asked[1], asked[2])
+
+
 def _press() -> None:
     st.session_state.find_pressed = True
 
@@ -152,7 +157,7 @@ def _ask(key: tuple) -> None:
     if old is not None and old != key:
         q = work_queue()
         t = q.mine(owner())
-        if t is not None and t.key == ("project", old[3], old[1], old[2]):
+        if t is not None and t.key == _search_key(old):
             q.cancel(owner(), t)
     ss.find_asked, ss.find_asked_at = key, time.monotonic()
 
@@ -169,7 +174,7 @@ def _follows(key: tuple) -> bool:
     asked = ss.get("find_asked")
     if asked is None or asked == key or asked[2:] != key[2:]:  # nothing asked, the same digit, or another class/model
         return False
-    if ("project", asked[3], asked[1], asked[2]) in ss.get("work_cancelled", ()):
+    if _search_key(asked) in ss.get("work_cancelled", ()):
         return False  # that search was cancelled: only a new press searches again
     return ss.get("find_shown") != asked or time.monotonic() - ss.get("find_asked_at", 0.0) < FOLLOW_S
 
