@@ -82,8 +82,10 @@ def test_cache_and_line_are_bounded():
         q.wait(q.submit("me", i, lambda p, i=i: i, "n"), 10)
     assert q.peek(0) is None and q.peek(1) is None and q.peek(3).result == 3
     gate = threading.Event()
-    q.submit("a", "block", blocker(gate), "block")
-    time.sleep(0.1)
+    block = q.submit("a", "block", blocker(gate), "block")
+    deadline = time.time() + 10                           # running, so it no longer counts as waiting
+    while block.state != "running" and time.time() < deadline:
+        time.sleep(0.01)
     q.submit("b", "x", blocker(gate), "x")
     q.submit("c", "y", blocker(gate), "y")
     with pytest.raises(QueueFull):
@@ -123,6 +125,9 @@ def test_light_items_do_not_wait_behind_heavy_ones():
     q = WorkQueue(workers=1, light_workers=1)
     gate = threading.Event()
     heavy = [q.submit(f"h{i}", ("heavy", i), blocker(gate), "an evaluation") for i in range(3)]
+    deadline = time.time() + 10                           # the heavy worker has picked up the first one
+    while heavy[0].state != "running" and time.time() < deadline:
+        time.sleep(0.01)
     light = q.submit("me", "map", lambda p: "map", "the map", light=True)
     assert q.wait(light, 10).result == "map"              # served while the heavy ones still wait
     assert [t.state for t in heavy] == ["running", "queued", "queued"]
