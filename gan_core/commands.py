@@ -283,9 +283,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
                    help="self-conditioning (dcgan, wgan-gp): D is told which of K k-means clusters of the real "
                         "images each image is in, G draws the cluster from its own z; no labels are used. With "
                         "acgan, D names the cluster instead of the class")
-    t.add_argument("--clustering", choices=["kmeans", "spectral"],
-                   help="how --clusters are found: kmeans (pixels, instant; the default) or spectral (a "
-                        "nearest-neighbour graph: about a second more, purer clusters)")
+    t.add_argument("--clustering", choices=["kmeans", "spectral", "spectral-deskewed"],
+                   help="how --clusters are found: kmeans (pixels, instant; the default), spectral (a "
+                        "nearest-neighbour graph: about a second more, purer clusters) or spectral-deskewed "
+                        "(the same on slant-straightened images; single-channel handwriting only)")
     t.add_argument("--aux-weight", type=float, help="acgan: weight of the class (or cluster) term, default 1")
     t.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 - this")
     t.add_argument("--ema-decay", type=float)

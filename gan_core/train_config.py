@@ -41,7 +41,7 @@ class TrainConfig:
     feature_matching: bool = False  # G matches the mean of D's features on real data (Salimans et al. 2016)
     unrolled_steps: int = 0         # G is scored by D trained k steps ahead (Metz et al. 2017); 2D: in full
     aux_weight: float = AUX_CLASS_WEIGHT  # AC-GAN: weight of the class (or cluster) term in D's and G's loss
-    clustering: str = "kmeans"      # how model.clusters are found: "kmeans" or "spectral" (gan_core.clusters)
+    clustering: str = "kmeans"      # how model.clusters are found: a key of gan_core.clusters.CLUSTERINGS
     points: tuple = ()              # dataset "drawn": the user's own 2D points ((x, y), ...); see gan_core.drawn
 
     def __post_init__(self):

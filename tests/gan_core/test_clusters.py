@@ -58,6 +58,27 @@ def test_spectral_fits_a_subset_of_large_sets_and_the_rest_joins_the_nearest(mon
     assert labels[0] != labels[-1]
 
 
+def _stroke(slant: float, shift: int = 0) -> torch.Tensor:
+    """A one-pixel-wide line through a 15x15 image, leaning ``slant`` columns per row, moved ``shift`` right."""
+    x = -torch.ones(1, 1, 15, 15)
+    for r in range(2, 13):
+        x[0, 0, r, round(7 + shift + slant * (r - 7))] = 1.0
+    return x
+
+
+def test_deskew_straightens_a_slanted_stroke_and_centres_it():
+    out = C.deskew(torch.cat([_stroke(-0.5), _stroke(0.0, shift=3), -torch.ones(1, 1, 15, 15)]))
+    assert out.shape == (3, 1, 15, 15) and out.min() >= -1 and out.max() <= 1
+    ink = (out + 1) / 2
+    cols = torch.arange(15.0)
+    for img in ink[:2, 0]:                                 # the slanted stroke, and the upright one off-centre
+        per_row = (img * cols).sum(1)[3:12] / img.sum(1)[3:12]    # the ink's column in each inner row
+        assert (per_row - 7.5).abs().max() < 0.6, per_row      # one vertical line, in the middle
+    assert torch.equal(out[2], -torch.ones(1, 15, 15))    # no ink: nothing to straighten
+    with pytest.raises(ValueError, match="single-channel"):
+        C.deskew(torch.zeros(2, 3, 8, 8))
+
+
 def test_spectral_clusters_of_mnist_are_purer_than_kmeans(mnist):
     """The reason "Fast digits, no labels" uses them: the share of each cluster's digits in its main class
     (the labels are read here only to measure; the clustering never sees them)."""
@@ -68,6 +89,8 @@ def test_spectral_clusters_of_mnist_are_purer_than_kmeans(mnist):
 
     spectral, kmeans = purity(find_clusters(x, 30, "spectral")[0]), purity(find_clusters(x, 30, "kmeans")[0])
     assert spectral > 0.85 and spectral > kmeans + 0.1, (spectral, kmeans)
+    straight = purity(find_clusters(x, 30, "spectral-deskewed")[0])     # slant no longer splits a digit
+    assert straight > spectral + 0.02, (straight, spectral)
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "uniform"])
