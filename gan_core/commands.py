@@ -48,6 +48,8 @@ def _train(args) -> int:
         model["noise"] = args.noise
     if args.clusters:
         model["clusters"] = args.clusters
+    if args.cluster_temperature is not None:
+        model["cluster_temperature"] = args.cluster_temperature
     for key in ("minibatch_std", "minibatch_disc", "pack"):  # remedies in D (gan_core.remedies)
         if getattr(args, key):
             model[key] = getattr(args, key)
@@ -287,6 +289,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
                    help="how --clusters are found: kmeans (pixels, instant; the default), spectral (a "
                         "nearest-neighbour graph: about a second more, purer clusters) or spectral-deskewed "
                         "(the same on slant-straightened images; single-channel handwriting only)")
+    t.add_argument("--cluster-temperature", type=float, metavar="T",
+                   help="with --clusters: softmax temperature of G's cluster code (default 0.05); lower leaves "
+                        "fewer z between two clusters, so fewer blended samples")
     t.add_argument("--aux-weight", type=float, help="acgan: weight of the class (or cluster) term, default 1")
     t.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 - this")
     t.add_argument("--ema-decay", type=float)

@@ -12,11 +12,12 @@ import streamlit as st
 
 from gan_core import losses
 from gan_core.checkpoints import checkpoint_zip, prune_folders
-from gan_core.clusters import CLUSTERINGS
 from gan_core.data import DatasetUnavailable
 from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, prewarm, preset_config
 from gan_core.models import ModelConfig
+from gan_core.models.dcgan import CLUSTER_TEMPERATURE
 from gan_core.trainer import TrainConfig
+from ui.cluster_view import cluster_controls
 from ui.compare_view import add_reference_traces, keep_train_run, reference
 from ui.images import show
 from ui.models import UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS
@@ -63,6 +64,7 @@ FIELDS = {  # widget key -> (where in the config, how to read it)
     "tr_width": "model.width", "tr_noise": "model.noise", "tr_ncritic": "n_critic",
     "tr_smooth": "label_smoothing", "tr_sn": "model.spectral_norm", "tr_seed": "seed", "tr_ema": "ema_decay",
     "tr_augment": "augment", "tr_clusters": "model.clusters", "tr_auxw": "aux_weight", "tr_clustering": "clustering",
+    "tr_ctemp": "model.cluster_temperature",
 }
 
 
@@ -138,22 +140,15 @@ def settings() -> TrainConfig | None:
         c[3].checkbox("Spectral norm in D", key="tr_sn",
                       help="Limits how sharply D can change (Miyato et al. 2018): a common fix for unstable "
                            "training.")
-        c = st.columns([2, 1, 1, 1])
+        c = st.columns([3, 1])
         c[0].radio("Augmentation", ["none", "translation"], key="tr_augment", horizontal=True,
                    help="translation: shift every image D sees, real and fake alike, by a few random pixels "
                         "(DiffAugment, Zhao et al. 2020). D cannot memorise 5,000 digits, so G gets useful "
                         "feedback sooner.")
-        c[1].number_input("Clusters (self-conditioning)", 0, 256, key="tr_clusters",
-                          help="DCGAN, WGAN-GP and AC-GAN; 0 turns it off. The real images are grouped into "
-                               "this many clusters (no labels used); D is told each image's cluster (an "
-                               "AC-GAN's D must name it instead of the digit) and G picks a cluster from its own z "
-                               "(Liu et al. 2020). G stays unconditional but learns one kind of digit per "
-                               "cluster. At most the z size.")
-        c[2].selectbox("Clustering", list(CLUSTERINGS), key="tr_clustering", help="How the clusters are found. "
-                       + " ".join(f"{k}: {v}." for k, v in CLUSTERINGS.items()))
-        c[3].number_input("Class term weight", 0.0, 10.0, key="tr_auxw", step=0.5,
+        c[1].number_input("Class term weight", 0.0, 10.0, key="tr_auxw", step=0.5,
                           help="AC-GAN only: how much D's naming of the class (or cluster) counts beside "
                                "real-or-fake, in D's loss and in G's. 1 is the paper's (Odena et al. 2017).")
+        cluster_controls(st.columns(3))
         from ui.remedies_view import remedy_picker
 
         remedy_picker("tr_remedies", toy=False)
@@ -163,7 +158,8 @@ def settings() -> TrainConfig | None:
         model = ModelConfig(kind=kind, z_dim=int(s.tr_z), width=int(s.tr_width), noise=s.tr_noise,
                             spectral_norm=bool(s.tr_sn),
                             num_classes=10 if kind == "cgan" or (kind == "acgan" and not s.tr_clusters) else 0,
-                            img_shape=DATASETS[s.tr_dataset], clusters=int(s.tr_clusters))
+                            img_shape=DATASETS[s.tr_dataset], clusters=int(s.tr_clusters),
+                            cluster_temperature=float(s.get("tr_ctemp", CLUSTER_TEMPERATURE)))
         from ui.remedies_view import with_remedies
 
         cfg = TrainConfig(model=model, dataset=s.tr_dataset, loss=s.tr_loss, lr_g=float(s.tr_lr_g),

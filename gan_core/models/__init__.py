@@ -37,7 +37,8 @@ def build_generator(cfg: ModelConfig) -> nn.Module:
     if cfg.kind == "vanilla":
         return MLPGenerator(cfg.z_dim, cfg.img_shape, cfg.width, cfg.num_classes)
     if cfg.kind in ("dcgan", "cgan", "acgan", "wgan-gp"):
-        return DCGANGenerator(cfg.z_dim, cfg.img_shape, cfg.width, cfg.num_classes, cfg.clusters)
+        return DCGANGenerator(cfg.z_dim, cfg.img_shape, cfg.width, cfg.num_classes, cfg.clusters,
+                              cfg.cluster_temperature)
     if cfg.kind == "toy":
         return ToyGenerator(cfg.z_dim, cfg.width, cfg.depth)
     if cfg.kind == "examples-dcgan":

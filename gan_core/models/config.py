@@ -45,7 +45,10 @@ class ModelConfig:
         clusters: self-conditioning (after Liu et al. 2020, "Diverse Image Generation via Self-Conditioned
             GANs"): the real images are split into this many k-means clusters without using any labels; D is
             told each image's cluster and G draws the cluster from its own z, so G stays unconditional
-            (0 = off). Only for the unconditional convolutional kinds ("dcgan", "wgan-gp").
+            (0 = off). Only for the unconditional convolutional kinds ("dcgan", "wgan-gp", "acgan" without
+            classes).
+        cluster_temperature: softmax temperature of G's cluster code (0.001 to 1). Lower: fewer z near a
+            tie between two clusters, so fewer blended, ambiguous samples; interpolations switch cluster faster.
         minibatch_std: D gets one more feature, the spread of its features across the batch (Karras et al.
             2018), so a batch of look-alikes stands out. For the DCGAN family and toy models.
         minibatch_disc: kernels of minibatch discrimination in D (Salimans et al. 2016; 0 = off, 16 typical).
@@ -66,6 +69,7 @@ class ModelConfig:
     spectral_norm: bool = False
     noise: str = "gaussian"
     clusters: int = 0        # k-means clusters for self-conditioning; 0 = a plain unconditional GAN
+    cluster_temperature: float = 0.05   # of G's cluster code (models.dcgan.CLUSTER_TEMPERATURE)
     minibatch_std: bool = False
     minibatch_disc: int = 0
     pack: int = 1
@@ -80,6 +84,10 @@ class ModelConfig:
                              ("num_classes", 0, MAX_CLASSES), ("clusters", 0, 1024), ("minibatch_disc", 0, 64),
                              ("pack", 1, 4)):
             object.__setattr__(self, name, check_int(name, getattr(self, name), lo, hi))
+        t = self.cluster_temperature
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0.001 <= t <= 1:
+            raise ValueError(f"cluster_temperature must be a number from 0.001 to 1, got {t!r}.")
+        object.__setattr__(self, "cluster_temperature", float(t))
         for flag in ("spectral_norm", "minibatch_std"):
             if not isinstance(getattr(self, flag), bool):
                 raise ValueError(f"{flag} must be true or false, got {getattr(self, flag)!r}.")

@@ -7,8 +7,10 @@ from torch import nn
 from .common import as_onehot, maybe_sn
 from .remedies import pack, remedy_layers, unpack_scores
 
-# Softmax temperature of a self-conditioned G's cluster code: at 0.05 the code is one-hot for almost every
-# z, yet it stays a continuous function of z, so interpolations blend clusters instead of jumping.
+# The default softmax temperature of a self-conditioned G's cluster code (ModelConfig.cluster_temperature).
+# The code stays a continuous function of z, so interpolations blend clusters instead of jumping; but the
+# lower the temperature, the fewer z fall near a tie and get a blend of two clusters (with 30 clusters:
+# 22% of z at 0.05, 9% at 0.02 have no entry above 0.9).
 CLUSTER_TEMPERATURE = 0.05
 
 
@@ -36,10 +38,11 @@ class DCGANGenerator(nn.Module):
         torch.Size([4, 1, 28, 28])
     """
 
-    def __init__(self, z_dim: int, img_shape: tuple, width: int = 32, num_classes: int = 0, clusters: int = 0):
+    def __init__(self, z_dim: int, img_shape: tuple, width: int = 32, num_classes: int = 0, clusters: int = 0,
+                 cluster_temperature: float = CLUSTER_TEMPERATURE):
         super().__init__()
         self.z_dim, self.num_classes, self.img_shape = z_dim, num_classes, tuple(img_shape)
-        self.clusters = clusters
+        self.clusters, self.cluster_temperature = clusters, cluster_temperature
         if clusters:
             assert clusters <= z_dim, "the cluster is read from the first `clusters` entries of z"
             self.register_buffer("cluster_offset", torch.zeros(clusters))  # set by the trainer (gan_core.clusters)
@@ -68,7 +71,7 @@ class DCGANGenerator(nn.Module):
 
     def cluster_code(self, z: torch.Tensor) -> torch.Tensor:
         """(B, clusters): a softmax that is one-hot at ``cluster_of(z)`` except near a tie."""
-        return torch.softmax((z[:, : self.clusters] + self.cluster_offset) / CLUSTER_TEMPERATURE, 1)
+        return torch.softmax((z[:, : self.clusters] + self.cluster_offset) / self.cluster_temperature, 1)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         assert z.dim() == 2 and z.shape[1] == self.z_dim, f"z must be (B, {self.z_dim}), got {tuple(z.shape)}"

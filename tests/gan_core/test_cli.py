@@ -70,8 +70,11 @@ def test_train_with_clusters_records_them_and_refuses_them_for_conditional_model
     # acgan with clusters: D names the cluster; the saved G is unconditional and keeps the class term's weight
     un = tmp_path / "ac"
     assert main(["train", "--model", "acgan", "--clusters", "4", "--aux-weight", "5", "--steps", "2", "--batch-size",
-                 "8", "--width", "8", "--clustering", "spectral", "--out", str(un), "--quiet"]) == 0
+                 "8", "--width", "8", "--clustering", "spectral", "--cluster-temperature", "0.02", "--out", str(un),
+                 "--quiet"]) == 0
     cfg = json.loads((un / "config.json").read_text())
     assert cfg["model"]["num_classes"] == 0 and cfg["model"]["clusters"] == 4
+    assert cfg["model"]["cluster_temperature"] == 0.02
     assert cfg["training"]["clustering"] == "spectral" and cfg["training"]["aux_weight"] == 5
     assert gan_core.load_generator(un).num_classes == 0
+    assert gan_core.load_generator(un).cluster_temperature == 0.02     # the saved G draws with its temperature

@@ -122,10 +122,26 @@ def test_self_conditioned_networks_look_unconditional_to_their_users():
     assert torch.equal(D(x), D(x, nearest))
 
 
+def test_a_lower_cluster_temperature_leaves_fewer_z_between_two_clusters():
+    """What "Fast digits, no labels" sets it for: with 30 clusters, 22% of z have no code entry above 0.9 at
+    the default 0.05, and 9% at 0.02 (those z draw a blend of two clusters, which rarely reads as one digit)."""
+    z = torch.randn(20_000, 32, generator=torch.Generator().manual_seed(0))
+    blended = {}
+    for t in (0.05, 0.02):
+        G = build_generator(ModelConfig(kind="dcgan", width=8, z_dim=32, clusters=30, cluster_temperature=t))
+        code = G.cluster_code(z)
+        assert torch.equal(code.argmax(1), G.cluster_of(z))                 # the same cluster at any temperature
+        blended[t] = (code.max(1).values < 0.9).float().mean().item()
+    assert 0.19 < blended[0.05] < 0.25 and 0.07 < blended[0.02] < 0.11, blended
+    assert build_generator(ModelConfig(kind="dcgan", clusters=5)).cluster_temperature == 0.05   # the default
+
+
 @pytest.mark.parametrize("bad,match", [(dict(kind="cgan", num_classes=10, clusters=5), "unconditional"),
                                        (dict(kind="vanilla", clusters=5), "unconditional"),
                                        (dict(kind="dcgan", z_dim=8, clusters=9), "between 2 and z_dim"),
-                                       (dict(kind="dcgan", clusters=1), "between 2 and z_dim")])
+                                       (dict(kind="dcgan", clusters=1), "between 2 and z_dim"),
+                                       (dict(kind="dcgan", clusters=5, cluster_temperature=0), "0.001 to 1"),
+                                       (dict(kind="dcgan", clusters=5, cluster_temperature="hot"), "0.001 to 1")])
 def test_cluster_settings_are_validated(bad, match):
     with pytest.raises(ValueError, match=match):
         ModelConfig(**bad)
@@ -156,11 +172,12 @@ def test_trainer_tells_d_the_clusters_and_g_draws_them_at_their_real_rates(kind,
 
 def test_self_conditioned_checkpoint_round_trips_with_its_clusters(tmp_path, mnist):
     small = mnist.subset(torch.arange(0, 5000, 25))
-    t = Trainer(default_config("dcgan", model=dict(width=8, z_dim=16, clusters=4), batch_size=16), small)
+    t = Trainer(default_config("dcgan", model=dict(width=8, z_dim=16, clusters=4, cluster_temperature=0.02),
+                               batch_size=16), small)
     t.run(1)
     folder = save_checkpoint(tmp_path / "sc", t.checkpoint_config(), t.G_ema, t.D)
     ck = load_checkpoint(folder, discriminator=True)
-    assert ck.model_config.clusters == 4
+    assert ck.model_config.clusters == 4 and ck.generator.cluster_temperature == 0.02
     assert torch.equal(ck.generator.cluster_offset, t.G_ema.cluster_offset)
     assert torch.equal(ck.discriminator.centroids, t.D.centroids)
     z = torch.randn(3, 16)

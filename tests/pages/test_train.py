@@ -72,8 +72,10 @@ def test_presets_fill_every_setting_and_say_why():
     assert at.selectbox(key="tr_clustering").value == "spectral" and "nearest-neighbour" in \
         at.selectbox(key="tr_clustering").help
     assert at.number_input(key="tr_auxw").value == 5.0 and at.number_input(key="tr_auxw").help
+    assert at.number_input(key="tr_ctemp").value == 0.02 and "blend" in at.number_input(key="tr_ctemp").help
     assert not at.error and not button(at, "Start").disabled
     at.selectbox(key="tr_preset").set_value("Conditional").run()
+    assert at.number_input(key="tr_ctemp").value == 0.05                 # the default again
     # a combination that cannot train says why, and Start is disabled
     at.selectbox(key="tr_loss").set_value("wgan-gp").run()
     assert any("cannot train" in e.value and "WGAN-GP needs a critic" in e.value for e in at.error)
@@ -115,6 +117,20 @@ def test_start_pause_step_resume_stop_save_open():
     assert not at.exception
     assert at.session_state["model"].startswith("my run ")
     assert at.selectbox(key="model").value == at.session_state["model"]  # the latent page shows our run
+
+
+def test_the_no_labels_preset_trains_with_the_cluster_settings_shown():
+    at = tiny_app()
+    at.selectbox(key="tr_preset").set_value("Fast digits, no labels").run()
+    at.number_input(key="tr_width").set_value(4)
+    at.number_input(key="tr_z").set_value(32).run()
+    at.number_input(key="tr_ctemp").set_value(0.03).run()
+    button(at, "Start").click().run()
+    job = job_of(at)
+    assert job is not None and not at.exception, [e.value for e in at.error]
+    m = job.config.model
+    assert (m.kind, m.num_classes, m.clusters, m.cluster_temperature) == ("acgan", 0, 30, 0.03)
+    assert job.config.clustering == "spectral"
 
 
 def test_reset_forgets_the_run():
