@@ -76,6 +76,8 @@ class TrainConfig:
 
         if self.clustering not in CLUSTERINGS:
             raise ValueError(f"clustering must be one of {', '.join(CLUSTERINGS)}, got {self.clustering!r}.")
+        if self.clustering == "spectral-deskewed" and self.model.img_shape[0] != 1:
+            raise ValueError("Deskewed clustering straightens handwriting: it needs single-channel images.")
         if not isinstance(self.feature_matching, bool):
             raise ValueError("feature_matching must be true or false.")
         if self.model.pack > 1 and self.loss == "wgan-gp":

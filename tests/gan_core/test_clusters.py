@@ -258,3 +258,7 @@ def test_aux_weight_and_clustering_are_checked():
         default_config("acgan", aux_weight=-1)
     with pytest.raises(ValueError, match="clustering must be one of kmeans, spectral"):
         default_config("dcgan", clustering="dbscan")
+    with pytest.raises(ValueError, match="single-channel"):
+        default_config("dcgan", model=dict(img_shape=(3, 32, 32), clusters=10), clustering="spectral-deskewed")
+    assert default_config("dcgan", model=dict(clusters=10), clustering="spectral-deskewed").clustering == \
+        "spectral-deskewed"
