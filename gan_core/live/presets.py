@@ -37,7 +37,7 @@ PRESETS: dict[str, dict] = {
             "Liu et al. 2020 and Odena et al. 2017), with a strong class term (5x). The clusters come from a "
             "nearest-neighbour graph of the digits (spectral clustering), which keeps 4s and 9s apart far "
             "better than k-means on pixels, and G's cluster code is sharp (temperature 0.02), so few samples "
-            "fall between two clusters: digits of every class in under a minute on a laptop CPU (1,100 to 1,225 "
+            "fall between two clusters: digits of every class in about a minute on a laptop CPU (1,100 to 1,225 "
             "steps, by seed)."),
     "WGAN-GP": dict(
         base="wgan-gp", why="A critic that scores instead of classifying, kept smooth by a gradient penalty "
