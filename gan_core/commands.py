@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 
+from .clusters import CLUSTERINGS
 from .sampler import SeedError, parse_seeds  # noqa: F401  (parse_seeds is part of the CLI's face)
 
 
@@ -285,7 +286,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
                    help="self-conditioning (dcgan, wgan-gp): D is told which of K k-means clusters of the real "
                         "images each image is in, G draws the cluster from its own z; no labels are used. With "
                         "acgan, D names the cluster instead of the class")
-    t.add_argument("--clustering", choices=["kmeans", "spectral", "spectral-deskewed"],
+    t.add_argument("--clustering", choices=list(CLUSTERINGS),
                    help="how --clusters are found: kmeans (pixels, instant; the default), spectral (a "
                         "nearest-neighbour graph: about a second more, purer clusters) or spectral-deskewed "
                         "(the same on slant-straightened images; single-channel handwriting only)")

@@ -88,7 +88,7 @@ def _search(ex: Explorer, path: str, target: np.ndarray, label: int | None) -> d
         r["z_text"] = encode_z(r["z"][0])
         return r
 
-    return queued(("project", path, digest, label), "the search for your digit", work, light=True)
+    return queued(_search_key(("find_asked", digest, label, path)), "the search for your digit", work, light=True)
 
 
 def find_section(ex: Explorer, path: str, model_name: str) -> None:

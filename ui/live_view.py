@@ -15,7 +15,7 @@ from gan_core.checkpoints import checkpoint_zip, prune_folders
 from gan_core.data import DatasetUnavailable
 from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, prewarm, preset_config
 from gan_core.models import ModelConfig
-from gan_core.models.dcgan import CLUSTER_TEMPERATURE
+from gan_core.models.config import CLUSTER_TEMPERATURE
 from gan_core.trainer import TrainConfig
 from ui.cluster_view import cluster_controls
 from ui.compare_view import add_reference_traces, keep_train_run, reference

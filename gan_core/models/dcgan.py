@@ -5,13 +5,8 @@ import torch
 from torch import nn
 
 from .common import as_onehot, maybe_sn
+from .config import CLUSTER_TEMPERATURE
 from .remedies import pack, remedy_layers, unpack_scores
-
-# The default softmax temperature of a self-conditioned G's cluster code (ModelConfig.cluster_temperature).
-# The code stays a continuous function of z, so interpolations blend clusters instead of jumping; but the
-# lower the temperature, the fewer z fall near a tie and get a blend of two clusters (with 30 clusters:
-# 22% of z at 0.05, 9% at 0.02 have no entry above 0.9).
-CLUSTER_TEMPERATURE = 0.05
 
 
 def _plan(img_shape: tuple) -> tuple[int, int]:
