@@ -5,6 +5,7 @@ from gan_core.dissect import layers
 from ui import inside_view as view
 from ui.models import explorer, model_label, model_picker
 from ui.state import load_query
+from ui.text import quoted
 
 st.title("Inside G")
 st.caption("A generator builds its image in layers: a coarse plan first, finer strokes later. Each layer is a "
@@ -20,7 +21,7 @@ if "in_units_text" in st.session_state:
             raise ValueError
         st.session_state.in_units = units
     except ValueError:
-        st.warning(f"`units={text[:40]}` is not a list of unit numbers; no units are changed.")
+        st.warning(f"units={quoted(text, 40)} is not a list of unit numbers; no units are changed.")
 st.session_state.setdefault("in_seed", 7)
 st.session_state.setdefault("in_scale", 0.0)
 path = model_picker("model", default="mnist-cgan")

@@ -17,6 +17,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .intake import IntakeError
+from .intake.archives import ZipLimits, extract_members, open_zip, read_member
+from .intake.models import safetensors_shapes
 from .models import (MAX_PARAMETERS, ClassifierConfig, ModelConfig, build_classifier, build_discriminator,
                      build_generator, count_parameters)
 
@@ -91,7 +94,9 @@ def _read_json(path: Path, what: str) -> dict:
     return data
 
 
-def _read_weights(path: Path) -> dict:
+def _read_weights(path: Path, expected: dict | None = None) -> dict:
+    """Weights from a safetensors file. With ``expected`` ({name: tensor}), names and shapes are compared with
+    the file's header before any tensor data is read."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -99,18 +104,29 @@ def _read_weights(path: Path) -> dict:
         raise CheckpointError(f"{path.name} is missing from {path.parent}.")
     if path.stat().st_size > MAX_WEIGHTS_BYTES:
         raise CheckpointError(f"{path.name} is larger than {MAX_WEIGHTS_BYTES // 1_000_000} MB.")
-    with open(path, "rb") as f:
-        head = f.read(9)
-    # safetensors: an 8-byte little-endian header length, then a JSON header starting with "{"
-    looks_safetensors = len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000
-    if not looks_safetensors and (head[:1] == b"\x80" or head[:2] == b"PK"):
-        # a pickle (protocol 2+ starts with 0x80) or a torch.save zip renamed: refuse to touch it
-        raise CheckpointError(f"{path.name} is not a safetensors file (it looks like a pickle or a torch.save "
-                              "archive). Only safetensors weights are accepted; pickles can run code.")
+    try:
+        shapes = safetensors_shapes(path)
+    except IntakeError as e:
+        raise CheckpointError(str(e)) from None
+    if expected is not None:
+        _compare(shapes, {k: tuple(v.shape) for k, v in expected.items()}, path.name, "config.json")
     try:
         return load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path.name} is not a valid safetensors file ({str(e)[:120]}).") from None
+
+
+def _compare(shapes: dict, expected: dict, what: str, source: str, optional: tuple[str, ...] = ()) -> None:
+    missing = sorted(k for k in set(expected) - set(shapes) if not k.endswith(optional))
+    extra = sorted(set(shapes) - set(expected))
+    if missing or extra:
+        raise CheckpointError(f"{what} does not match {source}: "
+                              f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
+                              f"unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}.")
+    for k, shape in shapes.items():
+        if tuple(shape) != tuple(expected[k]):
+            raise CheckpointError(f"{what}: tensor {k} has shape {tuple(shape)} but {source} "
+                                  f"implies {tuple(expected[k])}.")
 
 
 def check_weights(module: nn.Module, weights: dict, what: str, source: str = "config.json",
@@ -119,22 +135,15 @@ def check_weights(module: nn.Module, weights: dict, what: str, source: str = "co
     ``optional`` may be absent) with its shapes, all finite. ``what`` names the file, ``source`` what set the
     expected shapes."""
     expected = module.state_dict()
-    missing = sorted(k for k in set(expected) - set(weights) if not k.endswith(optional))
-    extra = sorted(set(weights) - set(expected))
-    if missing or extra:
-        raise CheckpointError(f"{what} does not match {source}: "
-                              f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
-                              f"unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}.")
+    _compare({k: tuple(v.shape) for k, v in weights.items()}, {k: tuple(v.shape) for k, v in expected.items()},
+             what, source, optional)
     for k, v in weights.items():
-        if v.shape != expected[k].shape:
-            raise CheckpointError(f"{what}: tensor {k} has shape {tuple(v.shape)} but {source} "
-                                  f"implies {tuple(expected[k].shape)}.")
         if v.is_floating_point() and not torch.isfinite(v).all():
             raise CheckpointError(f"{what}: tensor {k} contains NaN or inf.")
 
 
 def _load_into(module: nn.Module, path: Path) -> nn.Module:
-    weights = _read_weights(path)
+    weights = _read_weights(path, module.state_dict())
     check_weights(module, weights, path.name)
     module.load_state_dict(weights)
     return module.eval()
@@ -192,79 +201,91 @@ MAX_ZIP_BYTES = 50_000_000
 MAX_UNZIPPED_BYTES = 250_000_000
 
 
+CHECKPOINT_ZIP = ZipLimits(max_members=50, max_member_bytes=MAX_WEIGHTS_BYTES, max_total_bytes=MAX_UNZIPPED_BYTES,
+                           max_ratio=20)  # trained float32 weights barely compress (~1.1x); constant ones 1,000x
+
+
 def extract_checkpoint_zip(data: bytes, dest: str | os.PathLike) -> Path:
     """Check an uploaded checkpoint zip completely, then unpack it into ``dest`` and return the folder.
 
-    Only the checkpoint's own file names are taken (from the top level or one folder deep); sizes are capped,
-    every member is read and CRC-checked in memory, and config.json is validated and its networks sized
-    before anything is written, so zip bombs, path tricks ("../x"), damaged members and configs that would
-    build huge networks never touch the disk. The files are then written to a scratch folder beside ``dest``
-    and loaded with ``load_checkpoint``; only a checkpoint that loads is renamed to ``dest``. Nothing is left
-    behind when it fails.
+    The zip goes through ``gan_core.intake.archives``: member count, declared sizes, compression and inflation
+    ratio (a zip of constant weights inflating 1,000-fold is refused) are checked before a byte is inflated.
+    Only the checkpoint's own file names are taken (from the top level or one folder deep), no path tricks
+    ("../x"). config.json is read and its networks sized on the meta device, and each weights file's declared
+    size compared with what those networks need, before anything is written; the members are then streamed
+    (CRC-checked) into a scratch folder beside ``dest`` and loaded with ``load_checkpoint``; only a checkpoint
+    that loads is renamed to ``dest``. Nothing is left behind when it fails.
     """
-    import io
     import shutil
-    import zipfile
-    import zlib
 
     if len(data) > MAX_ZIP_BYTES:
         raise CheckpointError(f"The upload is larger than {MAX_ZIP_BYTES // 1_000_000} MB.")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise CheckpointError("The upload is not a zip file. Zip the checkpoint folder and upload that.") from None
-    if len(infos) > 50:
-        raise CheckpointError("The zip holds too many files to be a checkpoint.")
-    chosen = {}
-    for info in infos:
-        if info.is_dir():
-            continue
+
+    def wanted(info) -> bool:
         parts = Path(info.filename).parts
-        if len(parts) > 2 or ".." in parts or info.filename.startswith("/"):
-            continue
-        if parts[-1] in ALLOWED_FILES:
-            chosen.setdefault(parts[-1], info)
-    if CONFIG not in chosen:
-        raise CheckpointError("The zip has no config.json: it is not a GAN Studio checkpoint.")
-    if sum(i.file_size for i in chosen.values()) > MAX_UNZIPPED_BYTES:
-        raise CheckpointError("The checkpoint inside the zip is too large.")
-    payloads = {}
-    for name, info in chosen.items():
+        return (not info.is_dir() and 0 < len(parts) <= 2 and ".." not in parts and
+                not info.filename.startswith("/") and parts[-1] in ALLOWED_FILES)
+
+    try:
+        zf, infos = open_zip(data, "The upload", CHECKPOINT_ZIP, counted=wanted)
+    except IntakeError as e:
+        raise CheckpointError(str(e)) from None
+    with zf:
+        chosen = {}
+        for info in infos:
+            chosen.setdefault(Path(info.filename).parts[-1], info)
+        if CONFIG not in chosen:
+            raise CheckpointError("The zip has no config.json: it is not a GAN Studio checkpoint.")
+        if chosen[CONFIG].file_size > MAX_CONFIG_BYTES:
+            raise CheckpointError("config.json is too large to be a checkpoint's config.")
         try:
-            with zf.open(info) as src:
-                payload = src.read(info.file_size + 1)   # a CRC mismatch raises at the member's end
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError):
-            raise CheckpointError(f"{name} in the zip is damaged (its checksum does not match, or it is "
-                                  "encrypted or truncated).") from None
-        if len(payload) != info.file_size:
-            raise CheckpointError("The zip's sizes are inconsistent; refusing it.")
-        payloads[name] = payload
-    try:
-        config = json.loads(payloads[CONFIG].decode("utf-8"))
-        mdict = config["model"]
-        mcfg = (ClassifierConfig if mdict.get("kind") == "classifier" else ModelConfig).from_dict(mdict)
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
-        raise CheckpointError("config.json is not a checkpoint's config (JSON with a 'model' object).") from None
-    except ValueError as e:
-        raise CheckpointError(f"config.json describes no valid model: {e}") from None
-    n = count_parameters(mcfg)
-    if n > MAX_PARAMETERS:
-        raise CheckpointError(f"config.json describes networks with {n / 1e6:,.0f} M parameters; this app "
-                              f"opens models of at most {MAX_PARAMETERS / 1e6:.0f} M.")
-    out = Path(dest)
-    scratch = out.with_name(f".{out.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        scratch.mkdir(parents=True)
-        for name, payload in payloads.items():
-            (scratch / name).write_bytes(payload)
-        load_checkpoint(scratch, discriminator=True)
-        if out.exists():
-            shutil.rmtree(out)
-        scratch.rename(out)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+            config = json.loads(read_member(zf, chosen[CONFIG], "The upload").decode("utf-8"))
+            mdict = config["model"]
+            mcfg = (ClassifierConfig if mdict.get("kind") == "classifier" else ModelConfig).from_dict(mdict)
+        except IntakeError as e:
+            raise CheckpointError(str(e)) from None
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+            raise CheckpointError("config.json is not a checkpoint's config (JSON with a 'model' object)."
+                                  ) from None
+        except ValueError as e:
+            raise CheckpointError(f"config.json describes no valid model: {e}") from None
+        n = count_parameters(mcfg)
+        if n > MAX_PARAMETERS:
+            raise CheckpointError(f"config.json describes networks with {n / 1e6:,.0f} M parameters; this app "
+                                  f"opens models of at most {MAX_PARAMETERS / 1e6:.0f} M.")
+        need = 4 * n + 1_000_000   # float32 of every network, plus the headers
+        for name in (GENERATOR, DISCRIMINATOR, CLASSIFIER):
+            if name in chosen and chosen[name].file_size > need:
+                raise CheckpointError(f"{name} would inflate to {chosen[name].file_size / 1e6:,.1f} MB, more than "
+                                      f"the networks config.json describes can hold ({need / 1e6:,.1f} MB).")
+        out = Path(dest)
+        scratch = out.with_name(f".{out.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            extract_members(zf, chosen, scratch, "The upload")
+            load_checkpoint(scratch, discriminator=True)
+            publish_folder(scratch, out)
+        except IntakeError as e:
+            raise CheckpointError(str(e)) from None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return out
+
+
+def publish_folder(scratch: Path, out: Path) -> None:
+    """Move a checked scratch folder to ``out`` atomically. When two identical uploads race, the one that
+    arrives second finds ``out`` there already and keeps it (same content, by hash); no rmtree of a folder
+    another request may be reading."""
+    import shutil
+
+    try:
+        scratch.rename(out)
+    except OSError:
+        if (out / CONFIG).is_file():
+            return  # the other upload of the same bytes won: its folder is the same checkpoint
+        old = out.with_name(f".{out.name}.old-{secrets.token_hex(4)}")
+        out.rename(old)   # a damaged leftover: moved aside first, so the folder never exists half-made
+        scratch.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def folder_bytes(folder: Path) -> int:

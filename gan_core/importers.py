@@ -1,54 +1,28 @@
 """Bring generators trained elsewhere into a checkpoint folder every page opens (config.json + safetensors).
 
-Only ``torch.load(..., weights_only=True)`` reads the file: PyTorch's restricted unpickler, which builds
-tensors and plain containers and refuses every other object, so a .pth carrying code is refused, not run.
+Files come in through ``gan_core.intake.models``: the archive's members are checked before torch.load (stored,
+within the file's size), and only ``torch.load(..., weights_only=True)`` reads it: PyTorch's restricted
+unpickler, which builds tensors and plain containers and refuses every other object, so a .pth carrying code is
+refused, not run. The network a file describes is counted on the meta device before it is built.
 """
 from __future__ import annotations
 
 import os
-import pickle
-import re
-import warnings
-from collections import OrderedDict
 from pathlib import Path
 
-import torch
-
 from .checkpoints import CheckpointError, check_weights, load_checkpoint, save_checkpoint
-from .models import ModelConfig, build_generator
+from .intake import IntakeError
+from .intake.models import check_parameter_count, read_state_dict
+from .models import ModelConfig, build_generator, count_parameters
 
 SOURCES = ("pytorch-examples-dcgan",)
-MAX_PTH_BYTES = 200_000_000
 
 
 def _read_state_dict(path: Path) -> dict:
-    if not path.is_file():
-        raise CheckpointError(f"{path} does not exist.")
-    if path.stat().st_size > MAX_PTH_BYTES:
-        raise CheckpointError(f"{path.name} is larger than {MAX_PTH_BYTES // 1_000_000} MB.")
     try:
-        with warnings.catch_warnings():  # "pickle protocol 4 detected": irrelevant here, the load is refused or fine
-            warnings.simplefilter("ignore", UserWarning)
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        # PyTorch's restricted unpickler stopped: an object other than tensors and plain containers (a pickle
-        # that could run code), or bytes that are no pickle at all. Nothing was built either way.
-        why = re.search(r"(Unsupported global: GLOBAL [\w.]+)", str(e))
-        raise CheckpointError(f"{path.name} was refused: it holds more than tensors, or is not a file torch.save "
-                              f"wrote. Only tensors are read from a .pth (a pickle can run code)"
-                              f"{f' ({why.group(1)})' if why else ''}.") from None
-    except (RuntimeError, EOFError, OSError, ValueError, AttributeError, TypeError) as e:
-        raise CheckpointError(f"{path.name} is not a file torch.save wrote ({e.__class__.__name__}).") from None
-    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
-        obj = obj["state_dict"]
-    if not isinstance(obj, (dict, OrderedDict)) or not obj or \
-            not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
-        raise CheckpointError(f"{path.name} is not a state dict (a mapping of names to tensors); save it with "
-                              "torch.save(netG.state_dict(), 'netG.pth').")
-    prefix = "module."  # nn.DataParallel, as the examples use with --ngpu > 1
-    if all(k.startswith(prefix) for k in obj):
-        obj = {k[len(prefix):]: v for k, v in obj.items()}
-    return dict(obj)
+        return read_state_dict(path)
+    except IntakeError as e:
+        raise CheckpointError(str(e)) from None
 
 
 def examples_dcgan_config(sd: dict) -> ModelConfig:
@@ -73,6 +47,10 @@ def import_examples_dcgan(pth: str | os.PathLike, out: str | os.PathLike) -> Pat
     pth = Path(pth)
     sd = _read_state_dict(pth)
     cfg = examples_dcgan_config(sd)
+    try:  # the network these shapes imply, counted on the meta device before a byte of it is allocated
+        check_parameter_count(count_parameters(cfg), pth.name)
+    except IntakeError as e:
+        raise CheckpointError(str(e)) from None
     G = build_generator(cfg)
     check_weights(G, sd, pth.name, "the examples' DCGAN generator (did you pass netD?)",
                   optional=("num_batches_tracked",))  # older PyTorch saved BatchNorm without it

@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import drawn
+from ui.text import plain
 
 CANVAS = 360                 # canvas pixels a side; the square [-3, 3]^2
 MAX_CSV_MB = 1
@@ -47,7 +48,7 @@ def from_link() -> None:
     try:
         s.pg_points = drawn.decode_points(raw)
     except drawn.PointsError as e:
-        st.warning(f"The link's own data could not be used: {e} The playground starts with the ring instead.")
+        st.warning(f"The link's own data could not be used: {plain(e)} The playground starts with the ring instead.")
         return
     s.pg_dataset = drawn.USER_DATASET
 

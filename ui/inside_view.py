@@ -14,6 +14,7 @@ from gan_core.explore import Explorer
 from gan_core.sampler import to_uint8
 from ui.images import show_inline
 from ui.latent_view import probability_bars
+from ui.text import quoted
 
 RANK_SAMPLES = 400
 
@@ -70,7 +71,7 @@ def dissect_view(ex: Explorer, path: str, name: str) -> None:
     ss = st.session_state
     if ss.get("in_layer") not in names:
         if ss.get("in_layer") is not None:  # e.g. a link naming a layer this model lacks
-            st.warning(f"This generator has no layer {str(ss.in_layer)[:40]!r}; showing {names[-1]}.")
+            st.warning(f"This generator has no layer {quoted(ss.in_layer, 40)}; showing {names[-1]}.")
         ss.in_layer = names[-1]
     z, label, what = current_z(ex)
     c_left, c_img = st.columns([1.2, 2])

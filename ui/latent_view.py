@@ -13,6 +13,7 @@ from gan_core.explore import Explorer, gif_bytes, png_bytes, strip, upscale
 from gan_core.sampler import seeds_to_z, truncate
 from ui.images import show, show_inline
 from ui.state import format_offsets, parse_offsets
+from ui.text import plain
 
 K_DIRS = 8
 SIGMA = 4.0  # slider range, in standard deviations
@@ -42,7 +43,7 @@ def found_z(ex: Explorer) -> torch.Tensor | None:
     try:
         return decode_z(text, ex.G.z_dim)
     except ValueError as e:
-        st.warning(f"The found digit in this link cannot be used here ({e}); showing the seed instead.")
+        st.warning(f"The found digit in this link cannot be used here ({plain(e)}); showing the seed instead.")
         st.session_state.pop("lat_found", None)
         return None
 

@@ -21,6 +21,7 @@ from ui.cluster_view import cluster_controls
 from ui.compare_view import add_reference_traces, keep_train_run, reference
 from ui.images import show
 from ui.models import UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS
+from ui.text import plain, quoted
 
 SAVE_ROOT = Path(tempfile.gettempdir()) / "gan_studio_trained"
 MAX_CHART_POINTS = 600
@@ -85,7 +86,7 @@ def settings() -> TrainConfig | None:
     if "tr_preset" not in st.session_state:  # first visit: a preset from the link (Home's failure cards) or the default
         asked = st.query_params.get("preset")
         if asked is not None and asked not in PRESETS:
-            st.warning(f"This link asks for a preset called {asked[:60]!r}, which does not exist; starting from "
+            st.warning(f"This link asks for a preset called {quoted(asked, 60)}, which does not exist; starting from "
                        f"{DEFAULT_PRESET!r}.")
         st.session_state.tr_preset = asked if asked in PRESETS else DEFAULT_PRESET
         apply_preset()
@@ -170,7 +171,7 @@ def settings() -> TrainConfig | None:
                           augment=s.tr_augment if kind != "toy" else "none")
         return with_remedies(cfg, s.get("tr_remedies", []))
     except ValueError as e:
-        st.error(f"These settings cannot train: {e}")
+        st.error(f"These settings cannot train: {plain(e)}")
         return None
 
 

@@ -11,17 +11,35 @@ import streamlit as st
 import torch
 
 import gan_core
-from gan_core.checkpoints import CheckpointError, extract_checkpoint_zip, load_checkpoint, prune_folders
+from gan_core.checkpoints import (CheckpointError, extract_checkpoint_zip, load_checkpoint, prune_folders,
+                                  publish_folder)
 from gan_core.explore import Explorer
+from gan_core.modelcache import ModelCache, module_bytes
+from ui.text import plain, quoted
 
 UPLOAD = "Upload a checkpoint (.zip)…"
 UPLOAD_ROOT = Path(tempfile.gettempdir()) / "gan_studio_uploads"
 torch.set_num_threads(2)
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=16)
+MODEL_CACHE_BYTES = int(os.environ.get("GAN_STUDIO_MODEL_CACHE_MB", "1000")) * 1_000_000
+
+
+@st.cache_resource
+def _models() -> ModelCache:
+    """One per server: loaded checkpoints and their explorers, least recently used out past MODEL_CACHE_BYTES
+    (so uploaded models of up to 200 MB each cannot pile up in memory)."""
+    return ModelCache(MODEL_CACHE_BYTES)
+
+
 def checkpoint(path: str):
-    return load_checkpoint(path, discriminator=True)
+    cache = _models()
+    hit = cache.get(("checkpoint", path))
+    if hit is not None:
+        return hit
+    with st.spinner("Loading the model…"):
+        ck = load_checkpoint(path, discriminator=True)
+    return cache.put(("checkpoint", path), ck, module_bytes(ck.generator, ck.discriminator, ck.classifier))
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,13 +53,24 @@ def classifier():
         return None
 
 
-@st.cache_resource(show_spinner="Finding latent directions…", max_entries=16)
 def explorer(path: str) -> Explorer:
+    cache = _models()
+    hit = cache.get(("explorer", path))
+    if hit is not None:
+        return hit
     ck = checkpoint(path)
     G = ck.generator
     loss = ck.config.get("training", {}).get("loss", "nonsaturating")
     C = classifier() if tuple(G.img_shape) == (1, 28, 28) else None
-    return Explorer(G, ck.discriminator, C, loss=loss)
+    with st.spinner("Finding latent directions…"):
+        ex = Explorer(G, ck.discriminator, C, loss=loss)
+    return cache.put(("explorer", path), ex, 1_000_000)  # shares G and D with the checkpoint's entry
+
+
+def forget_models(paths) -> None:
+    """Drop pruned folders' models from memory too."""
+    for p in paths:
+        _models().forget_prefix(str(p))
 
 
 def model_paths() -> dict[str, str]:
@@ -80,7 +109,7 @@ def _save_upload(data: bytes) -> str:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     folder.touch()  # most recently used: pruned last
-    prune_folders(UPLOAD_ROOT, UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS, keep=folder.name)
+    forget_models(prune_folders(UPLOAD_ROOT, UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS, keep=folder.name))
     return str(folder)
 
 
@@ -101,13 +130,33 @@ def _import_pth(data: bytes) -> str:
         try:
             (scratch / "netG.pth").write_bytes(data)
             import_examples_dcgan(scratch / "netG.pth", scratch / "ckpt")
-            shutil.rmtree(folder, ignore_errors=True)
-            (scratch / "ckpt").rename(folder)
+            publish_folder(scratch / "ckpt", folder)  # two identical uploads at once: the second keeps the first's
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     folder.touch()
-    prune_folders(UPLOAD_ROOT, UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS, keep=folder.name)
+    forget_models(prune_folders(UPLOAD_ROOT, UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS, keep=folder.name))
     return str(folder)
+
+
+@st.cache_resource
+def _refused() -> ModelCache:
+    """Uploads already refused, by content hash -> message: a refused file left in the uploader is not checked
+    again on every rerun (the check of a hostile file is bounded, but need not be repeated)."""
+    return ModelCache(1_000_000)
+
+
+def open_upload(name: str, data: bytes) -> str:
+    """An uploaded checkpoint zip or .pth -> its checkpoint folder; CheckpointError (remembered) when refused."""
+    digest = hashlib.sha256(data).hexdigest()
+    refused = _refused()
+    known = refused.get(digest)
+    if known is not None:
+        raise CheckpointError(known)
+    try:
+        return _save_upload(data) if not name.lower().endswith((".pth", ".pt")) else _import_pth(data)
+    except CheckpointError as e:
+        refused.put(digest, str(e), 1_000)
+        raise
 
 
 def model_picker(key: str = "model", conditional: bool | None = None, label: str = "Model",
@@ -125,7 +174,7 @@ def model_picker(key: str = "model", conditional: bool | None = None, label: str
     options = names + [UPLOAD]
     if st.session_state.get(key) not in options:
         if st.session_state.get(key) is not None:  # e.g. a shared link naming a model this server lacks
-            st.warning(f"There is no model called {str(st.session_state[key])[:60]!r} here; showing "
+            st.warning(f"There is no model called {quoted(st.session_state[key], 60)} here; showing "
                        f"{default if default in options else names[0] if names else 'the upload box'} instead.")
         st.session_state[key] = default if default in options else (names[0] if names else UPLOAD)
     choice = st.selectbox(label, options, key=key,
@@ -143,10 +192,9 @@ def model_picker(key: str = "model", conditional: bool | None = None, label: str
         st.info("Upload a zipped checkpoint folder, or a DCGAN netG.pth, to explore your own model.")
         return None
     try:
-        data = up.getvalue()
-        return _save_upload(data) if not up.name.lower().endswith((".pth", ".pt")) else _import_pth(data)
+        return open_upload(up.name, up.getvalue())
     except CheckpointError as e:
-        st.error(f"That upload is not a usable checkpoint: {e}")
+        st.error(f"That upload is not a usable checkpoint: {plain(str(e))}")
         return None
 
 

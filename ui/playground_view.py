@@ -14,6 +14,7 @@ from gan_core.drawn import USER_DATASET
 from gan_core.playground import EXTENT, PLAYGROUND_PRESETS, Playground, preset
 from ui import drawn_view
 from ui.compare_view import add_reference_traces, keep_button, reference
+from ui.text import plain
 
 TRAIN_SECONDS_PER_TICK = 0.25   # training time between two redraws while playing (faster machines do more steps)
 TICK_SECONDS = 0.5
@@ -136,7 +137,7 @@ def settings():
                                 points=points)
         return with_remedies(cfg, s.get("pg_remedies", []))
     except ValueError as e:
-        st.error(f"These settings cannot train: {e}")
+        st.error(f"These settings cannot train: {plain(e)}")
         return None
 
 
@@ -312,7 +313,7 @@ def board(pg: Playground) -> None:
                                "training right now (each gets its turn).")
                     break
         if s.get("pg_error"):
-            st.error(f"{s.pg_error} Press Reset to start again.")
+            st.error(f"{plain(s.pg_error)} Press Reset to start again.")
         last = pg.history[-1] if pg.history else {}
         measured = next((r for r in reversed(pg.history) if "js" in r), None) or pg.measure()
         c = st.columns(5)

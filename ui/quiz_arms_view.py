@@ -16,13 +16,9 @@ from gan_core.humaneval.scoring import qualified
 from gan_core.humaneval.sources import SessionImages
 from gan_core.humaneval.plans import MAX_ARMS, MIN_ARMS
 from ui.exposure import HELP as TIME_HELP
+from ui.text import plain
 
 PROTOCOL_LABELS = {"hype-inf": "HYPE∞ (no time limit)", "hype-time": "HYPE-time (timed exposures)"}
-
-
-def _md(text: str) -> str:
-    """An arm name (from an uploaded file's name) shown as plain text inside markdown."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!<>|~" else ch for ch in text)
 
 
 def _arm_name(file_name: str) -> str:
@@ -79,7 +75,7 @@ def create_compare_form(models: list[str], store) -> None:
     try:
         images = _read_and_normalise(arms, real_zip, size)
     except ImageSetError as e:
-        st.error(f"Nothing was created: {e}")
+        st.error(f"Nothing was created: {plain(e)}")
         return
     specs = [{k: v for k, v in a.items() if k != "upload"} for a in arms]
     try:
@@ -87,7 +83,7 @@ def create_compare_form(models: list[str], store) -> None:
                                          hours=float(hours), arms=specs, protocol=protocol, images=images,
                                          display_size=size if images else None)
     except QuizError as e:
-        st.error(f"Nothing was created: {e}")
+        st.error(f"Nothing was created: {plain(e)}")
         return
     st.session_state.quiz_admin = (code, key)
     st.session_state.quiz_new_key = key
@@ -157,7 +153,7 @@ def results(info, rows: list[dict], store) -> None:
     st.plotly_chart(fig, key="cmp_chart")
     sep = [p for p in ranked["pairs"] if p["separable"]]
     diff = (lambda v: f"{v * 100:+.1f} points") if pct else (lambda v: f"{v:+.0f} ms")
-    lines = [f"**{_md(names[p['a']])}** ranks above **{_md(names[p['b']])}** (difference {diff(p['diff'])}, "
+    lines = [f"**{plain(names[p['a']])}** ranks above **{plain(names[p['b']])}** (difference {diff(p['diff'])}, "
              f"p = {p['p']:.3f})" for p in sep]
     st.markdown("Separable at 95% (the paired interval of the difference excludes 0): " +
                 ("; ".join(lines) if sep else "none yet — more participants narrow the intervals."))
@@ -184,10 +180,10 @@ def hardest(info, scored: list[dict], store) -> None:
     src = SessionImages(store, info)
     for a, items in hardest_fakes(scored, len(info.arm_names)).items():
         if not items:
-            st.caption(f"{info.arm_names[a]}: no fake has fooled anyone yet.")
+            st.caption(f"{plain(info.arm_names[a])}: no fake has fooled anyone yet.")
             continue
         cols = st.columns(max(len(items), 4))
-        cols[0].markdown(f"**{info.arm_names[a]}**")
+        cols[0].markdown(f"**{plain(info.arm_names[a])}**")
         for col, (ref, fooled, shown) in zip(cols[1:] if len(items) < len(cols) else cols, items):
             col.image(src.fake(a, ref), width=96, caption=f"fooled {fooled}/{shown}", output_format="PNG")
 

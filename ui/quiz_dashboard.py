@@ -11,6 +11,7 @@ import streamlit as st
 from gan_core.humaneval import QuizError
 from gan_core.humaneval.scoring import discriminator_agreement, per_image, qualified
 from ui.quiz_view import METRIC_HELP, _big, _rows, _summary, quiz_images, quiz_models, quiz_store
+from ui.text import plain
 
 def create_form() -> None:
     models = quiz_models()
@@ -101,7 +102,7 @@ def dashboard() -> None:
     c = st.columns([2, 3, 1])
     c[0].metric("Join code", info.code)
     compare = bool(info.arms) or info.protocol != "hype-inf"
-    what = (f"{len(info.arm_names)} models ({', '.join(info.arm_names)}), {info.protocol}" if compare
+    what = (f"{len(info.arm_names)} models ({', '.join(plain(n) for n in info.arm_names)}), {info.protocol}" if compare
             else f"Model **{info.model}**")
     c[1].caption(f"{what}, {'side by side' if info.mode == 'pair' else 'one at a time'}, "
                  f"{info.n_trials} trials, ψ = {info.truncation:g}, feedback {'on' if info.feedback else 'off'}, "

@@ -22,6 +22,7 @@ from gan_core.humaneval.sources import veil  # noqa: F401  (also the tests' entr
 from gan_core.humaneval.store import normalise_code
 from gan_core.humaneval.scoring import summarise
 from gan_core.humaneval.images import QuizImages
+from ui.text import plain
 
 SCALE = 8  # 28 px -> 224 px, nearest neighbour: crisp pixels, no smoothing that hides artefacts
 METRIC_HELP = {
@@ -131,7 +132,7 @@ def resume_from_link() -> None:
         s.quiz_joined = quiz_store().nickname(token[:64])
         s.quiz_token = token[:64]
     except QuizError as e:
-        st.info(f"{e}")
+        st.info(plain(e))
         del st.query_params["p"]
 
 
@@ -150,7 +151,7 @@ def participant() -> None:
     nick = s.get("quiz_joined", "")
     info = _session_of(token)
     thing = "image" if info.uses_uploads else "digit"
-    st.caption(f"Playing as **{nick}**. " + (f"Which {thing} is real?" if info.mode == "pair"
+    st.caption(f"Playing as **{plain(nick)}**. " + (f"Which {thing} is real?" if info.mode == "pair"
                                                else f"Is this {thing} real, or made by a model?"))
     st.progress(done / total, text=f"{done} of {total} answered")
     if (fb := s.pop("quiz_feedback", None)) is not None:

@@ -10,6 +10,7 @@ import time
 import streamlit as st
 
 from gan_core.workqueue import OwnerBusy, QueueFull, WorkQueue
+from ui.text import plain
 
 
 @st.cache_resource
@@ -34,7 +35,7 @@ def queued(key, label: str, fn, start: bool = True, light: bool = False):
     if t is not None and t.state == "done":
         return t.result
     if t is not None and t.state == "error":
-        st.error(f"{label[:1].upper()}{label[1:]} failed: {t.error}")
+        st.error(f"{label[:1].upper()}{label[1:]} failed: {plain(t.error)}")
         if st.button("Try again", key=f"retry_{abs(hash(key))}"):
             q.forget(key)
             st.rerun()

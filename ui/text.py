@@ -1,0 +1,32 @@
+"""Every string that comes from a user (a shared link's query parameters, an uploaded file's name, an arm name,
+a nickname, a message quoting any of these) is shown through this module, so it is always plain text:
+markdown, Streamlit's own directives (``:red[...]``, ``:material/x:``), LaTeX ``$...$`` and HTML cannot be
+injected. ``[Your session expired: sign in](http://evil)`` in ``?model=`` renders as those characters, not a
+link."""
+from __future__ import annotations
+
+import html
+
+_SPECIAL = set("\\`*_{}[]()#+-.!<>|~:$=^\"'&")
+
+
+def plain(text: object, limit: int | None = None) -> str:
+    """``text`` escaped for st.markdown / st.warning / st.error / captions and labels that take markdown:
+    every markdown-significant character backslash-escaped, line breaks flattened, cut to ``limit``."""
+    s = " ".join(str(text).split())
+    if limit is not None and len(s) > limit:
+        s = s[:limit] + "…"
+    return "".join("\\" + ch if ch in _SPECIAL else ch for ch in s)
+
+
+def quoted(text: object, limit: int = 60) -> str:
+    """``plain`` inside typographic quotes, for naming a user's value in a sentence."""
+    return f"“{plain(text, limit)}”"
+
+
+def html_text(text: object, limit: int | None = None) -> str:
+    """``text`` for an HTML document or unsafe_allow_html markdown: entities escaped, quotes included."""
+    s = str(text)
+    if limit is not None and len(s) > limit:
+        s = s[:limit] + "…"
+    return html.escape(s, quote=True)
