@@ -89,11 +89,19 @@ def ablate(G: nn.Module, layer: str, units: Sequence[int], scale: float = 0.0) -
 
 @torch.no_grad()
 def activations(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """Every layer's feature maps for z: ({layer: (B, C, H, W)}, images (B, C, H, W) in [-1, 1])."""
+    """Every layer's feature maps for z: ({layer: (B, C, H, W)}, images (B, C, H, W) in [-1, 1]).
+
+    The hooks record only this thread's forward pass: on a server, another user's pass through the same shared
+    G (a slider move on another page) runs the hooks too, and must not overwrite these maps."""
     found, handles = {}, []
+    me = threading.get_ident()
+
+    def record(mod, inp, out, name):
+        if threading.get_ident() == me:
+            found[name] = _maps(G, mod, out).detach().clone()
+
     for name, module in layers(G).items():
-        handles.append(module.register_forward_hook(
-            lambda mod, inp, out, name=name: found.__setitem__(name, _maps(G, mod, out).detach().clone())))
+        handles.append(module.register_forward_hook(lambda mod, inp, out, name=name: record(mod, inp, out, name)))
     try:
         x = G(z, y) if getattr(G, "num_classes", 0) else G(z)
     finally:

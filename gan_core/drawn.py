@@ -60,11 +60,14 @@ def _checked(points: np.ndarray) -> tuple[np.ndarray, str | None]:
     if len(np.unique(pts, axis=0)) < 2:
         raise PointsError("All the points are the same point: a GAN needs a spread of points to learn from.")
     note = None
-    lo, hi = pts.min(0), pts.max(0)
     if np.abs(pts).max() > EXTENT - 0.2:
-        centre, half = (lo + hi) / 2, float((hi - lo).max()) / 2
-        scale = FIT / half
-        pts = (pts - centre) * scale
+        # in units of the largest magnitude first, so hi - lo and the centre cannot overflow (1.7e308 - -1.7e308)
+        unit = float(np.abs(pts).max())
+        u = pts / unit
+        lo, hi = u.min(0), u.max(0)
+        centre_u, half_u = (lo + hi) / 2, float((hi - lo).max()) / 2
+        centre, scale = centre_u * unit, FIT / half_u / unit
+        pts = (u - centre_u) * (FIT / half_u)
         note = (f"Your points were shifted by {-centre[0]:.3g}, {-centre[1]:.3g} and scaled by {scale:.3g} to fit "
                 f"the playground's square [-{EXTENT:g}, {EXTENT:g}]².")
     out = quantise(pts)

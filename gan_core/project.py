@@ -24,6 +24,9 @@ from torch import nn
 from .sampler import to_uint8
 
 
+MAX_DIGIT_PIXELS = 1024 * 1024   # what prepare_digit works on; uploads are reduced to this by the image intake
+
+
 class DigitError(ValueError):
     """The input cannot be read as a single digit (blank, no contrast, not a drawing)."""
 
@@ -35,19 +38,25 @@ def _grey(image) -> np.ndarray:
     from PIL import Image
 
     if isinstance(image, Image.Image):
+        if image.width * image.height > MAX_DIGIT_PIXELS:
+            image = image.copy()
+            image.thumbnail((1024, 1024), Image.Resampling.BOX)
         image = np.asarray(image.convert("RGBA") if "A" in image.getbands() else image.convert("L"))
     a = np.asarray(image)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or min(a.shape[:2]) < 8:
         raise DigitError(f"Expected an image of at least 8x8 pixels (grey, RGB or RGBA), got shape {a.shape}.")
-    a = a.astype(np.float64)
+    if a.size > MAX_DIGIT_PIXELS * (a.shape[2] if a.ndim == 3 else 1):
+        raise DigitError(f"The image is {a.shape[1]}x{a.shape[0]} pixels; pass it through gan_core.intake.images "
+                         f"(which reduces it) or give at most {MAX_DIGIT_PIXELS:,} pixels.")
+    a = a.astype(np.float32)  # float32, not float64: half the memory, and all the precision a digit needs
     if a.max() > 1.0:
-        a = a / 255.0
+        a = a / np.float32(255.0)
     if a.ndim == 3:
         if a.shape[2] == 4 and a[..., 3].min() < 0.98:
             return a[..., 3]                                              # transparent background: alpha is the ink
-        a = a[..., :3] @ np.array([0.299, 0.587, 0.114])
+        a = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     return a
 
 

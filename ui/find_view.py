@@ -9,6 +9,8 @@ import numpy as np
 import streamlit as st
 
 from gan_core.explore import Explorer, gif_bytes, png_bytes, strip, upscale
+from gan_core.intake import IntakeError, images
+from gan_core.intake.images import read_pixels
 from gan_core.project import DigitError, encode_z, prepare_digit, project, reads_as
 from ui.images import show, show_inline
 
@@ -42,30 +44,28 @@ def _drawn() -> np.ndarray | None:
                "cropped, scaled and centred the way MNIST digits were.")
     r = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS, width=CANVAS,
                   drawing_mode="freedraw", return_image_data=True, update_streamlit=True, key="find_canvas")
-    if r is None or r.image_data is None:
+    if r is None:
         return None
-    return np.asarray(r.image_data)
+    raw = r.image_bytes   # the PNG the browser sent: decoded here by the image intake, within CANVAS limits
+    if raw is None:
+        return None
+    try:
+        return read_pixels(raw, "The drawing", images.CANVAS)
+    except IntakeError as e:
+        raise DigitError(str(e)) from None
 
 
 def _uploaded() -> np.ndarray | None:
-    from PIL import Image, UnidentifiedImageError
-
     up = st.file_uploader("An image of one digit", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                           key="find_upload", max_upload_size=MAX_IMAGE_MB,
                           help="A photo or scan of one handwritten digit. Dark on light or light on dark both "
-                               f"work. At most {MAX_IMAGE_MB} MB and 4,000 pixels a side.")
+                               f"work. At most {MAX_IMAGE_MB} MB; photos are read at a reduced size.")
     if up is None:
         return None
     try:
-        with Image.open(up) as im:
-            if max(im.size) > 4000:
-                raise DigitError(f"The image is {im.size[0]}x{im.size[1]} pixels; at most 4,000 a side.")
-            im.seek(0)
-            return np.asarray(im.convert("RGBA"))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
-        if isinstance(e, DigitError):
-            raise
-        raise DigitError("That file is not an image this page can read (PNG, JPEG, BMP, GIF or WebP).") from None
+        return read_pixels(up.getvalue(), "That file", images.DIGIT)
+    except IntakeError as e:
+        raise DigitError(str(e)) from None
 
 
 def _real() -> tuple[np.ndarray, int]:

@@ -13,7 +13,7 @@ Example:
     >>> from gan_core.intake import images
     >>> images.read_image(b"not an image", "your file", images.DIGIT)   # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
-    IntakeError: your file is not an image this app can read (PNG, JPEG, GIF, BMP or WebP).
+    IntakeError: your file is not a readable image (this takes PNG, JPEG, WebP, GIF, BMP).
 """
 from .errors import IntakeError
 

@@ -68,7 +68,7 @@ def check_header(img: Image.Image, what: str, limits: ImageLimits) -> None:
         raise IntakeError(f"{what} is a {img.format or 'unknown'} file; this takes {names}.")
     w, h = img.size
     if limits.max_side is not None and max(w, h) > limits.max_side:
-        raise IntakeError(f"{what} is {w:,}x{h:,} pixels; at most {limits.max_side:,} a side.")
+        raise IntakeError(f"{what} is {w}x{h} pixels; images may be at most {limits.max_side} a side.")
     if min(w, h) < limits.min_side:
         raise IntakeError(f"{what} is {w}x{h} pixels: too small (at least {limits.min_side} a side).")
     cap = limits.max_jpeg_pixels if img.format == "JPEG" and limits.max_jpeg_pixels else limits.max_pixels
@@ -86,12 +86,13 @@ def open_image(raw: bytes, what: str, limits: ImageLimits) -> Image.Image:
     try:
         with warnings.catch_warnings():  # Pillow's own bomb warning: our limits are lower and checked below
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(raw), formats=list(limits.formats))
+            # only these parsers run (plus GIF and BMP, so a renamed one is refused by name, not as garbage)
+            img = Image.open(io.BytesIO(raw), formats=sorted(set(limits.formats) | {"GIF", "BMP"}))
     except Image.DecompressionBombError:
         raise IntakeError(f"{what} declares more pixels than any image this app takes.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         names = ", ".join(NAMES.get(f, f) for f in limits.formats)
-        raise IntakeError(f"{what} is not an image this app can read ({names}).") from None
+        raise IntakeError(f"{what} is not a readable image (this takes {names}).") from None
     try:
         check_header(img, what, limits)
     except IntakeError:
@@ -126,7 +127,7 @@ def read_image(raw: bytes, what: str, limits: ImageLimits, exif: bool = True) ->
     except IntakeError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
-        raise IntakeError(f"{what} is damaged or cut short ({str(e)[:60]}).") from None
+        raise IntakeError(f"{what} is not a readable image: damaged or cut short ({str(e)[:60]}).") from None
 
 
 def read_pixels(raw: bytes, what: str, limits: ImageLimits) -> np.ndarray:

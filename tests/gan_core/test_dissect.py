@@ -78,6 +78,45 @@ def test_ablate_acts_only_in_the_thread_that_opened_it(G):
     assert torch.equal(seen["other"], plain) and not torch.equal(mine, plain)
 
 
+def test_activations_record_only_their_own_threads_pass(G):
+    """Another user's forward pass through the shared G, while this thread's hooks are registered, must not
+    overwrite this thread's maps (the hooks are on the module, so they fire for every thread)."""
+    z_mine, z_other = torch.zeros(1, 8), torch.full((1, 8), 3.0)
+    with torch.no_grad():
+        expected, _ = activations(G, z_mine, _y(1))
+    inside = threading.Event()
+    release = threading.Event()
+    proj = layers(G)["block 2"]
+    real_forward = proj.forward
+
+    def slow_forward(x):   # this thread's pass pauses in its last layer while the other thread runs G
+        out = real_forward(x)
+        if threading.get_ident() == me:
+            inside.set()
+            release.wait(5)
+        return out
+
+    me = threading.get_ident()
+    proj.forward = slow_forward
+
+    def other():
+        inside.wait(5)
+        with torch.no_grad():
+            G(z_other, _y(1))
+        release.set()
+
+    t = threading.Thread(target=other)
+    t.start()
+    try:
+        with torch.no_grad():
+            got, _ = activations(G, z_mine, _y(1))
+    finally:
+        t.join()
+        proj.forward = real_forward
+    for name in expected:
+        assert torch.equal(got[name], expected[name]), name
+
+
 def test_map_grid_orders_by_activation():
     maps = torch.zeros(3, 4, 4)
     maps[2] = 5.0

@@ -143,3 +143,9 @@ def test_playground_measures_modes_of_your_own_data():
     rows = pg.train(10)
     assert rows[-1]["modes"] is not None and 0 <= rows[-1]["modes"] <= 3
     assert pg.view(100)["real"].shape == (100, 2)
+
+
+def test_a_csv_of_huge_numbers_is_rescaled_without_overflow():
+    pts, note = drawn.parse_csv("-1.7e308,1.7e308\n1.7e308,1.7e308\n0,1.7e308")
+    assert np.isfinite(pts).all() and len(np.unique(pts, axis=0)) == 3 and np.abs(pts).max() <= 3
+    assert "scaled" in note
