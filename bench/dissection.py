@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import gan_core
-from gan_core.dissect import _inputs, ablate, best_layer, class_probs, rank_units, top_units
+from gan_core.dissect import ablate, sample_inputs, best_layer, class_probs, rank_units, top_units
 from gan_core.metrics import load_classifier
 
 
@@ -36,7 +36,7 @@ def main() -> None:
         r = rank_units(G, C, n=args.rank_samples, seed=0)
         print(f"{name}: ranked {sum(v['units'] for v in r['layers'].values())} units in "
               f"{time.perf_counter() - t:.1f} s")
-        z, y = _inputs(G, args.test_samples, 123)
+        z, y = sample_inputs(G, args.test_samples, 123)
         p0 = class_probs(G, C, z, y)
         read = p0.argmax(1)
         rng = np.random.default_rng(0)

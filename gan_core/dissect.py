@@ -131,7 +131,8 @@ def map_grid(maps: torch.Tensor, order: str = "activation", tile: int = 2) -> tu
     return grid, order_idx
 
 
-def _inputs(G: nn.Module, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+def sample_inputs(G: nn.Module, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """n z of ``seed`` and, for a conditional G, classes 0, 1, 2, ... in turn: the samples a ranking uses."""
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, G.z_dim, generator=g)
     nc = int(getattr(G, "num_classes", 0) or 0)
@@ -156,7 +157,7 @@ def rank_units(G: nn.Module, classifier: nn.Module, n: int = 400, seed: int = 0,
         ``drop[k][u]`` > 0 means unit u helps G draw class k.
     """
     G, classifier = G.eval(), classifier.eval()
-    z, y = _inputs(G, n, seed)
+    z, y = sample_inputs(G, n, seed)
     p0 = class_probs(G, classifier, z, y)                                  # (n, classes)
     read = p0.argmax(1)
     K = p0.shape[1]

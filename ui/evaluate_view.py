@@ -5,7 +5,6 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from gan_core.explore import discriminator_scores, memorization
 from ui.images import show
 
 # key, label, floor key, better, one sentence on what it measures
@@ -48,40 +47,27 @@ def cached_result(path: str, n: int, seed: int) -> dict | None:
     return _results_store().get(_key(path, n, seed))
 
 
-def evaluate_cached(path: str, n: int, seed: int, G, progress=None) -> dict:
-    """Metrics for one model and settings, measured once per server and reused."""
-    from gan_core.metrics import evaluate
-
-    store, key = _results_store(), _key(path, n, seed)
-    if key not in store:
-        store[key] = evaluate(G, n_samples=n, seed=seed, ppl_samples=min(n, 1000), progress=progress)
-    return store[key]
-
-
 def run_evaluations(wanted: list[tuple[str, str, object]], n: int, seed: int, start: bool) -> bool:
-    """Evaluate (name, path, generator) through the server's work queue: one item for this request, shared
-    with anyone asking the same; results go to the server-wide results store. True when all are measured."""
-    from gan_core.metrics import evaluate
-
+    """Evaluate (name, path, generator) through the server's work queue (in a worker process): one item for
+    this request, shared with anyone asking the same; results go to the server-wide results store. True when
+    all are measured."""
+    from gan_core import worktasks
+    from gan_core.workqueue import Task
     from ui.work import queued
 
     store = _results_store()
-    missing = [(name, path, G) for name, path, G in wanted if _key(path, n, seed) not in store]
+    missing = [(name, path) for name, path, _ in wanted if _key(path, n, seed) not in store]
     if not missing:
         return True
-
-    def work(progress):
-        for i, (name, path, G) in enumerate(missing):
-            key = _key(path, n, seed)
-            if key not in store:
-                store[key] = evaluate(G, n_samples=n, seed=seed, ppl_samples=min(n, 1000),
-                                      progress=lambda stage, f, i=i, name=name: progress(
-                                          (i + f) / len(missing), f"{name}: {stage}"))
-        return True
-
-    names = ", ".join(name for name, _, _ in missing)
-    key = ("evaluate", tuple(_key(path, n, seed) for _, path, _ in missing))
-    return bool(queued(key, f"the evaluation of {names}", work, start=start))
+    names = ", ".join(name for name, _ in missing)
+    key = ("evaluate", tuple(_key(path, n, seed) for _, path in missing))
+    measured = queued(key, f"the evaluation of {names}", Task(worktasks.evaluate_models, (missing, n, seed)),
+                      start=start)
+    if not measured:
+        return False
+    for path, metrics in measured.items():
+        store.setdefault(_key(path, n, seed), metrics)
+    return all(_key(path, n, seed) in store for _, path in missing)
 
 
 def table(results: dict[str, dict]) -> None:
@@ -126,10 +112,12 @@ def class_histograms(results: dict[str, dict]) -> None:
 
 
 def memorization_view(path: str, ex) -> None:
+    from gan_core import worktasks
+    from gan_core.workqueue import Task
     from ui.work import queued
 
     m = queued(("memorization", path), "the search for the nearest training images",
-               lambda progress: memorization(ex, n=8))
+               Task(worktasks.memorization, (path,)))
     if m is None:
         return
     st.caption(f"Top: generated. Middle: nearest training image in pixels (RMS difference in [−1, 1] units). "
@@ -145,12 +133,14 @@ def memorization_view(path: str, ex) -> None:
 
 
 def discriminator_histogram(path: str, ex, key: str) -> None:
+    from gan_core import worktasks
+    from gan_core.workqueue import Task
     from ui.work import queued
 
     if ex.D is None:
         st.caption("No discriminator in this checkpoint.")
         return
-    s = queued(("dscores", path), "D's scores on real and generated images", lambda progress: discriminator_scores(ex),
+    s = queued(("dscores", path), "D's scores on real and generated images", Task(worktasks.discriminator_scores, (path,)),
                light=True)
     if s is None:
         return

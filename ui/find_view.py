@@ -11,7 +11,7 @@ import streamlit as st
 from gan_core.explore import Explorer, gif_bytes, png_bytes, strip, upscale
 from gan_core.intake import IntakeError, images
 from gan_core.intake.images import read_pixels
-from gan_core.project import DigitError, encode_z, prepare_digit, project, reads_as
+from gan_core.project import DigitError, prepare_digit, reads_as
 from ui.images import show, show_inline
 
 SOURCES = {"draw": "Draw it", "upload": "Upload an image", "real": "A real MNIST digit"}
@@ -80,15 +80,12 @@ def _real() -> tuple[np.ndarray, int]:
 def _search(ex: Explorer, path: str, target: np.ndarray, label: int | None) -> dict | None:
     from ui.work import queued
 
+    from gan_core import worktasks
+    from gan_core.workqueue import Task
+
     digest = hashlib.sha256(target.tobytes()).hexdigest()[:16]
-
-    def work(progress):
-        r = project(ex.G, target[None], labels=None if label is None else [label], classifier=ex.C,
-                    progress=lambda done, total: progress(done / total, f"step {done} of {total}"))
-        r["z_text"] = encode_z(r["z"][0])
-        return r
-
-    return queued(_search_key(("find_asked", digest, label, path)), "the search for your digit", work, light=True)
+    return queued(_search_key(("find_asked", digest, label, path)), "the search for your digit",
+                  Task(worktasks.search_digit, (path, target, label)), light=True)
 
 
 def find_section(ex: Explorer, path: str, model_name: str) -> None:

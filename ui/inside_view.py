@@ -9,7 +9,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gan_core.dissect import ablate, activations, best_layer, cached_ranking, layers, map_grid, top_units
+import gan_core
+from gan_core.dissect import ablate, activations, best_layer, layers, map_grid, top_units
 from gan_core.explore import Explorer
 from gan_core.sampler import to_uint8
 from ui.images import show_inline
@@ -20,16 +21,14 @@ RANK_SAMPLES = 400
 
 
 def ranking(ex: Explorer, path: str, start: bool = True) -> dict | None:
-    """Every unit's effect on every class (None while it is computed: a status is drawn)."""
+    """Every unit's effect on every class (None while it is computed: a status is drawn). Runs in a worker
+    process, within the server's time limit per computation (fewer samples, or a refusal, when it would not fit)."""
+    from gan_core import worktasks
+    from gan_core.workqueue import Task
     from ui.work import queued
 
-    gen_file = Path(path) / "generator.safetensors"
-
-    def work(progress):
-        return cached_ranking(ex.G, ex.C, gen_file, n=RANK_SAMPLES,
-                              progress=lambda done, total: progress(done / total, f"unit {done} of {total}"))
-
-    return queued(("dissect", path), "the unit ranking", work, start=start)
+    return queued(("dissect", path), "the unit ranking", Task(worktasks.unit_ranking, (path, RANK_SAMPLES)),
+                  start=start)
 
 
 def current_z(ex: Explorer) -> tuple[torch.Tensor, int | None, str]:
@@ -146,10 +145,23 @@ def ranking_section(ex: Explorer, path: str) -> None:
         return
     st.caption(f"The GAN Dissection idea (Bau et al., ICLR 2019), adapted to digits: switch each unit off in "
                f"turn and measure how much the classifier's probability of each digit falls, averaged over "
-               f"{RANK_SAMPLES} samples the classifier reads as that digit. Computed once per model, then kept.")
+               f"up to {RANK_SAMPLES} samples the classifier reads as that digit. Computed once per model, then "
+               "kept.")
+    shipped = Path(path).parent == gan_core.pretrained_dir()
+    asked = st.session_state.setdefault("in_rank_asked", set())
+    if not shipped and path not in asked and ranking(ex, path, start=False) is None:
+        # an uploaded model can be large: its ranking is one click away, not started by opening the page
+        st.button("Rank the units", key="in_rank_go", on_click=asked.add, args=(path,),
+                  help="Switches every unit off in turn on a few hundred samples, in a worker process. The server "
+                       "estimates the time first and uses fewer samples, or declines, when it would exceed its "
+                       "limit per computation.")
+        return
     r = ranking(ex, path)
     if r is None:
         return
+    if r["n"] < RANK_SAMPLES:
+        st.caption(f"Ranked on {r['n']} samples (not {RANK_SAMPLES}): that is what fits in the server's time limit "
+                   "per computation for a generator of this size.")
     c1, c2 = st.columns([1, 2])
     cls = c1.selectbox("Digit", list(range(len(r["counts"]))), index=7, key="in_rank_class",
                        help="Show the units whose removal hurts this digit most.")

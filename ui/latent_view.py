@@ -250,10 +250,12 @@ def interpolation_section(ex: Explorer, model_name: str):
 
 def _map(path: str, n: int, method: str, ex: Explorer) -> dict | None:
     """The latent map through the server's work queue (None while it waits or runs)."""
+    from gan_core import worktasks
+    from gan_core.workqueue import Task
     from ui.work import queued
 
-    return queued(("latent_map", path, n, method), "the latent map",
-                  lambda progress: ex.latent_map(range(n), method, label_of_seed=lambda s: s % 10), light=True)
+    return queued(("latent_map", path, n, method), "the latent map", Task(worktasks.latent_map, (path, n, method)),
+                  light=True)
 
 
 def on_map_select():
@@ -309,17 +311,12 @@ def latent_map_section(ex: Explorer, path: str):
 def _arithmetic(path: str, a: int, b: int, c: int, ex: Explorer, start_text: str | None = None) -> dict | None:
     """Latent arithmetic through the server's work queue (None while it waits or runs). ``start_text``: an
     encoded found z that takes the place of mean(a)."""
-    from gan_core.project import decode_z
+    from gan_core import worktasks
+    from gan_core.workqueue import Task
     from ui.work import queued
 
-    def work(progress):
-        try:
-            start = decode_z(start_text, ex.G.z_dim) if start_text else None
-            return ex.arithmetic(a, b, c, start=start)
-        except ValueError as e:  # too few confident samples of a class: a message, not a failure
-            return {"warning": str(e)}
-
-    return queued(("arithmetic", path, a, b, c, start_text), "the latent arithmetic", work, light=True)
+    return queued(("arithmetic", path, a, b, c, start_text), "the latent arithmetic",
+                  Task(worktasks.arithmetic, (path, a, b, c, start_text)), light=True)
 
 
 def arithmetic_section(ex: Explorer, path: str):

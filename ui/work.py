@@ -1,16 +1,37 @@
 """Heavy page work through the server's one WorkQueue (gan_core.workqueue): the page asks for a result by
 key; while it is computed the user sees their place in line, a progress bar and a Cancel button, and the page
-reruns by itself when the result is ready. Interactive work (one image per slider move) never comes here."""
+reruns by itself when the result is ready. Interactive work (one image per slider move) never comes here.
+
+The work runs in worker processes (``GAN_STUDIO_WORK=process``, the default; ``thread`` runs it in the
+server's process) with the queue's time and memory limits; an item whose every owner has closed their tab is
+stopped; "one per person" counts both the browser session and the client's address."""
 from __future__ import annotations
 
+import ipaddress
+import os
 import random
 import secrets
+import threading
 import time
 
 import streamlit as st
 
-from gan_core.workqueue import OwnerBusy, QueueFull, WorkQueue
+from gan_core.workqueue import ClientBusy, OwnerBusy, QueueFull, Task, WorkQueue
 from ui.text import plain
+
+_SESSIONS: dict[str, str] = {}      # work owner -> Streamlit session id (to tell when a tab has closed)
+_SESSIONS_LOCK = threading.Lock()
+
+
+def _session_alive(owner_token: str) -> bool:
+    """Whether the browser session that owns ``owner_token`` is still connected."""
+    from streamlit import runtime
+
+    with _SESSIONS_LOCK:
+        sid = _SESSIONS.get(owner_token)
+    if sid is None or not runtime.exists():
+        return True     # not a served session (AppTest, a notebook): never cancelled for leaving
+    return runtime.get_instance().is_active_session(sid)
 
 
 @st.cache_resource
@@ -18,17 +39,63 @@ def work_queue() -> WorkQueue:
     """One per server: every browser session's heavy work shares its workers."""
     import atexit
 
-    q = WorkQueue()
+    q = WorkQueue(processes=os.environ.get("GAN_STUDIO_WORK", "process") != "thread", alive=_session_alive)
     atexit.register(q.shutdown)
     return q
 
 
 def owner() -> str:
-    return st.session_state.setdefault("work_owner", secrets.token_hex(8))
+    token = st.session_state.setdefault("work_owner", secrets.token_hex(8))
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if ctx is not None:
+            with _SESSIONS_LOCK:
+                _SESSIONS[token] = ctx.session_id
+                if len(_SESSIONS) > 10_000:   # sessions long gone: their tokens are never asked about again
+                    for k in list(_SESSIONS)[:5_000]:
+                        del _SESSIONS[k]
+    except ImportError:
+        pass
+    return token
 
 
-def queued(key, label: str, fn, start: bool = True, light: bool = False):
-    """The result of ``fn(progress)`` for ``key``, or None while it waits or runs (a status is drawn in its
+def _trusted_proxies() -> list:
+    nets = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
+    for part in os.environ.get("GAN_STUDIO_TRUSTED_PROXIES", "").split(","):
+        try:
+            nets.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            pass
+    return nets
+
+
+def client() -> str | None:
+    """The client's address: the connection's own, or behind a trusted proxy (loopback, i.e. nginx on this
+    machine, or GAN_STUDIO_TRUSTED_PROXIES) the last address the proxy put in X-Forwarded-For. The header is
+    not trusted from anyone else: a student could send a new one with every request."""
+    try:
+        ip = st.context.ip_address
+    except Exception:
+        return None
+    if ip is None:
+        return None
+    try:
+        peer = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if any(peer in net for net in _trusted_proxies()):
+        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded)) if forwarded else ip
+        except ValueError:
+            return ip
+    return ip
+
+
+def queued(key, label: str, fn: Task, start: bool = True, light: bool = False):
+    """The result of ``fn`` (a Task) for ``key``, or None while it waits or runs (a status is drawn in its
     place, and the page reruns when it is done). start=False only shows a result already computed."""
     q = work_queue()
     t = q.peek(key)
@@ -49,7 +116,10 @@ def queued(key, label: str, fn, start: bool = True, light: bool = False):
             st.rerun()
         return None
     try:
-        t = q.submit(owner(), key, fn, label, light=light)
+        t = q.submit(owner(), key, fn, label, light=light, client=client())
+    except ClientBusy as e:
+        st.info(str(e))
+        return None
     except OwnerBusy as e:
         st.info(f"{label[:1].upper()}{label[1:]} waits until {e.ticket.label}, which you asked for first, is "
                 "ready (one computation per person at a time, so the whole class gets its turn).")

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import PurePosixPath
 from typing import Callable, Iterator
 
@@ -167,12 +168,14 @@ def colour_mode(raw_sets: list[list[bytes]]) -> str:
 
 
 def prepare_sets(zips: dict[int, bytes | str | os.PathLike], names: dict[int, str], size: int,
-                 progress: Callable[[float, str], None] | None = None) -> dict[int, list[bytes]]:
+                 progress: Callable[[float, str], None] | None = None,
+                 budget: Callable[[float, str], None] | None = None) -> dict[int, list[bytes]]:
     """Every set of a comparison, checked in full and then normalised: {set: [PNG bytes]}.
 
     Two passes over each zip, one image in memory at a time: the first checks every file and decides the
     session's colour mode (RGB when any of the first 50 images of any set has colour), the second normalises.
-    At most MAX_SESSION_IMAGES images and MAX_SESSION_BYTES of output per session.
+    At most MAX_SESSION_IMAGES images and MAX_SESSION_BYTES of output per session. ``budget(seconds, what)``,
+    when given, is told the measured cost of the rest after the first 20 images (and may refuse it).
     """
     counts, colour = {}, False
     for k, z in zips.items():
@@ -187,6 +190,7 @@ def prepare_sets(zips: dict[int, bytes | str | os.PathLike], names: dict[int, st
         if progress:
             progress(0.2 * len(counts) / len(zips), f"checked {names[k]}")
     mode, total, done, stored = ("RGB" if colour else "L"), sum(counts.values()), 0, 0
+    started = time.monotonic()
     out: dict[int, list[bytes]] = {}
     for k, z in zips.items():
         out[k] = []
@@ -198,6 +202,8 @@ def prepare_sets(zips: dict[int, bytes | str | os.PathLike], names: dict[int, st
                                     "images or a smaller display size.")
             out[k].append(png)
             done += 1
+            if budget and done == 20 < total:
+                budget((time.monotonic() - started) / done * (total - done), f"Preparing {total:,} images")
             if progress and (done % 20 == 0 or done == total):
                 progress(0.2 + 0.8 * done / total, f"preparing images: {done} of {total}")
     return out

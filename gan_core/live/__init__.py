@@ -9,7 +9,8 @@
 from .jobs import ACTIVE, Job, Snapshot, idle_message
 from .manager import Busy, JobManager
 from .presets import DEFAULT_PRESET, PRESETS, preset_config
-from .process import ProcessJob, prewarm
+from ..processes import prewarm
+from .process import ProcessJob
 
 __all__ = ["ACTIVE", "Busy", "DEFAULT_PRESET", "Job", "JobManager", "PRESETS", "ProcessJob", "Snapshot",
            "idle_message", "preset_config", "prewarm"]

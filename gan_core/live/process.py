@@ -2,70 +2,25 @@
 but trains in a child process, so training never competes with the web server's Python threads for the
 GIL, and a crash in training cannot take the server down. Children are forked from a small fork server
 that imported torch and the embedded digits once (``gan_core.live._jobserver``), so a job starts in a fraction
-of a second; ``prewarm`` starts that server early.
+of a second; ``gan_core.processes.prewarm`` starts that server early.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import threading
-import types
 from pathlib import Path
 
 import torch
 
+from ..processes import mp_context, without_main
 from ..timeline import keep_thinned as _keep
 from .jobs import ACTIVE, Job, idle_message
 from ..trainer import TrainConfig
 
 JOB_NICENESS = 10  # training jobs run at a lower CPU priority than the web server (Linux nice)
-
-
-def _mp_context():
-    """forkserver (a small server that imported torch once forks each job: quick to start, no threads
-    inherited from Streamlit) where the platform has it, else spawn."""
-    import multiprocessing as mp
-
-    global _CTX
-    if _CTX is None:
-        if "forkserver" in mp.get_all_start_methods():
-            _CTX = mp.get_context("forkserver")
-            _CTX.set_forkserver_preload(["gan_core.live._jobserver"])
-        else:
-            _CTX = mp.get_context("spawn")
-    return _CTX
-
-
-_CTX = None
-
-
-@contextlib.contextmanager
-def _without_main():
-    """Hide the caller's __main__ while a job process is set up. multiprocessing re-runs the starting
-    process's __main__ in the fork server and in every child; inside Streamlit that is the page script,
-    which must not run again in a bare process (a page that prewarms would even start a fork server from
-    the child). Jobs need only gan_core."""
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
-
-
-def prewarm() -> None:
-    """Start the fork server now (it imports torch once, a few seconds), so the first job starts at once.
-    Harmless to call again; a no-op where there is no fork server."""
-    ctx = _mp_context()
-    if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        with _without_main():
-            forkserver.ensure_running()
 
 
 def _child_main(conn, config: dict, opts: dict, paused: bool, final_dir: str | None) -> None:
@@ -178,7 +133,7 @@ class ProcessJob(Job):
         return self._proc.pid if self._proc is not None else None
 
     def start(self, paused: bool = False) -> "ProcessJob":
-        ctx = _mp_context()
+        ctx = mp_context()
         self._conn, child = ctx.Pipe()
         opts = dict(max_steps=self.max_steps, snapshot_every=self.snapshot_every,
                     coverage_every=self.coverage_every, n_samples=self.n_samples, max_snapshots=self.max_snapshots,
@@ -187,7 +142,7 @@ class ProcessJob(Job):
         self._proc = ctx.Process(target=_child_main,
                                  args=(child, self.config.to_dict(), opts, paused, self._final_dir),
                                  name=f"gan-job-{self.id}", daemon=True)
-        with _without_main():
+        with without_main():
             self._proc.start()
         child.close()
         self._thread = threading.Thread(target=self._read, name=f"gan-job-reader-{self.id}", daemon=True)

@@ -134,7 +134,7 @@ def test_rank_units_matches_a_direct_measurement_and_is_cached(G, tmp_path, monk
     drop = np.asarray(r["layers"]["block 1"]["drop"])
     assert drop.shape == (3, 8)
     # the same number by hand for one unit and one class
-    z, y = dissect._inputs(G, 30, 0)
+    z, y = dissect.sample_inputs(G, 30, 0)
     p0 = dissect.class_probs(G, C, z, y)
     with ablate(G, "block 1", [5]):
         p = dissect.class_probs(G, C, z, y)

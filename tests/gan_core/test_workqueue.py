@@ -134,3 +134,105 @@ def test_light_items_do_not_wait_behind_heavy_ones():
     gate.set()
     assert all(q.wait(t, 10).state == "done" for t in heavy)
     q.shutdown()
+
+
+# ---------------------------------------------------------------- limits: time, memory, owners, clients
+def _sleep_task(ctx, seconds):
+    time.sleep(seconds)
+    return "slept"
+
+
+def _alloc_task(ctx, mb):
+    import torch
+
+    x = torch.ones(int(mb) * 250_000)            # mb MB of float32, touched
+    return float(x.sum())
+
+
+def _pid_task(ctx):
+    import os
+
+    return os.getpid()
+
+
+def _progress_loop(ctx):
+    while True:
+        ctx.progress(0.5, "looping")
+        time.sleep(0.01)
+
+
+def test_worker_processes_stop_an_item_at_its_memory_limit_and_carry_on():
+    import os
+
+    from gan_core.workqueue import Task
+
+    q = WorkQueue(workers=1, light_workers=0, processes=True, memory_mb=300)
+    try:
+        t = q.wait(q.submit("me", "big", Task(_alloc_task, (2000,)), "a big one"), 120)
+        assert t.state == "error" and "memory limit" in t.error, t.error
+        ok = q.wait(q.submit("me", "small", Task(_alloc_task, (10,)), "a small one"), 120)
+        assert ok.state == "done" and ok.result == 2_500_000
+        pid = q.wait(q.submit("me", "pid", Task(_pid_task), "pid"), 60).result
+        assert pid != os.getpid()                  # the work ran in another process
+    finally:
+        q.shutdown()
+
+
+def test_an_item_is_stopped_at_the_time_limit_in_a_process_and_in_a_thread():
+    from gan_core.workqueue import Task
+
+    q = WorkQueue(workers=1, light_workers=0, processes=True, seconds=1.5)
+    try:
+        q.wait(q.submit("me", "warm", Task(_pid_task), "warm"), 60)   # the fork server is up
+        start = time.monotonic()
+        t = q.wait(q.submit("me", "long", Task(_sleep_task, (30,)), "a long one"), 60)
+        assert t.state == "error" and "limit" in t.error and time.monotonic() - start < 10
+    finally:
+        q.shutdown()
+    q = WorkQueue(workers=1, light_workers=0, seconds=0.5)
+    try:
+        t = q.wait(q.submit("me", "loop", Task(_progress_loop), "a loop"), 20)
+        assert t.state == "error" and "limit" in t.error
+    finally:
+        q.shutdown()
+
+
+def test_items_of_sessions_that_ended_are_dropped_and_stopped():
+    gone = {"ghost"}
+    q = WorkQueue(workers=1, light_workers=0, alive=lambda o: o not in gone, owner_grace=0.2)
+    gate = threading.Event()
+    try:
+        running = q.submit("ghost", "r", blocker(gate), "running")
+        deadline = time.time() + 10
+        while running.state != "running" and time.time() < deadline:
+            time.sleep(0.01)
+        waiting = q.submit("ghost2", "w", blocker(gate), "waiting")
+        gone.add("ghost2")
+        shared = q.submit("alive", "r", blocker(gate), "running")  # someone still waits for this one
+        assert shared is running
+        time.sleep(0.5)
+        q.cancel("alive", running)                                   # now only the ghost is left
+        assert q.wait(running, 10).state == "cancelled"
+        assert q.wait(waiting, 10).state == "cancelled"
+    finally:
+        gate.set()
+        q.shutdown()
+
+
+def test_one_client_cannot_fill_the_line_with_many_sessions():
+    from gan_core.workqueue import ClientBusy
+
+    q = WorkQueue(workers=1, light_workers=0, per_client=3, max_waiting=200)
+    gate = threading.Event()
+    try:
+        for i in range(3):
+            q.submit(f"script{i}", ("s", i), blocker(gate), "spam", client="10.0.0.66")
+        with pytest.raises(ClientBusy):
+            for i in range(3, 201):
+                q.submit(f"script{i}", ("s", i), blocker(gate), "spam", client="10.0.0.66")
+        assert q.waiting() + q.running() == 3
+        q.submit("student", "real work", blocker(gate), "real", client="10.0.0.7")   # others still get in
+        q.submit("script0-friend", ("s", 0), blocker(gate), "spam", client="10.0.0.66")  # joining costs nothing
+    finally:
+        gate.set()
+        q.shutdown()
