@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,10 +121,44 @@ class PhaseLog:
 
 MAX_HISTORY = 20_000    # measurement rows kept per playground; older ones are thinned past this
 MAX_STEPS = 50_000      # a playground stops training here (the ring is covered after ~1,300 steps)
-# Server-wide: at most this many playgrounds train at the same moment (the others wait a tick), so a room
+class FairSlots:
+    """Server-wide training slots for playgrounds, handed out first come, first served: a playground that
+    releases a slot and asks again goes to the back of the line, so it cannot take the slot straight back
+    from one that was waiting (a plain semaphore lets the releasing thread win). With ``Playground.train``'s
+    per-turn budget, every playground gets the same share of the slots, whatever its settings cost."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self._free = n
+        self._line: deque = deque()
+        self._cond = threading.Condition()
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        me = object()
+        end = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        with self._cond:
+            self._line.append(me)
+            try:
+                while not (self._free > 0 and self._line[0] is me):
+                    left = None if end is None else end - time.monotonic()
+                    if left is not None and left <= 0:
+                        return False
+                    self._cond.wait(left)
+                self._free -= 1
+                return True
+            finally:
+                self._line.remove(me)
+                self._cond.notify_all()
+
+    def release(self) -> None:
+        with self._cond:
+            self._free += 1
+            self._cond.notify_all()
+
+
+# Server-wide: at most this many playgrounds train at the same moment (the others wait their turn), so a room
 # of students pressing Play shares the cores instead of each taking a thread of them.
-TRAINING_SLOTS = threading.BoundedSemaphore(int(os.environ.get("GAN_STUDIO_MAX_PLAYGROUNDS",
-                                                                max(1, (os.cpu_count() or 2) - 1))))
+TRAINING_SLOTS = FairSlots(int(os.environ.get("GAN_STUDIO_MAX_PLAYGROUNDS", max(1, (os.cpu_count() or 2) - 1))))
 
 
 class PlaygroundFull(RuntimeError):
@@ -147,28 +183,46 @@ class Playground:
         self.z_eval = sample_noise(eval_points, config.model.z_dim, config.model.noise, g)
         self.history: list[dict] = []
         self.snapshots: list[tuple[int, np.ndarray]] = []   # (step, 500 generated points) every 50 steps
+        self.owed = 0.0                 # slot seconds this playground used beyond its turns (paid back by waiting)
+        self.last_turn_seconds = 0.0
 
     @property
     def step_count(self) -> int:
         return self.trainer.step_count
 
-    def train(self, steps: int, wait: float | None = None) -> list[dict]:
-        """Train ``steps`` steps while holding one of the server's TRAINING_SLOTS. With ``wait`` (seconds),
-        returns [] when no slot frees up in that time (the caller shows that it waits its turn).
-        Raises PlaygroundFull at MAX_STEPS."""
+    def train(self, steps: int, wait: float | None = None, budget: float | None = None) -> list[dict]:
+        """Train up to ``steps`` steps while holding one of the server's TRAINING_SLOTS, for at most ``budget``
+        seconds (one step at least; None: all ``steps``; the page passes the time left in its redraw). With
+        ``wait`` (seconds), returns [] when no slot frees up in that time
+        (the caller shows that it waits its turn).
+
+        A turn that runs over its budget (one step of costly settings can take a second) is paid back: the
+        playground skips its next turns until the extra time is made up (``owed``), so settings that make a
+        step 100x dearer do not buy a bigger share of the slot. Raises PlaygroundFull at MAX_STEPS."""
         if self.step_count >= MAX_STEPS:
             raise PlaygroundFull(f"This playground has trained {MAX_STEPS:,} steps, the most one may; press "
                                  "Reset to start again.")
-        if not TRAINING_SLOTS.acquire(timeout=wait if wait is not None else -1):
+        if budget is not None and self.owed > 0:
+            self.owed = max(0.0, self.owed - max(budget, 0.01))
             return []
+        if not TRAINING_SLOTS.acquire(timeout=wait):
+            return []
+        start = time.perf_counter()
         try:
-            return self._train(min(steps, MAX_STEPS - self.step_count))
+            return self._train(min(steps, MAX_STEPS - self.step_count),
+                               until=None if budget is None else start + max(0.0, budget))
         finally:
             TRAINING_SLOTS.release()
+            used = time.perf_counter() - start
+            if budget is not None:
+                self.owed += max(0.0, used - budget)
+            self.last_turn_seconds = used
 
-    def _train(self, steps: int) -> list[dict]:
+    def _train(self, steps: int, until: float | None = None) -> list[dict]:
         rows = []
         for _ in range(steps):
+            if rows and until is not None and time.perf_counter() >= until:
+                break
             m = self.trainer.step()
             if m["step"] % 10 == 0 or m["step"] == 1:
                 m.update(self.measure())

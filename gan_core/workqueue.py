@@ -403,7 +403,7 @@ class WorkQueue:
                     continue
                 except Exception as e:  # shown to the waiting users, never a traceback
                     with self._cond:
-                        t.error = str(e) if isinstance(e, (OverBudget, WorkerFailed)) else f"{type(e).__name__}: {e}"
+                        t.error = _message(e)
                         self._finish(t, "error")
                     continue
                 with self._cond:
@@ -437,6 +437,14 @@ class WorkQueue:
             ctx = WorkContext(progress, self.seconds - (time.monotonic() - t.started))
             return t.fn.fn(ctx, *t.fn.args)
         return t.fn(progress)
+
+
+def _message(e: Exception) -> str:
+    """An item's error for its users: the message alone for the refusals the app raises on purpose (its input
+    errors are ValueErrors: ImageSetError, IntakeError, CheckpointError, QuizError), else with its type."""
+    if isinstance(e, (OverBudget, WorkerFailed, ValueError)) and str(e):
+        return str(e)
+    return f"{type(e).__name__}: {e}"
 
 
 class WorkerFailed(Exception):
@@ -476,7 +484,10 @@ def _child_main(conn, memory_mb: int, torch_threads: int) -> None:
             return
         if msg[0] != "run":
             return
-        _, task, limit = msg
+        _, task, limit, env = msg
+        for k in [k for k in os.environ if k.startswith("GAN_STUDIO_") and k not in env]:
+            del os.environ[k]
+        os.environ.update(env)   # the server's settings now (a fork server keeps those of its own start)
         try:
             result = task.fn(WorkContext(report, limit), *task.args)
             reply = ("done", result)
@@ -486,7 +497,7 @@ def _child_main(conn, memory_mb: int, torch_threads: int) -> None:
             reply = ("error", f"it needed more than this server's memory limit per computation ({memory_mb:,} "
                               "MB, GAN_STUDIO_WORK_MB), so it was stopped.")
         except Exception as e:
-            text = f"{type(e).__name__}: {e}"
+            text = _message(e)
             if "can't allocate memory" in text or "not enough memory" in text:
                 text = (f"it needed more than this server's memory limit per computation ({memory_mb:,} MB, "
                         "GAN_STUDIO_WORK_MB), so it was stopped.")
@@ -531,7 +542,7 @@ class _Child:
 
         limit = q.seconds - (time.monotonic() - t.started)
         try:
-            self.conn.send(("run", t.fn, limit))
+            self.conn.send(("run", t.fn, limit, {k: v for k, v in os.environ.items() if k.startswith("GAN_STUDIO_")}))
         except (OSError, ValueError) as e:
             self.close()
             raise WorkerFailed(f"it could not be handed to a worker process ({type(e).__name__}).") from None

@@ -10,7 +10,7 @@ from ui.images import show
 
 
 def seeds_input(container, label: str, default: str, key: str, limit: int = 64) -> list[int] | None:
-    text = container.text_input(label, default, key=key, help="Seeds like 1-16 or 3, 7, 42.")
+    text = container.text_input(label, default, key=key, max_chars=200, help="Seeds like 1-16 or 3, 7, 42.")
     try:
         seeds = parse_seeds(text, limit=limit)
     except SeedError as e:

@@ -108,7 +108,9 @@ def _csv_tab() -> None:
                           help=f"Two numbers per line, x and y; a header line is fine. At most "
                                f"{drawn.MAX_POINTS:,} points. Data outside the square are scaled to fit.")
     text = st.text_area("…or paste the points", key="pg_csv_text", height=120, placeholder="x,y\n0.5,1.2\n-1,0.3",
-                        help="The same format as the file: one point per line.")
+                        max_chars=drawn.MAX_CSV_BYTES,
+                        help=f"The same format as the file: one point per line (at most {drawn.MAX_CSV_BYTES:,} "
+                             "characters).")
     if st.button("Train on these points", type="primary", key="pg_csv_use",
                  help="Read the file (or, without one, the pasted text) and restart the playground on it."):
         raw = up.getvalue() if up is not None else (text or "")

@@ -211,13 +211,14 @@ def _phase(pg: Playground) -> None:
         s.pg_error = str(e)
 
 
-def _train(pg: Playground, steps: int, wait: float | None = None) -> bool:
-    """Train; False when every training slot of the server stayed busy for ``wait`` seconds."""
+def _train(pg: Playground, steps: int, wait: float | None = None, budget: float | None = None) -> bool:
+    """Train; False when this playground waits its turn (every slot busy for ``wait`` seconds, or paying back
+    an over-long turn)."""
     from gan_core.playground import PlaygroundFull
     from gan_core.trainer import TrainingDiverged
 
     try:
-        return bool(pg.train(steps, wait=wait))
+        return bool(pg.train(steps, wait=wait, budget=budget))
     except (TrainingDiverged, PlaygroundFull) as e:
         st.session_state.pg_error = str(e)
         st.session_state.pg_playing = False
@@ -308,9 +309,15 @@ def board(pg: Playground) -> None:
         if s.get("pg_playing"):
             end = time.perf_counter() + TRAIN_SECONDS_PER_TICK
             while time.perf_counter() < end and s.get("pg_playing"):
-                if not _train(pg, 5, wait=TRAIN_SECONDS_PER_TICK):
-                    st.caption("Waiting for a free training slot: other playgrounds on this server are "
-                               "training right now (each gets its turn).")
+                if not _train(pg, 5, wait=TRAIN_SECONDS_PER_TICK, budget=end - time.perf_counter()):
+                    if pg.owed > 0:
+                        st.caption(f"One training step of these settings takes {pg.last_turn_seconds * 1000:,.0f} "
+                                   "ms. The server shares training time fairly between playgrounds, so this one "
+                                   "trains a step every few redraws; smaller networks or fewer D steps train "
+                                   "faster.")
+                    else:
+                        st.caption("Waiting for a free training slot: other playgrounds on this server are "
+                                   "training right now (each gets its turn).")
                     break
         if s.get("pg_error"):
             st.error(f"{plain(s.pg_error)} Press Reset to start again.")

@@ -3,14 +3,17 @@ or HYPE-time; the ranking dashboard, the report download and deleting a session.
 are in gan_core.humaneval; this module only draws."""
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core.humaneval import QuizError, rank_arms
-from gan_core.humaneval.imagesets import DISPLAY_SIZES, MAX_ZIP_BYTES, ImageSetError, colour_mode, normalise, \
-    read_image_zip
+from gan_core.humaneval.imagesets import DISPLAY_SIZES, MAX_ZIP_BYTES
+from gan_core.humaneval.store import KEEP_HOURS
 from gan_core.humaneval.report import PROTOCOL_TEXT, build_report
 from gan_core.humaneval.scoring import qualified
 from gan_core.humaneval.sources import SessionImages
@@ -26,8 +29,13 @@ def _arm_name(file_name: str) -> str:
 
 
 def create_compare_form(models: list[str], store) -> None:
-    """Create a session comparing several models, from app models and/or zips of generated images."""
-    with st.form("quiz_compare"):
+    """Create a session comparing several models, from app models and/or zips of generated images. Uploaded
+    sets are checked and normalised in a worker process (``gan_core.worktasks.prepare_image_sets``); the
+    session is created when that is done."""
+    if st.session_state.get("cmp_pending"):
+        _finish_pending(store)
+        return
+    with st.form("quiz_compare", enter_to_submit=False):
         st.subheader("Compare several models")
         st.caption("Rank 2 to 6 models by how well their images pass for real, with paired 95% intervals "
                    "(HYPE, Zhou et al. 2019). Use this app's models, or upload one zip of generated images per "
@@ -57,7 +65,9 @@ def create_compare_form(models: list[str], store) -> None:
         qual = c[3].number_input("Warm-up questions", 0, 10, 2, key="cmp_qual",
                                  help="Real images against plain noise, not scored; people who miss more than a "
                                       "quarter are left out of the scores.")
-        hours = st.number_input("Open for (hours)", 0.25, 336.0, 12.0, 0.25, key="cmp_hours")
+        hours = st.number_input("Open for (hours)", 0.25, 336.0, 12.0, 0.25, key="cmp_hours",
+                                help="After this the session accepts no answers; its uploaded images are deleted "
+                                     f"{KEEP_HOURS:g} hours later (the answers and scores stay).")
         if not st.form_submit_button("Create comparison", type="primary"):
             return
     arms = [{"name": m, "kind": "model", "model": m} for m in app_models]
@@ -72,46 +82,77 @@ def create_compare_form(models: list[str], store) -> None:
         st.error(f"Choose {MIN_ARMS} to {MAX_ARMS} models in all (app models plus uploaded zips); you chose "
                  f"{len(arms)}.")
         return
-    try:
-        images = _read_and_normalise(arms, real_zip, size)
-    except ImageSetError as e:
-        st.error(f"Nothing was created: {plain(e)}")
+    settings = dict(mode=mode, n_trials=int(n), qualification=int(qual), hours=float(hours), protocol=protocol,
+                    size=size, specs=[{k: v for k, v in a.items() if k != "upload"} for a in arms])
+    sets = {k + 1: a for k, a in enumerate(arms) if a["kind"] == "images"}
+    if real_zip is None and not sets:
+        _create(store, settings, {})
         return
-    specs = [{k: v for k, v in a.items() if k != "upload"} for a in arms]
+    # the zips go to files for the worker; nothing of them is decoded in this process
+    folder = Path(tempfile.mkdtemp(prefix="gan_studio_sets_"))
+    zips, labels, digest = {}, {}, hashlib.sha256(str(size).encode())
+    for k, (up, label) in {**({0: (real_zip, "Real images")} if real_zip is not None else {}),
+                           **{k: (a["upload"], repr(a["name"])) for k, a in sets.items()}}.items():
+        data = up.getvalue()
+        (folder / f"{k}.zip").write_bytes(data)
+        zips[k], labels[k] = str(folder / f"{k}.zip"), label
+        digest.update(hashlib.sha256(data).digest())
+    st.session_state.cmp_pending = {**settings, "folder": str(folder), "zips": zips, "labels": labels,
+                                    "key": ("image sets", digest.hexdigest()[:24], size)}
+    st.rerun()
+
+
+def _drop_pending() -> None:
+    p = st.session_state.pop("cmp_pending", None)
+    if p:
+        shutil.rmtree(p["folder"], ignore_errors=True)
+
+
+def _finish_pending(store) -> None:
+    """The uploaded sets are being prepared in a worker: progress, then the session (or why not)."""
+    from gan_core import worktasks
+    from gan_core.workqueue import Task
+    from ui.work import queued, work_queue
+
+    p = st.session_state.cmp_pending
+    st.subheader("Compare several models")
+    q = work_queue()
+    t = q.peek(p["key"])
+    if t is not None and t.state == "error":
+        st.error(f"Nothing was created: {plain(t.error)}")
+        q.forget(p["key"])
+        _drop_pending()
+        st.button("Back to the form", key="cmp_back")
+        return
+    images = queued(p["key"], "the check and preparation of the uploaded images",
+                    Task(worktasks.prepare_image_sets, (p["zips"], p["labels"], p["size"])))
+    if images is None:
+        if p["key"] in st.session_state.get("work_cancelled", set()):
+            st.session_state.work_cancelled.discard(p["key"])
+            _drop_pending()
+            st.rerun()
+        return
+    q.forget(p["key"])            # up to 300 MB of prepared images: not kept in the queue's cache
+    _drop_pending()
+    _create(store, p, images)
+
+
+def _create(store, settings: dict, images: dict[int, list[bytes]]) -> None:
+    from ui.work import client, owner
+
+    specs = settings["specs"]
     try:
-        code, key = store.create_session(specs[0]["name"], mode, int(n), qualification=int(qual),
-                                         hours=float(hours), arms=specs, protocol=protocol, images=images,
-                                         display_size=size if images else None)
+        code, key = store.create_session(specs[0]["name"], settings["mode"], settings["n_trials"],
+                                         qualification=settings["qualification"], hours=settings["hours"],
+                                         arms=specs, protocol=settings["protocol"], images=images,
+                                         display_size=settings["size"] if images else None,
+                                         creator=client() or owner())
     except QuizError as e:
         st.error(f"Nothing was created: {plain(e)}")
         return
     st.session_state.quiz_admin = (code, key)
     st.session_state.quiz_new_key = key
     st.rerun()
-
-
-def _read_and_normalise(arms: list[dict], real_zip, size: int) -> dict[int, list[bytes]]:
-    """Check every zip in full, then send every image through the one normalising path, with progress."""
-    raw = {}
-    if real_zip is not None:
-        raw[0] = read_image_zip(real_zip.getvalue(), "Real images")
-    for k, a in enumerate(arms):
-        if a["kind"] == "images":
-            raw[k + 1] = read_image_zip(a["upload"].getvalue(), f"{a['name']!r}")
-    if not raw:
-        return {}
-    mode = colour_mode(list(raw.values()))
-    total = sum(len(v) for v in raw.values())
-    bar = st.progress(0.0, text=f"Preparing {total} images…")
-    out, done = {}, 0
-    for k, raws in raw.items():
-        out[k] = []
-        for r in raws:
-            out[k].append(normalise(r, size, mode))
-            done += 1
-            if done % 20 == 0 or done == total:
-                bar.progress(done / total, text=f"Preparing images: {done} of {total}")
-    return out
 
 
 # ----------------------------------------------------------------------------- dashboard
@@ -185,7 +226,10 @@ def hardest(info, scored: list[dict], store) -> None:
         cols = st.columns(max(len(items), 4))
         cols[0].markdown(f"**{plain(info.arm_names[a])}**")
         for col, (ref, fooled, shown) in zip(cols[1:] if len(items) < len(cols) else cols, items):
-            col.image(src.fake(a, ref), width=96, caption=f"fooled {fooled}/{shown}", output_format="PNG")
+            try:
+                col.image(src.fake(a, ref), width=96, caption=f"fooled {fooled}/{shown}", output_format="PNG")
+            except QuizError:   # the session ended and its uploaded images were deleted
+                col.caption(f"fooled {fooled}/{shown} (image deleted with the session's uploads)")
 
 
 def report_and_delete(info, key: str, store) -> None:

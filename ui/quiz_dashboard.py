@@ -10,12 +10,14 @@ import streamlit as st
 
 from gan_core.humaneval import QuizError
 from gan_core.humaneval.scoring import discriminator_agreement, per_image, qualified
+from gan_core.humaneval.store import KEEP_HOURS
 from ui.quiz_view import METRIC_HELP, _big, _rows, _summary, quiz_images, quiz_models, quiz_store
 from ui.text import plain
+from ui.work import client, owner
 
 def create_form() -> None:
     models = quiz_models()
-    with st.form("quiz_create"):
+    with st.form("quiz_create", enter_to_submit=False):
         st.subheader("Create a session")
         c = st.columns(3)
         model = c[0].selectbox("Model", models, index=models.index("mnist-cgan") if "mnist-cgan" in models else 0,
@@ -39,9 +41,9 @@ def create_form() -> None:
         if st.form_submit_button("Create session", type="primary"):
             try:
                 code, key = quiz_store().create_session(model, mode, int(n), float(psi), bool(feedback),
-                                                        int(qual), hours=float(hours))
+                                                        int(qual), hours=float(hours), creator=client() or owner())
             except QuizError as e:
-                st.error(str(e))
+                st.error(plain(e))
                 return
             st.session_state.quiz_admin = (code, key)
             st.session_state.quiz_new_key = key
@@ -86,6 +88,19 @@ def csv_bytes(rows: list[dict]) -> bytes:
     return buf.getvalue().encode()
 
 
+def storage_caption() -> None:
+    """How much the quiz database holds, against its limit, so a teacher sees it before the disk does."""
+    try:
+        u = quiz_store().storage()
+    except Exception:  # a courtesy figure: never an error on the dashboard
+        return
+    size = "" if u["database_bytes"] is None else f"; the database takes {u['database_bytes'] / 1e6:,.1f} MB on disk"
+    st.caption(f"Quiz database: {u['sessions']:,} sessions ({u['open']:,} open), "
+               f"{u['image_bytes'] / 1e6:,.1f} MB of uploaded images of {u['image_limit_bytes'] / 1e6:,.0f} MB "
+               f"allowed{size}. Uploaded images are deleted {KEEP_HOURS:g} hours after a session ends; answers "
+               "and scores stay.")
+
+
 def dashboard() -> None:
     code, key = st.session_state.quiz_admin
     try:
@@ -115,6 +130,7 @@ def dashboard() -> None:
         del st.session_state.quiz_admin
         st.rerun()
 
+    storage_caption()
     remove_form(code, key)
     # Outside the refreshing fragment, so a click never lands on a button that was just replaced; the
     # files are built when clicked, so they hold every answer up to that moment.

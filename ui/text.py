@@ -6,8 +6,12 @@ link."""
 from __future__ import annotations
 
 import html
+import re
 
-_SPECIAL = set("\\`*_{}[]()#+-.!<>|~:$=^\"'&")
+# What makes markdown out of text: emphasis and code (* _ `), links and images ([ ]), HTML (< >), tables (|),
+# strike-through (~), LaTeX ($), Streamlit's directives and bare-URL autolinks (:), and escapes themselves.
+_SPECIAL = set("\\`*_[]<>|~$:")
+_LEADING = re.compile(r"^(\d+)([.)])|^([#+\-=])")   # a heading or list marker where the text starts
 
 
 def plain(text: object, limit: int | None = None) -> str:
@@ -16,7 +20,13 @@ def plain(text: object, limit: int | None = None) -> str:
     s = " ".join(str(text).split())
     if limit is not None and len(s) > limit:
         s = s[:limit] + "…"
-    return "".join("\\" + ch if ch in _SPECIAL else ch for ch in s)
+    s = "".join("\\" + ch if ch in _SPECIAL else ch for ch in s)
+    return _LEADING.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", s)
+
+
+def unescaped(text: str) -> str:
+    """What ``plain`` text reads as once rendered (for tests and logs)."""
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def quoted(text: object, limit: int = 60) -> str:

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from . import staircase
 from .arms import rank_arms
+from .records import QuizError
 from .scoring import qualified
 from .sources import SessionImages, png_of
 
@@ -161,7 +162,12 @@ def build_report(store, info) -> str:
         if not items:
             out.append("<p>No fake of this arm fooled anyone.</p>")
         for ref, fooled, shown in items:
-            img = src.fake(a, ref)
+            try:
+                img = src.fake(a, ref)
+            except QuizError:   # the session ended and its uploaded images were deleted (store.purge_ended)
+                out.append(f"<p>Fake {int(ref)} fooled {fooled} of {shown}; its image was deleted with the "
+                           "session's uploads.</p>")
+                continue
             uri = "data:image/png;base64," + base64.b64encode(png_of(img)).decode()
             out.append(f"<figure><img src='{uri}' width='{min(img.shape[1], 160)}' alt='fake of {_esc(names[a])}'>"
                        f"<figcaption>fooled {fooled} of {shown}</figcaption></figure>")

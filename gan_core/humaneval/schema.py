@@ -39,6 +39,8 @@ class QuizSession(Base):
     protocol: Mapped[str | None] = mapped_column(String(12), nullable=True)  # "hype-inf" (NULL) / "hype-time"
     real_source: Mapped[str | None] = mapped_column(String(12), nullable=True)  # "mnist-5k" (NULL) / "images"
     display_size: Mapped[int | None] = mapped_column(Integer, nullable=True)   # px a side of uploaded sets
+    creator: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # who made it (address)
+    images_purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # uploaded images deleted
 
 
 class Participant(Base):

@@ -38,6 +38,11 @@ MAX_TRIALS = 200
 MAX_QUALIFICATION = 10
 MAX_PARTICIPANTS = 300              # per session: a stuffed session is refused, not the server's disk filled
 PROTOCOLS = ("hype-inf", "hype-time")
+# Bounded storage: a student with a browser cannot fill the teacher's disk with sessions and images.
+MAX_OPEN_PER_CREATOR = 5            # sessions open at once per creator (client address)
+MAX_OPEN_SESSIONS = 200             # sessions open at once on this database
+MAX_IMAGE_BYTES = int(float(os.environ.get("GAN_STUDIO_QUIZ_IMAGES_MB", "2000")) * 1_000_000)  # all sessions
+KEEP_HOURS = 24.0                   # a session's uploaded images are deleted this long after it ends
 
 
 def default_url() -> str:
@@ -78,8 +83,8 @@ class Store:
     def create_session(self, model: str, mode: str = "pair", n_trials: int = 20, truncation: float = 1.0,
                        feedback: bool = False, qualification: int = 0, seed: int | None = None,
                        hours: float = 12, arms: list[dict] | None = None, protocol: str = "hype-inf",
-                       images: dict[int, list[bytes]] | None = None, display_size: int | None = None
-                       ) -> tuple[str, str]:
+                       images: dict[int, list[bytes]] | None = None, display_size: int | None = None,
+                       creator: str | None = None) -> tuple[str, str]:
         """Create a session; returns (join code, instructor key). The key is shown once: only its hash is kept.
 
         arms: 2 to 6 models to compare, each {"name", "kind": "model" (an app model, "model": its name or
@@ -89,6 +94,8 @@ class Store:
         images: already normalised PNGs (``imagesets.normalise``): key 0 the real set, k >= 1 the set of arm
             k - 1. The session and all its images are written in one transaction: never half-made.
         display_size: the side in px of every image shown (required with images).
+        creator: who asks (the client's address): at most MAX_OPEN_PER_CREATOR open sessions each, at most
+            MAX_OPEN_SESSIONS in all, and at most MAX_IMAGE_BYTES of stored images on the database.
         """
         if protocol not in PROTOCOLS:
             raise QuizError(f"Protocol must be one of {', '.join(PROTOCOLS)}.")
@@ -111,6 +118,8 @@ class Store:
             raise QuizError("Truncation must be in (0, 2].")
         if not 0 < hours <= 24 * 14:
             raise QuizError("A session lasts between a few minutes and two weeks.")
+        self.purge_ended()
+        self._check_room(creator, sum(len(p) for pngs in images.values() for p in pngs))
         key = secrets.token_urlsafe(24)
         seed = secrets.randbelow(2**31) if seed is None else int(seed)
         for _ in range(20):
@@ -123,7 +132,8 @@ class Store:
                                      arms=json.dumps(arms) if arms is not None else None,
                                      protocol=None if protocol == "hype-inf" else protocol,
                                      real_source=None if real_source == "mnist-5k" else real_source,
-                                     display_size=display_size if images else None)
+                                     display_size=display_size if images else None,
+                                     creator=None if creator is None else str(creator)[:64])
                     db.add(qs)
                     db.flush()
                     for image_set, pngs in images.items():
@@ -133,6 +143,65 @@ class Store:
             except IntegrityError:
                 continue  # the code was taken: draw another
         raise QuizError("Could not find a free join code; try again.")
+
+    def _check_room(self, creator: str | None, new_bytes: int) -> None:
+        t = now()
+        with self._session() as db:
+            open_ = (QuizSession.closed_at.is_(None)) & (QuizSession.expires_at > t)
+            if creator is not None:
+                mine = db.scalar(select(func.count()).select_from(QuizSession).where(
+                    open_ & (QuizSession.creator == str(creator)[:64])))
+                if mine >= MAX_OPEN_PER_CREATOR:
+                    raise QuizError(f"You already have {mine} sessions open, the most one person may; close one on "
+                                    "its dashboard (or let it expire) first.")
+            total = db.scalar(select(func.count()).select_from(QuizSession).where(open_))
+            if total >= MAX_OPEN_SESSIONS:
+                raise QuizError(f"This server already has {total} sessions open, its limit; ask your teacher to "
+                                "close old ones.")
+            stored = db.scalar(select(func.coalesce(func.sum(func.length(QuizImage.png)), 0))) or 0
+        if new_bytes and stored + new_bytes > MAX_IMAGE_BYTES:
+            raise QuizError(f"The database holds {stored / 1e6:,.0f} MB of session images; these "
+                            f"{new_bytes / 1e6:,.0f} MB more would pass its limit of {MAX_IMAGE_BYTES / 1e6:,.0f} MB "
+                            "(GAN_STUDIO_QUIZ_IMAGES_MB). Delete old sessions, or wait until ended ones are cleared.")
+
+    def purge_ended(self, keep_hours: float = KEEP_HOURS) -> int:
+        """Delete the uploaded images of sessions that ended (expired or closed) more than ``keep_hours`` ago;
+        their answers and scores stay. Returns how many sessions were cleared."""
+        from sqlalchemy import delete, or_
+
+        cutoff = now() - timedelta(hours=keep_hours)
+        with self._write_lock, self._session.begin() as db:
+            ids = db.scalars(select(QuizSession.id).where(
+                QuizSession.images_purged_at.is_(None), QuizSession.display_size.is_not(None),
+                or_(QuizSession.expires_at < cutoff, QuizSession.closed_at < cutoff))).all()
+            if ids:
+                db.execute(delete(QuizImage).where(QuizImage.session_id.in_(ids)))
+                for qs in db.scalars(select(QuizSession).where(QuizSession.id.in_(ids))):
+                    qs.images_purged_at = now()
+        return len(ids)
+
+    def storage(self) -> dict:
+        """What the quiz database holds: sessions (open and in all), stored image bytes, and its size on disk
+        (SQLite's file, PostgreSQL's pg_database_size) when it can be read."""
+        from sqlalchemy import text
+
+        t = now()
+        with self._session() as db:
+            sessions = db.scalar(select(func.count()).select_from(QuizSession))
+            open_ = db.scalar(select(func.count()).select_from(QuizSession).where(
+                QuizSession.closed_at.is_(None), QuizSession.expires_at > t))
+            images = db.scalar(select(func.coalesce(func.sum(func.length(QuizImage.png)), 0))) or 0
+            size = None
+            try:
+                if self.engine.dialect.name == "sqlite" and self.engine.url.database:
+                    p = Path(self.engine.url.database)
+                    size = sum(f.stat().st_size for f in (p, Path(f"{p}-wal")) if f.is_file())
+                elif self.engine.dialect.name == "postgresql":
+                    size = int(db.scalar(text("SELECT pg_database_size(current_database())")))
+            except Exception:  # size is a courtesy figure: never an error on the dashboard
+                size = None
+        return {"sessions": int(sessions), "open": int(open_), "image_bytes": int(images), "database_bytes": size,
+                "image_limit_bytes": MAX_IMAGE_BYTES}
 
     def check_key(self, code: str, key: str) -> SessionInfo:
         """The session when ``key`` is its instructor key. One message for every failure, so a guess learns

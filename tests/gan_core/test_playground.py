@@ -89,3 +89,35 @@ def test_training_slots_are_shared_and_history_is_bounded(monkeypatch):
     monkeypatch.setattr(P, "MAX_STEPS", 103)
     with pytest.raises(P.PlaygroundFull):
         pg.train(1)
+
+
+def test_costly_settings_do_not_buy_a_bigger_share_of_the_training_slot(monkeypatch):
+    """Hardening item 7: width 256, 6 layers, 20 D steps and unrolling make one step ~100x dearer; such a
+    playground beside an ordinary one must not starve it (before: the victim trained in 4 of 30 ticks)."""
+    import threading
+    import time
+
+    import gan_core.playground as pgmod
+
+    monkeypatch.setattr(pgmod, "TRAINING_SLOTS", pgmod.FairSlots(1))
+    torch.set_num_threads(1)
+    hostile = pgmod.Playground(pgmod.playground_config(width=256, depth=6, n_critic=20, unrolled_steps=10))
+    victim = pgmod.Playground(pgmod.playground_config())
+    tick, ticks, trained = 0.3, 14, {"hostile": 0, "victim": 0}
+    stop = time.monotonic() + tick * ticks
+
+    def play(name, pg):
+        torch.set_num_threads(1)
+        while time.monotonic() < stop:
+            start = time.monotonic()
+            if pg.train(5, wait=tick / 2, budget=tick / 2):
+                trained[name] += 1
+            time.sleep(max(0.0, tick - (time.monotonic() - start)))
+
+    threads = [threading.Thread(target=play, args=a) for a in (("hostile", hostile), ("victim", victim))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert trained["victim"] >= ticks // 2, trained
+    assert hostile.step_count <= 6                 # ~1 s a step: it pays for each turn it overran

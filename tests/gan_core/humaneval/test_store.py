@@ -219,3 +219,48 @@ def test_a_question_not_yet_shown_cannot_be_answered(store):
     assert store.answer(token, 0, "right", 100).duplicate and store.answer(token, 0, "right", 100).correct == first.correct
     store.answer(token, 1, "right", 100)
     assert store.progress(token) == (2, 4)
+
+
+# ---------------------------------------------------------------- bounded storage (hardening item 6)
+def _image_arms():
+    return [{"name": "A", "kind": "images"}, {"name": "B", "kind": "images"}]
+
+
+def _sets(n=6, size=2000):
+    return {k: [bytes([k, i]) * (size // 2) for i in range(n)] for k in range(3)}
+
+
+def test_sessions_per_creator_are_capped(store):
+    for i in range(5):
+        store.create_session("m", n_trials=2, seed=i, creator="10.0.0.9")
+    with pytest.raises(QuizError, match="5 sessions open"):
+        store.create_session("m", n_trials=2, seed=9, creator="10.0.0.9")
+    store.create_session("m", n_trials=2, seed=9, creator="10.0.0.10")   # someone else can still create
+
+
+def test_images_of_ended_sessions_are_deleted_and_the_storage_is_reported(store):
+    from gan_core.humaneval.store import QuizImage
+
+    code, key = store.create_session("A", mode="single", n_trials=4, arms=_image_arms(), images=_sets(),
+                                     display_size=64, creator="t")
+    before = store.storage()
+    assert before["image_bytes"] == 3 * 6 * 2000 and before["sessions"] == 1 and before["open"] == 1
+    assert store.purge_ended() == 0                         # still open: kept
+    with store._session.begin() as db:
+        db.execute(update(QuizSession).where(QuizSession.code == code)
+                   .values(expires_at=now() - timedelta(hours=30)))
+    assert store.purge_ended() == 1
+    after = store.storage()
+    assert after["image_bytes"] == 0 and after["open"] == 0 and after["sessions"] == 1
+    with store._session() as db:
+        assert db.query(QuizImage).count() == 0
+    assert store.rows(code) == []                              # the session and its (empty) answers remain
+
+
+def test_the_total_of_stored_images_is_capped(store, monkeypatch):
+    import gan_core.humaneval.store as st
+
+    monkeypatch.setattr(st, "MAX_IMAGE_BYTES", 50_000)
+    store.create_session("A", mode="single", n_trials=4, arms=_image_arms(), images=_sets(), display_size=64)
+    with pytest.raises(QuizError, match="limit of"):
+        store.create_session("A", mode="single", n_trials=4, arms=_image_arms(), images=_sets(), display_size=64)
