@@ -325,7 +325,9 @@ def main() -> None:
     quiz_db = f"sqlite:///{data}/quiz.sqlite3"
     procs: list = []
     try:
-        with run_app(_free_port(), env={"GAN_STUDIO_QUIZ_DB": quiz_db}, procs=procs, app_dir=a.app_dir) as base:
+        # every simulated student connects from 127.0.0.1: one address, so the per-client cap is lifted here
+        env = {"GAN_STUDIO_QUIZ_DB": quiz_db, "GAN_STUDIO_WORK_PER_CLIENT": "100"}
+        with run_app(_free_port(), env=env, procs=procs, app_dir=a.app_dir) as base:
             from gan_core.humaneval import Store
 
             pid = procs[0].pid

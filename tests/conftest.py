@@ -43,8 +43,10 @@ def run_app(port: int | None = None, env: dict | None = None, procs: list | None
     data = tempfile.mkdtemp(prefix="gan_studio_test_")  # the quiz database of this server, not the user's
     proc = subprocess.Popen([exe, "run", "streamlit_app.py", "--server.port", str(port), "--server.headless",
                              "true", "--server.address", "127.0.0.1"], cwd=app_dir,
+                            # every test browser connects from 127.0.0.1, one address: the per-client cap of
+                            # the work queue (3) would count all of them as one student
                             env={**os.environ, "GAN_STUDIO_DATA": data, "GAN_STUDIO_CACHE": os.path.join(data, "cache"),
-                                 **(env or {})},
+                                 "GAN_STUDIO_WORK_PER_CLIENT": "50", **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     if procs is not None:
         procs.append(proc)

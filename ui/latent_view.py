@@ -69,7 +69,7 @@ def apply_url_offsets(ex: Explorer):
         try:
             offsets = parse_offsets(raw)
         except ValueError as e:
-            problems.append(f"`{param}` ({e})")
+            problems.append(f"`{param}` ({plain(e)})")
             continue
         for i, v in offsets.items():
             if not 0 <= i < n:

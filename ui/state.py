@@ -5,6 +5,8 @@ import math
 
 import streamlit as st
 
+from ui.text import plain, quoted
+
 
 def _read(raw: str, kind: type, lo=None, hi=None, choices=None):
     """One query value parsed and checked, or a ValueError saying what is accepted."""
@@ -42,7 +44,7 @@ def load_query(spec: dict[str, tuple], flag: str) -> list[str]:
             try:
                 st.session_state[key] = _read(raw, kind, *bounds)
             except ValueError as e:
-                problems.append(f"`{param}={raw[:40]}` {e}")
+                problems.append(f"`{param}`={quoted(raw, 40)} {plain(e)}")   # the value is the user's: plain text
     if problems:
         st.warning("This link holds values the page cannot use, so it starts from its defaults instead: "
                    + "; ".join(problems) + ".")

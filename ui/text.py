@@ -14,13 +14,15 @@ _SPECIAL = set("\\`*_[]<>|~$:")
 _LEADING = re.compile(r"^(\d+)([.)])|^([#+\-=])")   # a heading or list marker where the text starts
 
 
-def plain(text: object, limit: int | None = None) -> str:
+def plain(text: object, limit: int | None = None, leading: bool = True) -> str:
     """``text`` escaped for st.markdown / st.warning / st.error / captions and labels that take markdown:
     every markdown-significant character backslash-escaped, line breaks flattened, cut to ``limit``."""
     s = " ".join(str(text).split())
     if limit is not None and len(s) > limit:
         s = s[:limit] + "…"
     s = "".join("\\" + ch if ch in _SPECIAL else ch for ch in s)
+    if not leading:  # the text follows other text (a quote mark): no heading or list can start in it
+        return s
     return _LEADING.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", s)
 
 
@@ -31,7 +33,7 @@ def unescaped(text: str) -> str:
 
 def quoted(text: object, limit: int = 60) -> str:
     """``plain`` inside typographic quotes, for naming a user's value in a sentence."""
-    return f"“{plain(text, limit)}”"
+    return f"“{plain(text, limit, leading=False)}”"
 
 
 def html_text(text: object, limit: int | None = None) -> str:

@@ -118,8 +118,8 @@ def test_a_self_conditioned_model_says_which_cluster_z_is_in():
 
 
 @pytest.mark.parametrize("params, says", [
-    ({"seed": "-3"}, "seed=-3` must be between"),
-    ({"psi": "1e300"}, "psi=1e300` must be between"),
+    ({"seed": "-3"}, "`seed`=“-3” must be between"),
+    ({"psi": "1e300"}, "`psi`=“1e300” must be between"),
     ({"psi": "nan"}, "not a finite number"),
     ({"seed": "abc"}, "not a whole number"),
     ({"d": "0:9,99:1"}, "direction 99 does not exist"),
@@ -146,3 +146,24 @@ def test_bad_waypoints_get_a_message(text, says):
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     at.text_input(key="lat_waypoints").set_value(text).run()
     assert not at.exception and any(says.lower() in e.value.lower() for e in at.error), [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("params", [
+    {"model": "[Your session expired: sign in](http://evil.example/login)"},
+    {"seed": "`[Your session expired: sign in](http://evil.example/login)`"},
+    {"model": "x` [sign in](http://evil.example) `"},
+])
+def test_link_values_are_shown_as_plain_text_never_as_markdown(params):
+    """Hardening item 12: a shared link's value reaches a warning as the characters it is, not as a link (and
+    a backtick cannot break out of a code span)."""
+    import re
+
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception and at.warning
+    for w in at.warning:
+        assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", w.value), w.value   # no unescaped [text](url)
+        assert "http://evil" not in w.value                                     # no bare autolink either
+        assert "sign in" in w.value

@@ -231,3 +231,23 @@ def test_bad_uploads_create_nothing_and_say_why(uploads, message):
     at = compare(new_app(), uploads, _image_zip(0))
     assert any(message in unescaped(e.value) for e in at.error), [e.value for e in at.error]
     assert "quiz_admin" not in at.session_state
+
+
+def test_arm_names_from_file_names_are_plain_text_on_the_dashboard():
+    """Hardening item 12: an arm is named after its zip's file name; the dashboard (the session line, the
+    ranking, the hardest fakes) shows it as text, never as a link."""
+    import re
+
+    evil = "[Your session expired: sign in](evil.example)"
+    at = compare(new_app(), [(f"{evil}.zip", _image_zip(1)), ("plain.zip", _image_zip(2))], _image_zip(0),
+                 protocol="hype-inf", trials=4)
+    code, _ = at.session_state["quiz_admin"]
+    s = join(code, "Ada")
+    for _ in range(4):                      # "Real" on every image: each fake shown fools this participant
+        next(b for b in s.button if b.label in ("Real", "Left")).click().run()
+    at.run()
+    assert not at.exception
+    texts = [e.value for e in list(at.markdown) + list(at.caption)]
+    assert any("Your session expired" in t for t in texts)
+    for t in texts:
+        assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", t), t
