@@ -1,13 +1,19 @@
 """GAN Studio: the router. Each page lives in app_pages/ (not pages/, which Streamlit would auto-list on deep links); this file only wires up the navigation."""
+import contextlib
+
 import streamlit as st
 
 from ui.nav import PAGES
 from ui.perf import freeze_long_lived
+from ui.priority import background_turn
 
 st.set_page_config(page_title="GAN Studio", page_icon="🎨", layout="wide")
 pages = [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
          for p in PAGES if p.available()]
 try:
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    # the quiz never waits for a turn; every other page's run takes one (ui/priority.py)
+    with contextlib.nullcontext() if page.url_path == "quiz" else background_turn():
+        page.run()
 finally:  # also when the page stops or reruns early
     freeze_long_lived()

@@ -21,6 +21,7 @@ from ui.cluster_view import cluster_controls
 from ui.compare_view import add_reference_traces, keep_train_run, reference
 from ui.images import show
 from ui.models import UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS
+from ui.priority import in_turn
 from ui.text import plain, quoted
 
 SAVE_ROOT = Path(tempfile.gettempdir()) / "gan_studio_trained"
@@ -385,6 +386,7 @@ def live(job: Job) -> None:
     was_active = job.active
 
     @st.fragment(run_every=1.0 if was_active else None)
+    @in_turn
     def _view():
         job.touch()
         if was_active and not job.active:

@@ -14,6 +14,7 @@ from gan_core.drawn import USER_DATASET
 from gan_core.playground import EXTENT, PLAYGROUND_PRESETS, Playground, preset
 from ui import drawn_view
 from ui.compare_view import add_reference_traces, keep_button, reference
+from ui.priority import background_turn
 from ui.text import plain
 
 TRAIN_SECONDS_PER_TICK = 0.25   # training time between two redraws while playing (faster machines do more steps)
@@ -319,26 +320,32 @@ def board(pg: Playground) -> None:
                         st.caption("Waiting for a free training slot: other playgrounds on this server are "
                                    "training right now (each gets its turn).")
                     break
-        if s.get("pg_error"):
-            st.error(f"{plain(s.pg_error)} Press Reset to start again.")
-        last = pg.history[-1] if pg.history else {}
-        measured = next((r for r in reversed(pg.history) if "js" in r), None) or pg.measure()
-        c = st.columns(5)
-        c[0].metric("Step", pg.step_count)
-        modes = measured.get("modes")
-        k = pg.mode_centres()
-        c[1].metric("Modes covered", f"{modes}/{len(k)}" if modes is not None else "—",
-                    help="Mixture components holding at least a quarter of their fair share of generated "
-                         "points within 3 standard deviations of their centre.")
-        c[2].metric("JS divergence", f"{measured['js']:.3f}", help="0 = same density; log 2 ≈ 0.693 = disjoint.")
-        c[3].metric("D loss", f"{last['d_loss']:.3f}" if "d_loss" in last else "—")
-        c[4].metric("G loss", f"{last['g_loss']:.3f}" if "g_loss" in last else "—")
-        layers = st.pills("Layers", list(LAYERS), format_func=LAYERS.get, selection_mode="multi",
-                          default=["real", "fake", "heatmap", "arrows", "reference"], key="pg_layers",
-                          help="Heatmap: D's belief that a point is real (red = fake, blue = real). Warped grid: "
-                               "where G sends a square grid of noise. Arrows: the direction G's loss pushes "
-                               "each generated point.")
-        st.plotly_chart(figure(pg, layers or []), key="pg_plot")
-        charts(pg)
+        with background_turn():   # the drawing takes a turn; the training above has its own slots
+            _draw(pg)
 
     _board()
+
+
+def _draw(pg: Playground) -> None:
+    s = st.session_state
+    if s.get("pg_error"):
+        st.error(f"{plain(s.pg_error)} Press Reset to start again.")
+    last = pg.history[-1] if pg.history else {}
+    measured = next((r for r in reversed(pg.history) if "js" in r), None) or pg.measure()
+    c = st.columns(5)
+    c[0].metric("Step", pg.step_count)
+    modes = measured.get("modes")
+    k = pg.mode_centres()
+    c[1].metric("Modes covered", f"{modes}/{len(k)}" if modes is not None else "—",
+                help="Mixture components holding at least a quarter of their fair share of generated "
+                     "points within 3 standard deviations of their centre.")
+    c[2].metric("JS divergence", f"{measured['js']:.3f}", help="0 = same density; log 2 ≈ 0.693 = disjoint.")
+    c[3].metric("D loss", f"{last['d_loss']:.3f}" if "d_loss" in last else "—")
+    c[4].metric("G loss", f"{last['g_loss']:.3f}" if "g_loss" in last else "—")
+    layers = st.pills("Layers", list(LAYERS), format_func=LAYERS.get, selection_mode="multi",
+                      default=["real", "fake", "heatmap", "arrows", "reference"], key="pg_layers",
+                      help="Heatmap: D's belief that a point is real (red = fake, blue = real). Warped grid: "
+                           "where G sends a square grid of noise. Arrows: the direction G's loss pushes "
+                           "each generated point.")
+    st.plotly_chart(figure(pg, layers or []), key="pg_plot")
+    charts(pg)

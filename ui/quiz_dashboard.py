@@ -12,6 +12,7 @@ from gan_core.humaneval import QuizError
 from gan_core.humaneval.scoring import discriminator_agreement, per_image, qualified
 from gan_core.humaneval.store import KEEP_HOURS
 from ui.quiz_view import METRIC_HELP, _big, _rows, _summary, quiz_images, quiz_models, quiz_store
+from ui.priority import in_turn
 from ui.text import plain
 from ui.work import client, owner
 
@@ -149,6 +150,7 @@ def dashboard() -> None:
                              help="One row per image shown: how often it fooled people and what D said about it.")
 
     @st.fragment(run_every=3 if info.open else None)
+    @in_turn
     def _live():
         if compare:
             from ui import quiz_arms_view

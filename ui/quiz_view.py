@@ -22,6 +22,7 @@ from gan_core.humaneval.sources import veil  # noqa: F401  (also the tests' entr
 from gan_core.humaneval.store import normalise_code
 from gan_core.humaneval.scoring import summarise
 from gan_core.humaneval.images import QuizImages
+from ui.images import fast_png
 from ui.text import plain
 
 SCALE = 8  # 28 px -> 224 px, nearest neighbour: crisp pixels, no smoothing that hides artefacts
@@ -186,13 +187,13 @@ def participant() -> None:
     if len(pixels) == 2:
         c = st.columns(2)
         for col, img, side in zip(c, pixels, ("Left", "Right")):
-            col.image(img, caption=f"{side} image", width=width, output_format="PNG")
+            col.image(fast_png(img), caption=f"{side} image", width=width)
             if col.button(f"{side} is real", key=f"quiz_{side.lower()}", shortcut=side, width="stretch",
                           on_click=_answer, args=(token, trial.index, side.lower()),
                           help=f"Keyboard: the {side.lower()} arrow key."):
                 _answer_without_callback(token, trial.index, side.lower())
     else:
-        st.image(pixels[0], caption="Real or fake?", width=width, output_format="PNG")
+        st.image(fast_png(pixels[0]), caption="Real or fake?", width=width)
         c = st.columns(2)
         for col, label, side in ((c[0], "Real", "Left"), (c[1], "Fake", "Right")):
             if col.button(label, key=f"quiz_{label.lower()}", shortcut=side, width="stretch", on_click=_answer,

@@ -17,6 +17,7 @@ import time
 import streamlit as st
 
 from gan_core.workqueue import ClientBusy, OwnerBusy, QueueFull, Task, WorkQueue
+from ui.priority import background_turn
 from ui.text import plain
 
 _SESSIONS: dict[str, str] = {}      # work owner -> Streamlit session id (to tell when a tab has closed)
@@ -138,27 +139,31 @@ def _status(key, label: str) -> None:
     def _poll():
         q = work_queue()
         t = q.peek(key)
-        if t is None:
-            st.caption(f"{label[:1].upper()}{label[1:]} was cancelled.")
-            return
-        if t.state in ("done", "error"):
+        if t is not None and t.state in ("done", "error"):
             # the whole page draws the result in place; when a shared result finishes, every waiting page
-            # reruns: a random pause of up to a second spreads that herd so slider moves slip in between
+            # reruns: a random pause of up to a second (holding no turn) spreads that herd
             time.sleep(random.uniform(0, 1.0))
             st.rerun()
-        pos = q.position(t)
-        if pos:
-            text = (f"Waiting for a free worker to compute {label}: place {pos} in line ({q.running()} "
-                    f"computation{'s' if q.running() != 1 else ''} running for the class).")
-        else:
-            text = f"Computing {label}" + (f": {t.stage}" if t.stage else "…")
-        st.progress(t.progress, text=text)
-        if st.button("Cancel", key=f"cancel_{abs(hash(key))}", help="Stop waiting; the server drops the work "
-                                                                      "when nobody else needs it."):
-            q.cancel(owner(), t)
-            st.session_state.setdefault("work_cancelled", set()).add(key)
-            st.rerun()
+        with background_turn():
+            _draw_status(q, key, label)
 
     _poll()
 
 
+def _draw_status(q: WorkQueue, key, label: str) -> None:
+    t = q.peek(key)
+    if t is None:
+        st.caption(f"{label[:1].upper()}{label[1:]} was cancelled.")
+        return
+    pos = q.position(t)
+    if pos:
+        text = (f"Waiting for a free worker to compute {label}: place {pos} in line ({q.running()} "
+                f"computation{'s' if q.running() != 1 else ''} running for the class).")
+    else:
+        text = f"Computing {label}" + (f": {t.stage}" if t.stage else "…")
+    st.progress(t.progress, text=text)
+    if st.button("Cancel", key=f"cancel_{abs(hash(key))}", help="Stop waiting; the server drops the work "
+                                                                  "when nobody else needs it."):
+        q.cancel(owner(), t)
+        st.session_state.setdefault("work_cancelled", set()).add(key)
+        st.rerun()
