@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench pretrained clean
+.PHONY: run serve-class test bench pretrained clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(VENV)/bin/streamlit run streamlit_app.py --server.port 8501
+
+serve-class: $(STAMP)   # a class on this machine: 2 app processes behind nginx (see README, "Serving a class")
+	$(VENV)/bin/gan-core serve --replicas 2 --port 8501
 
 test: $(STAMP)
 	$(PY) -m pytest -q

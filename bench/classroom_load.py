@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import random
 import shutil
 import statistics
@@ -41,7 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "bench"))
-from stclient import ERRORS, Student  # noqa: E402
+from machine import sgemm_gflops  # noqa: E402
+from stclient import ERRORS, Student, next_address  # noqa: E402
 from tests.conftest import _free_port, run_app  # noqa: E402
 
 # ----------------------------------------------------------------------------- the class
@@ -51,7 +54,7 @@ ARRIVAL_S = 0.5  # students come in one after another (a class arrives over ~15 
 
 async def slider_student(base: str, i: int, until: float) -> None:
     await asyncio.sleep(i * ARRIVAL_S)
-    s = Student(base, f"slider{i}")
+    s = Student(base, f"slider{i}", next_address())
     await s.open("latent", f"model=mnist-dcgan&seed={i}")
     rng = random.Random(i)
     while time.monotonic() < until:
@@ -61,7 +64,7 @@ async def slider_student(base: str, i: int, until: float) -> None:
 
 
 async def measuring_student(base: str, until: float, lat: list) -> None:
-    s = Student(base, "measurer")
+    s = Student(base, "measurer", next_address())
     await s.open("latent", "model=mnist-dcgan&seed=5")
     arrived = asyncio.Event()
 
@@ -88,7 +91,7 @@ async def measuring_student(base: str, until: float, lat: list) -> None:
 
 async def evaluating_student(base: str, i: int, until: float, waits: list) -> None:
     await asyncio.sleep((20 + i) * ARRIVAL_S)
-    s = Student(base, f"eval{i}")
+    s = Student(base, f"eval{i}", next_address())
     await s.open("evaluate")
     got = asyncio.Event()
     t0 = time.perf_counter()
@@ -111,29 +114,42 @@ async def evaluating_student(base: str, i: int, until: float, waits: list) -> No
     await s.close()
 
 
+QUIZ_MS: list[float] = []   # click -> the run that records the answer has finished
+QUIZ_SPAN: list[float] = []  # seconds each quiz student spent answering
+
+
 async def quiz_student(base: str, i: int, code: str, until: float, answered: list) -> None:
     await asyncio.sleep((25 + i) * ARRIVAL_S)
-    s = Student(base, f"quiz{i}")
+    s = Student(base, f"quiz{i}", next_address())
     await s.open("quiz")
     await s.set_text("Join code", code)
     await s.set_text("Nickname", f"student {i}")
-    await s.click("Join")
+    for _ in range(5):   # a press that lands while the page's first run is still being replaced is pressed again
+        await s.click("Join")
+        await asyncio.sleep(1.0)
+        if any(lbl.endswith("is real") for lbl in s.widgets):
+            break
     rng = random.Random(100 + i)
-    n = 0
+    n, began = 0, time.monotonic()
     while time.monotonic() < until:
         await asyncio.sleep(rng.uniform(1.0, 3.0))
         try:
+            t0 = time.perf_counter()
             await s.click(rng.choice(["Left is real", "Right is real"]))
+            QUIZ_MS.append((time.perf_counter() - t0) * 1000)
             n += 1
-        except KeyError:
+        except KeyError as e:
+            if n < 150:
+                ERRORS.append(f"quiz{i}: no answer buttons after {n} answers ({str(e)[:200]})")
             break  # done: no answer buttons any more
+    QUIZ_SPAN.append(time.monotonic() - began)
     answered.append(n)
     await s.close()
 
 
 async def training_student(base: str, i: int, until: float) -> None:
     await asyncio.sleep((28 + i) * ARRIVAL_S)
-    s = Student(base, f"train{i}")
+    s = Student(base, f"train{i}", next_address())
     await s.open("train")
     await s.click("Start")
     while time.monotonic() < until:
@@ -147,7 +163,7 @@ async def training_student(base: str, i: int, until: float) -> None:
 
 async def come_and_go(base: str, n: int) -> None:
     for i in range(n):
-        s = Student(base, f"visitor{i}")
+        s = Student(base, f"visitor{i}", next_address())
         await s.open("latent", f"model=mnist-dcgan&seed={i}")
         await s.set_slider("Direction 1", 1.0)
         await s.close()
@@ -176,6 +192,58 @@ async def classroom(base: str, seconds: float, code: str, mix: dict) -> dict:
     return {"lat": lat, "waits": waits, "answered": answered}
 
 
+def _children(pid: int) -> list[int]:
+    """The streamlit processes started by ``pid`` (gan-core serve's replicas)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if ppid == pid and b"streamlit" in (d / "cmdline").read_bytes():
+                    out.append(int(d.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+@contextlib.contextmanager
+def class_server(replicas: int, env: dict, app_dir: Path):
+    """(base URL, server pids): one `streamlit run`, or `gan-core serve --replicas N` (nginx in front)."""
+    if replicas <= 1:
+        procs: list = []
+        with run_app(_free_port(), env=env, procs=procs, app_dir=app_dir) as base:
+            yield base, [procs[0].pid]
+        return
+    import subprocess
+    import urllib.request
+
+    port = _free_port()
+    exe = Path(sys.executable).parent / "gan-core"
+    proc = subprocess.Popen([str(exe), "serve", "--replicas", str(replicas), "--port", str(port), "--host",
+                             "127.0.0.1"], cwd=app_dir, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        end = time.time() + 180
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gan-core serve exited with code {proc.returncode}")
+            try:
+                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read().strip() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+            if time.time() > end:
+                raise RuntimeError("gan-core serve did not answer within 180 s")
+        yield base, _children(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=90)
@@ -183,37 +251,41 @@ def main() -> None:
     ap.add_argument("--app-dir", type=Path, default=ROOT)
     ap.add_argument("--mix", type=int, nargs=4, default=[20, 5, 3, 2], metavar=("SLIDERS", "EVALS", "QUIZ", "TRAIN"),
                     help="how many students do each thing (default: the issue's class of 30)")
+    ap.add_argument("--students", type=int, help="a class of N in the same proportions as the default 30")
+    ap.add_argument("--replicas", type=int, default=1, help="serve through `gan-core serve --replicas N`")
     a = ap.parse_args()
+    if a.students:
+        a.mix = [max(1, round(a.students * k / 30)) for k in (20, 5, 3, 2)]
+    print(f"machine: sgemm {sgemm_gflops():.0f} GFLOP/s on 2 threads")
     mix = dict(zip(("sliders", "evals", "quiz", "train"), a.mix))
     data = tempfile.mkdtemp(prefix="gan_classroom_")
     quiz_db = f"sqlite:///{data}/quiz.sqlite3"
-    procs: list = []
     try:
-        # every simulated student connects from 127.0.0.1: one address, so the per-client cap is lifted here
-        env = {"GAN_STUDIO_QUIZ_DB": quiz_db, "GAN_STUDIO_WORK_PER_CLIENT": "100"}
-        with run_app(_free_port(), env=env, procs=procs, app_dir=a.app_dir) as base:
+        env = {"GAN_STUDIO_QUIZ_DB": quiz_db}   # each student connects from its own address (stclient)
+        with class_server(a.replicas, env, a.app_dir) as (base, pids):
             from gan_core.humaneval import Store
 
-            pid = procs[0].pid
+            def rss() -> float:
+                return sum(rss_mb(p) for p in pids)
+
             code, _ = Store(quiz_db).create_session("mnist-cgan", "pair", 200, seed=3)
-            asyncio.run(come_and_go(base, 1))             # load the models once, like a teacher's first visit
-            rss_start = rss_mb(pid)
+            asyncio.run(come_and_go(base, 2 * a.replicas))  # load the models, like a teacher's first visit
+            rss_start = rss()
             r = asyncio.run(classroom(base, a.seconds, code, mix))
-            rss_load = rss_mb(pid)
+            rss_load = rss()
             asyncio.run(come_and_go(base, 10))
             time.sleep(5)
-            rss_10 = rss_mb(pid)
-            asyncio.run(come_and_go(base, a.sessions - 10))
+            rss_10 = rss()
+            asyncio.run(come_and_go(base, max(0, a.sessions - 10)))
             time.sleep(10)
-            rss_200 = rss_mb(pid)
+            rss_200 = rss()
     finally:
         shutil.rmtree(data, ignore_errors=True)
     lat = sorted(r["lat"])
     q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [float("nan")] * 99
     print(f"protocol: Streamlit's websocket protocol (BackMsg/ForwardMsg), {sum(a.mix) + 1} clients "
           f"({a.mix[0]} sliders, {a.mix[1]} evaluations, {a.mix[2]} quiz, {a.mix[3]} training + 1 measuring) for "
-          f"{a.seconds:.0f} s; "
-          f"app {a.app_dir}")
+          f"{a.seconds:.0f} s; app {a.app_dir}, {a.replicas} server process{'es' if a.replicas > 1 else ''}")
     print(f"measuring student: {len(lat)} slider moves, slider -> new image p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms, "
           f"max {max(lat) if lat else float('nan'):.0f} ms")
     if r["waits"]:
@@ -223,7 +295,10 @@ def main() -> None:
               f"{min(t):.1f}-{max(t):.1f} s")
     else:
         print("evaluations: none finished")
-    print(f"quiz answers recorded by {mix['quiz']} students: {sum(r['answered'])}")
+    qa = sorted(QUIZ_MS) or [float("nan")]
+    print(f"quiz answers recorded by {mix['quiz']} students: {sum(r['answered'])} (answer -> recorded p50 "
+          f"{qa[len(qa) // 2]:.0f} ms, p95 {qa[int(0.95 * (len(qa) - 1))]:.0f} ms; answering for "
+          f"{', '.join(f'{x:.0f}' for x in QUIZ_SPAN)} s)")
     print(f"server RSS: {rss_start:.0f} MB at start, {rss_load:.0f} MB after the class; after {a.sessions} sessions "
           f"came and went: {rss_10:.0f} MB after the first 10 -> {rss_200:.0f} MB "
           f"({(rss_200 / rss_10 - 1) * 100:+.0f}%)")

@@ -29,25 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from machine import sgemm_gflops  # noqa: E402
 from stclient import ERRORS, Student  # noqa: E402
 from tests.conftest import _free_port, run_app  # noqa: E402
 
 PAGES = ["home", "train", "playground", "latent", "conditional", "quiz", "evaluate", "inside"]
-
-
-def sgemm_gflops(threads: int = 2, n: int = 1024, repeats: int = 10) -> float:
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    dt = time.perf_counter() - t0
-    torch.set_num_threads(old)
-    return 2 * n ** 3 * repeats / dt / 1e9
 
 
 def cpu_ms(pid: int) -> float:

@@ -12,14 +12,22 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 ERRORS: list[str] = []
+_ADDRESSES = iter(f"127.0.{i // 250}.{i % 250 + 2}" for i in range(1, 60_000))
+
+
+def next_address() -> str:
+    """A loopback address of its own for each simulated student, as if each sat at another machine: a proxy's
+    sticky hash spreads them over replicas, and the app's per-client limits count them apart."""
+    return next(_ADDRESSES)
 
 
 class Student:
     """One browser session, spoken to through Streamlit's websocket protocol."""
 
-    def __init__(self, base: str, name: str):
+    def __init__(self, base: str, name: str, source: str | None = None):
         self.ws_url = base.replace("http", "ws") + "/_stcore/stream"
         self.name = name
+        self.source = source          # the local address to connect from (127.0.x.y: one "machine" each)
         self.widgets: dict[str, tuple] = {}       # label -> (type, id, fragment id)
         self.states: dict[str, WidgetState] = {}  # widget id -> its current state (sent with every rerun)
         self.finished = asyncio.Condition()
@@ -33,8 +41,9 @@ class Student:
         self.ws = None
 
     async def open(self, page: str, query: str = "") -> None:
+        extra = {"local_addr": (self.source, 0)} if self.source else {}
         self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
-                                           open_timeout=30, ping_interval=None)
+                                           open_timeout=30, ping_interval=None, **extra)
         self.reader = asyncio.create_task(self._read())
         self.page, self.query = page, query
         await self.rerun()

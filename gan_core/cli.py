@@ -1,8 +1,9 @@
-"""`gan-core train | train-classifier | sample | evaluate | pretrained` — the command line face of gan_core.
+"""`gan-core train | train-classifier | sample | evaluate | import | pretrained | serve` — the command line face of
+gan_core.
 
 The first four live in ``gan_core.commands``; `pretrained` (rebuild the shipped checkpoints from their
 recipes) is added here, so ``gan_core.pretrained`` can run a recipe through ``commands`` without importing
-this entry point.
+this entry point; so is `serve` (``gan_core.serve``: the app for a class, several processes behind nginx).
 """
 from __future__ import annotations
 
@@ -38,8 +39,23 @@ def _pretrained(args) -> int:
     return 0
 
 
+def _serve(args) -> int:
+    from .serve import ServeError, serve
+
+    try:
+        return serve(args.replicas, args.port, args.host)
+    except ServeError as e:
+        raise CLIError(str(e)) from None
+
+
 def build_parser():
     p, sub = _commands_parser()
+    v = sub.add_parser("serve", help="serve the app to a class: N app processes behind nginx on this machine")
+    v.add_argument("--replicas", type=int, default=2, help="app processes (one core each for their Python); "
+                                                           "1 serves a single process without nginx")
+    v.add_argument("--port", type=int, default=8501, help="the port students open")
+    v.add_argument("--host", default="0.0.0.0", help="the address to listen on (default: every interface)")
+    v.set_defaults(func=_serve)
     r = sub.add_parser("pretrained", help="list or rebuild the shipped checkpoints from their recipes")
     r.add_argument("names", nargs="*", help="models to rebuild (default with --all: every one, classifier first)")
     r.add_argument("--all", action="store_true")

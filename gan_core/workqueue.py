@@ -187,6 +187,12 @@ class WorkQueue:
         self._cond = threading.Condition()
         self._closed = False
         self._children: list = []
+        if processes:
+            # the fork server starts now, from this thread at the caller's priority: started from a worker
+            # thread (nice 10) it would pass that nice value to every training job forked from it too
+            from .processes import prewarm
+
+            prewarm()
         # heavy workers take any item, oldest first; light workers only light ones, so a latent map (seconds)
         # never waits behind a class's evaluations (minutes)
         self._threads = [threading.Thread(target=self._work, args=(False,), name=f"gan-work-{i}", daemon=True)
