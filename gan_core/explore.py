@@ -296,8 +296,10 @@ def memorization(ex: Explorer, n: int = 8, seed: int = 0) -> dict:
         f_idx, f_d = nn_["feature"]
         out["feature_images"], out["feature_dist"] = to_uint8(train[f_idx[:, 0]]), f_d[:, 0].tolist()
     # for scale: how far real digits sit from their nearest *other* real digit, in pixel space
-    sub = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:200]]
-    d = torch.cdist(sub.flatten(1).double(), train.flatten(1).double())
-    d[d < 1e-9] = float("inf")
+    idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:200]
+    # exact differences, not cdist's matrix-multiply path (which leaves ~5e-7 where a digit meets itself)
+    d = torch.cdist(train[idx].flatten(1).double(), train.flatten(1).double(), compute_mode="donot_use_mm_for_euclid_dist")
+    d[torch.arange(len(idx)), idx] = float("inf")          # each digit's own pair, excluded by index
+    d[d == 0] = float("inf")                               # and exact duplicates elsewhere in the set
     out["real_to_real_pixel"] = float(d.min(1).values.median() / np.sqrt(train[0].numel()))
     return out

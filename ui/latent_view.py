@@ -262,11 +262,30 @@ def _map(path: str, n: int, method: str, ex: Explorer) -> dict | None:
 
 def on_map_select():
     pts = st.session_state.get("lat_map_chart", {}).get("selection", {}).get("points", [])
-    if pts and pts[0].get("customdata"):
-        cd = pts[0]["customdata"]
-        st.session_state.lat_seed = int(cd[0])
-        if len(cd) > 1 and cd[1] is not None and cd[1] >= 0:
-            st.session_state.lat_label = int(cd[1])
+    seed, label = map_point(pts[0] if pts else None)
+    if seed is not None:
+        st.session_state.lat_seed = seed
+        if label is not None:
+            st.session_state.lat_label = label
+
+
+def map_point(point) -> tuple[int | None, int | None]:
+    """(seed, class) of a clicked map point. Plotly's selection gives ``customdata`` as a list in some versions
+    and as a dict keyed "0", "1" in others (a list lookup on the dict crashed the page); anything else: None."""
+    cd = point.get("customdata") if isinstance(point, dict) else None
+    if isinstance(cd, dict):
+        cd = [cd.get(k, cd.get(str(k))) for k in range(len(cd))]
+    if not isinstance(cd, (list, tuple)) or not cd:
+        return None, None
+    try:
+        seed = int(cd[0])
+    except (TypeError, ValueError):
+        return None, None
+    try:
+        label = int(cd[1]) if len(cd) > 1 and cd[1] is not None and int(cd[1]) >= 0 else None
+    except (TypeError, ValueError):
+        label = None
+    return (seed if 0 <= seed < 2 ** 31 else None), label
 
 
 @st.fragment(run_every=0.4)

@@ -84,7 +84,9 @@ def test_sorted_by_class_and_discriminator_scores_and_memorization():
     s = E.discriminator_scores(ex, n=20)
     assert s["real"].shape == (20,) and s["fake"].shape == (20,)
     m = E.memorization(ex, n=3)
-    assert m["samples"].shape == (3, 28, 28, 1) and len(m["pixel_dist"]) == 3 and m["real_to_real_pixel"] > 0
+    assert m["samples"].shape == (3, 28, 28, 1) and len(m["pixel_dist"]) == 3
+    # a real digit's nearest *other* real digit (issue 25: self-pairs left ~5e-7, shown as "0.000 away")
+    assert 0.2 < m["real_to_real_pixel"] < 0.6, m["real_to_real_pixel"]
 
 
 def test_gif_is_animated_and_png_strip_decodes():

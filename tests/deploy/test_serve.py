@@ -1,0 +1,67 @@
+"""`gan-core serve --replicas 2`: two app processes behind the bundled nginx config, one address for the class,
+sticky by client address, everything stopped with the command."""
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gan_core.serve import nginx_binary, nginx_config, shares
+from tests.conftest import ROOT, _free_port
+
+
+def test_the_config_is_the_bundled_one_with_local_replicas(tmp_path):
+    conf = nginx_config((ROOT / "deploy/nginx.conf").read_text(), "0.0.0.0:8501", [9001, 9002, 9003], tmp_path)
+    assert conf.count("server 127.0.0.1:900") == 3 and "app1:8501" not in conf
+    assert "listen 0.0.0.0:8501;" in conf and "hash $remote_addr consistent;" in conf
+    assert f"client_body_temp_path {tmp_path / 'tmp' / 'client_body'};" in conf
+
+
+def test_machine_wide_caps_are_divided_between_replicas(monkeypatch):
+    monkeypatch.delenv("GAN_STUDIO_MAX_JOBS", raising=False)
+    monkeypatch.setenv("GAN_STUDIO_MAX_WORK", "3")
+    s = shares(2)
+    assert s["GAN_STUDIO_MAX_JOBS"] == "1" and s["GAN_STUDIO_MAX_WORK"] == "3"   # the environment wins
+
+
+def _upstream(port: int, source: str) -> str:
+    c = http.client.HTTPConnection("127.0.0.1", port, source_address=(source, 0), timeout=10)
+    c.request("GET", "/_stcore/health")
+    r = c.getresponse()
+    assert r.status == 200 and r.read().strip() == b"ok"
+    return r.getheader("X-Upstream")
+
+
+@pytest.mark.browser   # needs Debian's nginx, as the replica test does (CI installs it)
+def test_serve_two_replicas_behind_nginx_and_stop_them_all():
+    if nginx_binary() is None:
+        pytest.fail("nginx is not installed") if os.environ.get("CI") else pytest.skip("nginx is not installed")
+    port = _free_port()
+    exe = Path(sys.executable).parent / "gan-core"
+    proc = subprocess.Popen([str(exe), "serve", "--replicas", "2", "--port", str(port), "--host", "127.0.0.1"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        end = time.time() + 150
+        while True:
+            assert proc.poll() is None, proc.stdout.read()
+            try:
+                _upstream(port, "127.0.0.1")
+                break
+            except OSError:
+                assert time.time() < end, "gan-core serve did not answer"
+                time.sleep(0.5)
+        seen = {src: _upstream(port, src) for src in (f"127.0.0.{i}" for i in range(2, 30))}
+        assert len(set(seen.values())) == 2                           # both replicas serve the class
+        assert all(_upstream(port, src) == up for src, up in list(seen.items())[:5])   # sticky by address
+        replicas = {int(up.rsplit(":", 1)[1]) for up in seen.values()}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Students open http://" in out
+    for rp in replicas:                                               # nothing keeps running
+        with pytest.raises(OSError):
+            http.client.HTTPConnection("127.0.0.1", rp, timeout=2).request("GET", "/_stcore/health")
