@@ -20,7 +20,12 @@ Prints errors (exception boxes, failed connections, timeouts; must be 0), the me
 how long evaluations waited in line and took, and the server's RSS; last line exactly:
 ``classroom: errors N, slider p95 N ms, rss N MB -> N MB``.
 
-    python bench/classroom_load.py [--seconds 90] [--sessions 200] [--app-dir DIR]
+    python bench/classroom_load.py [--seconds 90] [--sessions 200] [--app-dir DIR] [--students N] [--replicas N]
+
+Each simulated student connects from a loopback address of its own (127.0.x.y), as students at their own
+machines would: nginx's sticky hash spreads them over replicas (``--replicas 2`` serves the app through
+``gan-core serve``), and the app's per-machine limits count them apart. ``--students N`` keeps the default
+class's proportions. The first line gives the machine's speed (sgemm GFLOP/s on 2 threads).
 
 ``--app-dir`` serves another checkout (e.g. a ``git worktree`` of an older commit) with this same load:
 that is how the before figure in the closing note was measured.
