@@ -23,7 +23,8 @@ def fast_png(img: np.ndarray) -> bytes:
 def show(image: np.ndarray, scale: int = 8, caption: str | None = None, width: int | None = None) -> None:
     """A uint8 (H, W, C) image, enlarged without blurring."""
     big = upscale(image, scale)
-    st.image(fast_png(big), caption=caption, width=width or "content")
+    # output_format="PNG": these bytes are sent as they are (with "auto", Streamlit re-encodes bytes as JPEG)
+    st.image(fast_png(big), caption=caption, width=width or "content", output_format="PNG")
 
 
 def grid(images: np.ndarray, nrow: int, scale: int = 3) -> np.ndarray:

@@ -187,13 +187,13 @@ def participant() -> None:
     if len(pixels) == 2:
         c = st.columns(2)
         for col, img, side in zip(c, pixels, ("Left", "Right")):
-            col.image(fast_png(img), caption=f"{side} image", width=width)
+            col.image(fast_png(img), caption=f"{side} image", width=width, output_format="PNG")
             if col.button(f"{side} is real", key=f"quiz_{side.lower()}", shortcut=side, width="stretch",
                           on_click=_answer, args=(token, trial.index, side.lower()),
                           help=f"Keyboard: the {side.lower()} arrow key."):
                 _answer_without_callback(token, trial.index, side.lower())
     else:
-        st.image(fast_png(pixels[0]), caption="Real or fake?", width=width)
+        st.image(fast_png(pixels[0]), caption="Real or fake?", width=width, output_format="PNG")
         c = st.columns(2)
         for col, label, side in ((c[0], "Real", "Left"), (c[1], "Fake", "Right")):
             if col.button(label, key=f"quiz_{label.lower()}", shortcut=side, width="stretch", on_click=_answer,

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,24 +45,24 @@ def test_serve_two_replicas_behind_nginx_and_stop_them_all():
     exe = Path(sys.executable).parent / "gan-core"
     proc = subprocess.Popen([str(exe), "serve", "--replicas", "2", "--port", str(port), "--host", "127.0.0.1"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
     try:
         end = time.time() + 150
-        while True:
-            assert proc.poll() is None, proc.stdout.read()
-            try:
-                _upstream(port, "127.0.0.1")
-                break
-            except OSError:
-                assert time.time() < end, "gan-core serve did not answer"
-                time.sleep(0.5)
+        while not any("Students open http://" in line for line in lines):   # it says so once all are up
+            assert proc.poll() is None, "".join(lines)
+            assert time.time() < end, "gan-core serve did not start: " + "".join(lines)[-2000:]
+            time.sleep(0.5)
         seen = {src: _upstream(port, src) for src in (f"127.0.0.{i}" for i in range(2, 30))}
         assert len(set(seen.values())) == 2                           # both replicas serve the class
         assert all(_upstream(port, src) == up for src, up in list(seen.items())[:5])   # sticky by address
         replicas = {int(up.rsplit(":", 1)[1]) for up in seen.values()}
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0 and "Students open http://" in out
+        proc.wait(60)
+        reader.join(10)
+    assert proc.returncode == 0
     for rp in replicas:                                               # nothing keeps running
         with pytest.raises(OSError):
             http.client.HTTPConnection("127.0.0.1", rp, timeout=2).request("GET", "/_stcore/health")
