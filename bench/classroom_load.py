@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from machine import sgemm_gflops  # noqa: E402
 from stclient import ERRORS, Student, next_address  # noqa: E402
-from tests.conftest import _free_port, run_app  # noqa: E402
+from tests.conftest import free_port, run_app, wait_healthy  # noqa: E402
 
 # ----------------------------------------------------------------------------- the class
 
@@ -216,30 +216,19 @@ def class_server(replicas: int, env: dict, app_dir: Path):
     """(base URL, server pids): one `streamlit run`, or `gan-core serve --replicas N` (nginx in front)."""
     if replicas <= 1:
         procs: list = []
-        with run_app(_free_port(), env=env, procs=procs, app_dir=app_dir) as base:
+        with run_app(free_port(), env=env, procs=procs, app_dir=app_dir) as base:
             yield base, [procs[0].pid]
         return
     import subprocess
-    import urllib.request
 
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).parent / "gan-core"
     proc = subprocess.Popen([str(exe), "serve", "--replicas", str(replicas), "--port", str(port), "--host",
                              "127.0.0.1"], cwd=app_dir, env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        end = time.time() + 180
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gan-core serve exited with code {proc.returncode}")
-            try:
-                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read().strip() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-            if time.time() > end:
-                raise RuntimeError("gan-core serve did not answer within 180 s")
+        wait_healthy(base, proc, 180, "gan-core serve")
         yield base, _children(proc.pid)
     finally:
         proc.terminate()

@@ -163,7 +163,7 @@ def ranking_35M(tmp: Path):
     if not _has("gan_core/worktasks.py"):
         return None, f"{n / 1e6:.0f} M parameters (no budget in this checkout: not run)"
     from gan_core import worktasks
-    from gan_core.workqueue import OverBudget, WorkContext
+    from gan_core.workers import OverBudget, WorkContext
 
     def run():
         try:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 import gan_core
-from gan_core.data import _mnist5k_arrays
+from gan_core.data import mnist5k_arrays
 from gan_core.metrics import load_classifier
 from gan_core.project import project, reads_as
 
@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    X, y = _mnist5k_arrays()
+    X, y = mnist5k_arrays()
     idx = np.random.default_rng(args.seed).choice(len(X), args.n, replace=False)
     C = load_classifier()
     all_times, agreements = [], []

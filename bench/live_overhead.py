@@ -37,18 +37,18 @@ def cli_round(cfg, steps: int) -> float:
 
 
 def app_round(cfg, steps: int, C, job_class=Job) -> float:
-    from ui.live_view import _lines, _thin
+    from ui.live_view import line_chart, thin_rows
 
     job = job_class(cfg, classifier=C, max_steps=steps + 1, torch_threads=torch.get_num_threads()).start()
     stop = threading.Event()
 
     def poll():  # the page's fragment, once a second
         while not stop.wait(1.0):
-            rows = _thin(list(job.history))
+            rows = thin_rows(list(job.history))
             if rows:
-                _lines(rows, {"d_loss": "D", "g_loss": "G"}, "Losses", "loss")
-                _lines(rows, {"d_real": "D(x)", "d_fake": "D(G(z))"}, "D", "p", hline=0.5)
-                _lines(rows, {"grad_norm_d": "D", "grad_norm_g": "G"}, "grads", "norm", log=True)
+                line_chart(rows, {"d_loss": "D", "g_loss": "G"}, "Losses", "loss")
+                line_chart(rows, {"d_real": "D(x)", "d_fake": "D(G(z))"}, "D", "p", hline=0.5)
+                line_chart(rows, {"grad_norm_d": "D", "grad_norm_g": "G"}, "grads", "norm", log=True)
             job.touch()
 
     poller = threading.Thread(target=poll, daemon=True)

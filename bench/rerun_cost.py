@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from machine import sgemm_gflops  # noqa: E402
 from stclient import ERRORS, Student  # noqa: E402
-from tests.conftest import _free_port, run_app  # noqa: E402
+from tests.conftest import free_port, run_app  # noqa: E402
 
 PAGES = ["home", "train", "playground", "latent", "conditional", "quiz", "evaluate", "inside"]
 
@@ -125,7 +125,7 @@ def main() -> None:
     quiz_db = f"sqlite:///{data}/quiz.sqlite3"
     procs: list = []
     env = {"GAN_STUDIO_QUIZ_DB": quiz_db, "GAN_STUDIO_WORK_PER_CLIENT": "100"}
-    with run_app(_free_port(), env=env, procs=procs, app_dir=a.app_dir) as base:
+    with run_app(free_port(), env=env, procs=procs, app_dir=a.app_dir) as base:
         from gan_core.humaneval import Store
 
         code, _ = Store(quiz_db).create_session("mnist-cgan", "pair", 200, seed=3)

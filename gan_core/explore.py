@@ -33,6 +33,14 @@ class Explorer:
         self.noise = getattr(G, "noise", "gaussian")
         self.directions, self.eigenvalues = sefa_directions(G, min(k, G.z_dim))   # (k, z_dim), (k,)
 
+    @classmethod
+    def from_checkpoint(cls, ck, classifier: nn.Module | None) -> "Explorer":
+        """The explorer every page (and every work-queue worker) builds for a loaded checkpoint: its G and D, the
+        loss D was trained with, and ``classifier`` for 28x28 grayscale models only."""
+        G = ck.generator
+        C = classifier if tuple(G.img_shape) == (1, 28, 28) else None
+        return cls(G, ck.discriminator, C, loss=ck.config.get("training", {}).get("loss", "nonsaturating"))
+
     @property
     def conditional(self) -> bool:
         return bool(self.G.num_classes)

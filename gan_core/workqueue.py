@@ -7,12 +7,10 @@ each taking it, and no one student's request can hold it for long or take the se
   for interactive work (one image per slider move), which never enters this queue. Items marked ``light``
   (seconds of work: a latent map, an arithmetic) also have ``light_workers`` of their own, so they never wait
   behind a class's evaluations.
-- **Worker processes** (``processes=True``, the server's default): each worker runs its items in a child
-  process of its own, with a memory limit (``GAN_STUDIO_WORK_MB``, default 2,048 MB: the address-space limit
-  of the child plus a watch on its resident memory). An item that exceeds it dies alone — the child is
-  replaced — and its waiters get a message; the web server's process never holds what the work decoded or
-  built. Items are then ``Task`` objects (a module-level function and its arguments), which can cross to the
-  child. ``processes=False`` runs items in the worker threads (tests, notebooks).
+- **Worker processes** (``processes=True``, the server's default; ``gan_core.workers``): each worker runs its
+  ``Task`` items in a child process with a memory limit (``GAN_STUDIO_WORK_MB``, default 2,048 MB); an item
+  that exceeds it dies alone and its waiters get a message. ``processes=False`` runs any callable in the
+  worker threads (tests, notebooks).
 - **A budget per item**: every item stops at ``seconds`` (``GAN_STUDIO_WORK_SECONDS``, default 300 s):
   killed with its process, or stopped at its next progress report in thread mode. A task estimates its own
   cost before its main loop (``WorkContext.budget``) and refuses or scales down what would exceed the limit,
@@ -47,17 +45,9 @@ from typing import Any, Callable, Hashable
 
 import torch
 
+from .workers import WORKER_NICENESS, Cancelled, Task, WorkContext, WorkerFailed, WorkerProcess, duration, user_message
+
 ACTIVE = ("queued", "running")
-WORKER_NICENESS = 10   # heavy work yields the CPU to the server's interactive threads (slider moves)
-POLL_SECONDS = 0.1     # how often a worker thread looks at its child (progress, cancel, limits)
-
-
-class Cancelled(Exception):
-    """Raised inside a work function (from its progress callback) when nobody waits for it any more."""
-
-
-class OverBudget(Exception):
-    """Raised by a task that would take longer than the server allows (its message says how long)."""
 
 
 class OwnerBusy(RuntimeError):
@@ -74,44 +64,6 @@ class ClientBusy(RuntimeError):
 
 class QueueFull(RuntimeError):
     """The line is at its length limit."""
-
-
-@dataclass(frozen=True)
-class Task:
-    """Work that can run in a worker process: ``fn(ctx, *args)``, ``fn`` a module-level function (so it can
-    be pickled) and ``args`` plain values (paths, numbers, arrays). ``ctx`` is a ``WorkContext``."""
-
-    fn: Callable
-    args: tuple = ()
-
-
-class WorkContext:
-    """What a Task's function is given: ``progress(fraction, stage)`` (where a cancelled item stops) and the
-    item's time ``limit`` in seconds, with ``budget(seconds, what)`` to refuse early."""
-
-    def __init__(self, report: Callable[[float, str], None], limit: float):
-        self._report, self.limit, self.started = report, float(limit), time.monotonic()
-
-    def progress(self, fraction: float, stage: str = "") -> None:
-        self._report(fraction, stage)
-
-    def seconds_left(self) -> float:
-        return self.limit - (time.monotonic() - self.started)
-
-    def budget(self, seconds: float, what: str) -> None:
-        """Raise OverBudget when an estimated ``seconds`` would not finish within the time left."""
-        if seconds > self.seconds_left():
-            raise OverBudget(f"{what} would take about {_duration(seconds)} on this machine; the server stops "
-                             f"any one computation after {_duration(self.limit)} "
-                             "(GAN_STUDIO_WORK_SECONDS), so it was not started.")
-
-
-def _duration(s: float) -> str:
-    if s < 120:
-        return f"{s:.0f} s"
-    if s < 7200:
-        return f"{s / 60:.0f} min"
-    return f"{s / 3600:,.1f} h"
 
 
 @dataclass
@@ -370,6 +322,11 @@ class WorkQueue:
                 return t
         return None
 
+    def stop_reason(self, t: Ticket) -> str | None:
+        """Why a running item must stop now ("cancelled" / a message for its users), or None."""
+        with self._cond:
+            return self._check_running(t)
+
     def _check_running(self, t: Ticket) -> str | None:
         """With the lock held: why a running item must stop now ("cancelled" / an error message), or None."""
         if t.state == "cancelling" or self._closed:
@@ -378,7 +335,7 @@ class WorkQueue:
         if t.state == "cancelling":
             return "cancelled"
         if time.monotonic() - t.started > self.seconds:
-            return (f"stopped at the server's limit of {_duration(self.seconds)} per computation "
+            return (f"stopped at the server's limit of {duration(self.seconds)} per computation "
                     "(GAN_STUDIO_WORK_SECONDS).")
         return None
 
@@ -409,7 +366,7 @@ class WorkQueue:
                     continue
                 except Exception as e:  # shown to the waiting users, never a traceback
                     with self._cond:
-                        t.error = _message(e)
+                        t.error = user_message(e)
                         self._finish(t, "error")
                     continue
                 with self._cond:
@@ -419,12 +376,12 @@ class WorkQueue:
             if child is not None:
                 child.close()
 
-    def _new_child(self, old) -> "_Child":
+    def _new_child(self, old):
         if old is not None:
             old.close()
             with contextlib.suppress(ValueError):
                 self._children.remove(old)
-        c = _Child(self.memory_mb, self.torch_threads)
+        c = WorkerProcess(self.memory_mb, self.torch_threads)
         self._children.append(c)
         return c
 
@@ -443,145 +400,3 @@ class WorkQueue:
             ctx = WorkContext(progress, self.seconds - (time.monotonic() - t.started))
             return t.fn.fn(ctx, *t.fn.args)
         return t.fn(progress)
-
-
-def _message(e: Exception) -> str:
-    """An item's error for its users: the message alone for the refusals the app raises on purpose (its input
-    errors are ValueErrors: ImageSetError, IntakeError, CheckpointError, QuizError), else with its type."""
-    if isinstance(e, (OverBudget, WorkerFailed, ValueError)) and str(e):
-        return str(e)
-    return f"{type(e).__name__}: {e}"
-
-
-class WorkerFailed(Exception):
-    """An item stopped by its limits, or whose worker process died; the message is for the user."""
-
-
-# ---------------------------------------------------------------------- the worker processes
-def _child_main(conn, memory_mb: int, torch_threads: int) -> None:
-    """A worker process: runs one Task at a time, sending ("progress", f, stage) and then ("done", result) or
-    ("error", message). Its address space is capped at what torch's import mapped plus ``memory_mb``, so an
-    allocation past its budget fails in here (MemoryError / torch's allocator error), not in the server."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal stops the app, which stops us
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICENESS)
-    torch.set_num_threads(torch_threads)
-    with contextlib.suppress(ImportError, OSError, ValueError):
-        import resource
-
-        with open("/proc/self/statm") as f:
-            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        limit = mapped + memory_mb * 1_000_000
-        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
-    last = [0.0]
-
-    def report(fraction: float, stage: str = "") -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.1 or fraction >= 1.0:   # at most ten reports a second cross the pipe
-            last[0] = now
-            conn.send(("progress", float(fraction), str(stage)[:200]))
-
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            return
-        if msg[0] != "run":
-            return
-        _, task, limit, env = msg
-        for k in [k for k in os.environ if k.startswith("GAN_STUDIO_") and k not in env]:
-            del os.environ[k]
-        os.environ.update(env)   # the server's settings now (a fork server keeps those of its own start)
-        try:
-            result = task.fn(WorkContext(report, limit), *task.args)
-            reply = ("done", result)
-        except OverBudget as e:
-            reply = ("error", str(e))
-        except MemoryError:
-            reply = ("error", f"it needed more than this server's memory limit per computation ({memory_mb:,} "
-                              "MB, GAN_STUDIO_WORK_MB), so it was stopped.")
-        except Exception as e:
-            text = _message(e)
-            if "can't allocate memory" in text or "not enough memory" in text:
-                text = (f"it needed more than this server's memory limit per computation ({memory_mb:,} MB, "
-                        "GAN_STUDIO_WORK_MB), so it was stopped.")
-            reply = ("error", text[:2000])
-        try:
-            conn.send(reply)
-        except (OSError, ValueError, TypeError) as e:   # e.g. a result that cannot be pickled
-            conn.send(("error", f"its result could not be returned ({type(e).__name__})."))
-
-
-class _Child:
-    """A worker thread's process: started on first use, replaced after a kill (cancel, limit, crash)."""
-
-    def __init__(self, memory_mb: int, torch_threads: int):
-        from .processes import mp_context, without_main
-
-        ctx = mp_context()
-        self.memory_mb = memory_mb
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_child_main, args=(child, memory_mb, torch_threads),
-                                name="gan-work-child", daemon=True)
-        with without_main():
-            self.proc.start()
-        child.close()
-        self.pid = self.proc.pid
-
-    def is_alive(self) -> bool:
-        return self.proc.is_alive()
-
-    def usable(self) -> bool:
-        return self.proc.is_alive()
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.conn.close()
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(5)
-
-    def run(self, t: Ticket, q: WorkQueue):
-        from .processes import rss_bytes
-
-        limit = q.seconds - (time.monotonic() - t.started)
-        try:
-            self.conn.send(("run", t.fn, limit, {k: v for k, v in os.environ.items() if k.startswith("GAN_STUDIO_")}))
-        except (OSError, ValueError) as e:
-            self.close()
-            raise WorkerFailed(f"it could not be handed to a worker process ({type(e).__name__}).") from None
-        while True:
-            try:
-                ready = self.conn.poll(POLL_SECONDS)
-            except (OSError, EOFError):
-                ready = False
-            if ready:
-                try:
-                    kind, *rest = self.conn.recv()
-                except (EOFError, OSError):
-                    self.close()
-                    raise WorkerFailed("its worker process died (most likely out of memory); the server is "
-                                       "fine.") from None
-                if kind == "progress":
-                    t.progress, t.stage = max(0.0, min(1.0, rest[0])), rest[1]
-                    continue
-                if kind == "done":
-                    return rest[0]
-                raise WorkerFailed(rest[0])
-            with q._cond:
-                why = q._check_running(t)
-            if why is None and rss_bytes(self.pid) > self.memory_mb * 1_000_000 + _BASE_RSS:
-                why = (f"it needed more than this server's memory limit per computation ({self.memory_mb:,} MB, "
-                       "GAN_STUDIO_WORK_MB), so it was stopped.")
-            if why is None and not self.proc.is_alive():
-                why = "its worker process died (most likely out of memory); the server is fine."
-            if why is not None:
-                self.close()   # the only way to stop arbitrary work at once: the process goes, a new one comes
-                if why == "cancelled":
-                    raise Cancelled()
-                raise WorkerFailed(why)
-
-
-_BASE_RSS = 400_000_000   # what a worker holds before its item (torch, the embedded digits): not the item's

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .workqueue import OverBudget, WorkContext
+from .workers import OverBudget, WorkContext
 
 MIN_RANK_SAMPLES = 100
 _EXPLORERS: OrderedDict = OrderedDict()
@@ -36,14 +36,13 @@ def explorer_for(path: str):
         _EXPLORERS.move_to_end(path)
         return ex
     ck = load_checkpoint(path, discriminator=True)
-    G = ck.generator
     C = None
-    if tuple(G.img_shape) == (1, 28, 28):
+    if tuple(ck.generator.img_shape) == (1, 28, 28):
         try:
             C = load_classifier()
-        except CheckpointError:
+        except CheckpointError:   # no shipped classifier: the pages that need one say so
             C = None
-    ex = Explorer(G, ck.discriminator, C, loss=ck.config.get("training", {}).get("loss", "nonsaturating"))
+    ex = Explorer.from_checkpoint(ck, C)
     _EXPLORERS[path] = ex
     while len(_EXPLORERS) > 2:
         _EXPLORERS.popitem(last=False)

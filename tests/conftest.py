@@ -26,10 +26,26 @@ def _few_threads():
     torch.set_num_threads(2)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for test servers and benches)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc, timeout: float, what: str) -> None:
+    """Wait until ``url``/_stcore/health answers ok; RuntimeError if ``proc`` exits or ``timeout`` passes."""
+    deadline = time.time() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode}")
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.3)
+        if time.time() > deadline:
+            raise RuntimeError(f"{what} did not become healthy within {timeout:.0f} s")
 
 
 @contextlib.contextmanager
@@ -38,7 +54,7 @@ def run_app(port: int | None = None, env: dict | None = None, procs: list | None
 
     env: extra environment (e.g. GAN_STUDIO_QUIZ_DB); procs: a list the server's Popen is appended to (a test
     that kills a replica, a benchmark reading its memory); app_dir: the checkout to serve."""
-    port = port or _free_port()
+    port = port or free_port()
     exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     data = tempfile.mkdtemp(prefix="gan_studio_test_")  # the quiz database of this server, not the user's
     proc = subprocess.Popen([exe, "run", "streamlit_app.py", "--server.port", str(port), "--server.headless",
@@ -52,17 +68,7 @@ def run_app(port: int | None = None, env: dict | None = None, procs: list | None
         procs.append(proc)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-            if time.time() > deadline:
-                raise RuntimeError("streamlit did not become healthy within 90 s")
+        wait_healthy(url, proc, 90, "streamlit")
         yield url
     finally:
         if proc.poll() is None:

@@ -52,7 +52,7 @@ def run_evaluations(wanted: list[tuple[str, str, object]], n: int, seed: int, st
     this request, shared with anyone asking the same; results go to the server-wide results store. True when
     all are measured."""
     from gan_core import worktasks
-    from gan_core.workqueue import Task
+    from gan_core.workers import Task
     from ui.work import queued
 
     store = _results_store()
@@ -113,7 +113,7 @@ def class_histograms(results: dict[str, dict]) -> None:
 
 def memorization_view(path: str, ex) -> None:
     from gan_core import worktasks
-    from gan_core.workqueue import Task
+    from gan_core.workers import Task
     from ui.work import queued
 
     m = queued(("memorization", path), "the search for the nearest training images",
@@ -134,7 +134,7 @@ def memorization_view(path: str, ex) -> None:
 
 def discriminator_histogram(path: str, ex, key: str) -> None:
     from gan_core import worktasks
-    from gan_core.workqueue import Task
+    from gan_core.workers import Task
     from ui.work import queued
 
     if ex.D is None:

@@ -69,9 +69,9 @@ def _uploaded() -> np.ndarray | None:
 
 
 def _real() -> tuple[np.ndarray, int]:
-    from gan_core.data import _mnist5k_arrays
+    from gan_core.data import mnist5k_arrays
 
-    X, y = _mnist5k_arrays()
+    X, y = mnist5k_arrays()
     i = st.number_input("Real digit number", 0, len(X) - 1, 123, key="find_real_index",
                         help="One of the 5,000 real MNIST digits the models were trained on.")
     return X[int(i)].transpose(1, 2, 0), int(y[int(i)])
@@ -81,7 +81,7 @@ def _search(ex: Explorer, path: str, target: np.ndarray, label: int | None) -> d
     from ui.work import queued
 
     from gan_core import worktasks
-    from gan_core.workqueue import Task
+    from gan_core.workers import Task
 
     digest = hashlib.sha256(target.tobytes()).hexdigest()[:16]
     return queued(_search_key(("find_asked", digest, label, path)), "the search for your digit",

@@ -24,7 +24,7 @@ def ranking(ex: Explorer, path: str, start: bool = True) -> dict | None:
     """Every unit's effect on every class (None while it is computed: a status is drawn). Runs in a worker
     process, within the server's time limit per computation (fewer samples, or a refusal, when it would not fit)."""
     from gan_core import worktasks
-    from gan_core.workqueue import Task
+    from gan_core.workers import Task
     from ui.work import queued
 
     return queued(("dissect", path), "the unit ranking", Task(worktasks.unit_ranking, (path, RANK_SAMPLES)),

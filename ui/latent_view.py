@@ -253,7 +253,7 @@ def interpolation_section(ex: Explorer, model_name: str):
 def _map(path: str, n: int, method: str, ex: Explorer) -> dict | None:
     """The latent map through the server's work queue (None while it waits or runs)."""
     from gan_core import worktasks
-    from gan_core.workqueue import Task
+    from gan_core.workers import Task
     from ui.work import queued
 
     return queued(("latent_map", path, n, method), "the latent map", Task(worktasks.latent_map, (path, n, method)),
@@ -333,7 +333,7 @@ def _arithmetic(path: str, a: int, b: int, c: int, ex: Explorer, start_text: str
     """Latent arithmetic through the server's work queue (None while it waits or runs). ``start_text``: an
     encoded found z that takes the place of mean(a)."""
     from gan_core import worktasks
-    from gan_core.workqueue import Task
+    from gan_core.workers import Task
     from ui.work import queued
 
     return queued(("arithmetic", path, a, b, c, start_text), "the latent arithmetic",

@@ -274,13 +274,15 @@ def open_in_latent(folder: Path) -> None:
 
 # ----------------------------------------------------------------------------- live views
 
-def _thin(rows: list[dict]) -> list[dict]:
+def thin_rows(rows: list[dict]) -> list[dict]:
+    """Every k-th history row, so a chart draws at most MAX_CHART_POINTS points (benches time this too)."""
     step = max(1, len(rows) // MAX_CHART_POINTS)
     return rows[::step] if step > 1 else rows
 
 
-def _lines(rows, keys: dict[str, str], title: str, ytitle: str, hline: float | None = None,
-           log: bool = False) -> go.Figure:
+def line_chart(rows, keys: dict[str, str], title: str, ytitle: str, hline: float | None = None,
+               log: bool = False) -> go.Figure:
+    """One /train chart: a line per history key (keys: name shown), optional horizontal line and log axis."""
     fig = go.Figure()
     x = [r["step"] for r in rows]
     for k, name in keys.items():
@@ -319,20 +321,20 @@ def status(job: Job) -> None:
 
 
 def charts(job: Job) -> None:
-    rows = _thin(list(job.history))
+    rows = thin_rows(list(job.history))
     if not rows:
         st.info("Building the networks…")
         return
     c1, c2, c3 = st.columns(3)
-    c1.plotly_chart(_lines(rows, {"d_loss": "D loss", "g_loss": "G loss"}, "Losses", "loss"), key="tr_loss_chart")
+    c1.plotly_chart(line_chart(rows, {"d_loss": "D loss", "g_loss": "G loss"}, "Losses", "loss"), key="tr_loss_chart")
     if job.config.model.kind == "acgan":
         c1.caption("AC-GAN: both losses include the class term (how well D names the digit — or, without "
                    "labels, the cluster — and how well G's images are named as asked).")
-    c2.plotly_chart(_lines(rows, {"d_real": "mean D(x)", "d_fake": "mean D(G(z))"}, "What D says",
+    c2.plotly_chart(line_chart(rows, {"d_real": "mean D(x)", "d_fake": "mean D(G(z))"}, "What D says",
                            "P(real)", hline=0.5), key="tr_d_chart")
     c2.caption("D(x) on real images, D(G(z)) on fakes. At the ideal equilibrium both are 0.5: D cannot tell "
                "them apart.")
-    c3.plotly_chart(_lines(rows, {"grad_norm_d": "‖∇D‖", "grad_norm_g": "‖∇G‖"}, "Gradient norms", "norm",
+    c3.plotly_chart(line_chart(rows, {"grad_norm_d": "‖∇D‖", "grad_norm_g": "‖∇G‖"}, "Gradient norms", "norm",
                            log=True), key="tr_grad_chart")
     c3.caption("How hard each network is being pushed (log scale). ‖∇G‖ near zero: vanishing gradients, "
                "G has stopped learning.")

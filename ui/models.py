@@ -59,11 +59,8 @@ def explorer(path: str) -> Explorer:
     if hit is not None:
         return hit
     ck = checkpoint(path)
-    G = ck.generator
-    loss = ck.config.get("training", {}).get("loss", "nonsaturating")
-    C = classifier() if tuple(G.img_shape) == (1, 28, 28) else None
     with st.spinner("Finding latent directions…"):
-        ex = Explorer(G, ck.discriminator, C, loss=loss)
+        ex = Explorer.from_checkpoint(ck, classifier() if tuple(ck.generator.img_shape) == (1, 28, 28) else None)
     return cache.put(("explorer", path), ex, 1_000_000)  # shares G and D with the checkpoint's entry
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from gan_core.humaneval import QuizError, rank_arms
 from gan_core.humaneval.imagesets import DISPLAY_SIZES, MAX_ZIP_BYTES
-from gan_core.humaneval.store import KEEP_HOURS
+from gan_core.humaneval.retention import KEEP_HOURS
 from gan_core.humaneval.report import PROTOCOL_TEXT, build_report
 from gan_core.humaneval.scoring import qualified
 from gan_core.humaneval.sources import SessionImages
@@ -111,7 +111,7 @@ def _drop_pending() -> None:
 def _finish_pending(store) -> None:
     """The uploaded sets are being prepared in a worker: progress, then the session (or why not)."""
     from gan_core import worktasks
-    from gan_core.workqueue import Task
+    from gan_core.workers import Task
     from ui.work import queued, work_queue
 
     p = st.session_state.cmp_pending

@@ -10,7 +10,7 @@ import streamlit as st
 
 from gan_core.humaneval import QuizError
 from gan_core.humaneval.scoring import discriminator_agreement, per_image, qualified
-from gan_core.humaneval.store import KEEP_HOURS
+from gan_core.humaneval.retention import KEEP_HOURS
 from ui.quiz_view import METRIC_HELP, _big, _rows, _summary, quiz_images, quiz_models, quiz_store
 from ui.priority import in_turn
 from ui.text import plain

@@ -11,4 +11,4 @@ import torch.optim  # noqa: F401
 from gan_core import data, metrics, trainer
 from gan_core.live import jobs, process  # noqa: F401
 
-data._mnist5k_arrays()
+data.mnist5k_arrays()

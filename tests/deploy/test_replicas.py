@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from tests.browser.test_pages_browser import wait_ready
-from tests.conftest import ROOT, _free_port, run_app
+from tests.conftest import ROOT, free_port, run_app
 from tests.postgres import new_database, wait_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
@@ -60,8 +60,8 @@ def answer_once(page, i: int) -> None:
 def test_two_replicas_behind_nginx_survive_a_replica_dying(browser, pg_server):
     db, drop = new_database(pg_server)
     env = {"GAN_STUDIO_QUIZ_DB": db}
-    ports, procs = [_free_port(), _free_port()], []
-    proxy_port = _free_port()
+    ports, procs = [free_port(), free_port()], []
+    proxy_port = free_port()
     with ExitStack() as stack:
         stack.callback(drop)
         urls = [stack.enter_context(run_app(p, env=env, procs=procs)) for p in ports]

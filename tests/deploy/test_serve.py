@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gan_core.serve import nginx_binary, nginx_config, shares
-from tests.conftest import ROOT, _free_port
+from tests.conftest import ROOT, free_port
 
 
 def test_the_config_is_the_bundled_one_with_local_replicas(tmp_path):
@@ -41,7 +41,7 @@ def _upstream(port: int, source: str) -> str:
 def test_serve_two_replicas_behind_nginx_and_stop_them_all():
     if nginx_binary() is None:
         pytest.fail("nginx is not installed") if os.environ.get("CI") else pytest.skip("nginx is not installed")
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).parent / "gan-core"
     proc = subprocess.Popen([str(exe), "serve", "--replicas", "2", "--port", str(port), "--host", "127.0.0.1"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -5,12 +5,12 @@ import torch
 from scipy import ndimage
 
 import gan_core
-from gan_core.data import _mnist5k_arrays
+from gan_core.data import mnist5k_arrays
 from gan_core.project import DigitError, decode_z, encode_z, prepare_digit, project, reads_as
 
 
 def _digit(i=7) -> np.ndarray:
-    return _mnist5k_arrays()[0][i, 0]                            # (28, 28) uint8, white on black
+    return mnist5k_arrays()[0][i, 0]                            # (28, 28) uint8, white on black
 
 
 def _placed(d: np.ndarray, size: int, top: int, left: int, scale: int = 1) -> np.ndarray:

@@ -8,7 +8,8 @@ import torch
 from gan_core import worktasks
 from gan_core.checkpoints import save_checkpoint
 from gan_core.models import ModelConfig, build_generator
-from gan_core.workqueue import OverBudget, Task, WorkContext, WorkQueue
+from gan_core.workers import OverBudget, Task, WorkContext
+from gan_core.workqueue import WorkQueue
 
 pytestmark = pytest.mark.pretrained   # the shipped classifier reads the digits
 

@@ -27,10 +27,10 @@ def _metric(at, label_start: str) -> list[str]:
 
 
 def test_find_a_real_digit_then_explore_from_it():
-    from gan_core.data import _mnist5k_arrays
+    from gan_core.data import mnist5k_arrays
 
     at = AppTest.from_file(PAGE, default_timeout=180).run()
-    _, y = _mnist5k_arrays()
+    _, y = mnist5k_arrays()
     at = _find(at, 7)
     assert not at.exception
     reads = _metric(at, "Classifier reads")
@@ -88,10 +88,10 @@ def test_a_digit_changed_right_after_find_is_searched_not_previewed():
     """The canvas sends a stroke 200 ms after the mouse is released, so a press of Find can reach the server
     before the last stroke; the digit that arrives next is searched (it showed the preview again before). Once
     a result has been shown and a moment has passed, a changed digit waits for its own press."""
-    from gan_core.data import _mnist5k_arrays
+    from gan_core.data import mnist5k_arrays
     from ui import find_view
 
-    _, y = _mnist5k_arrays()
+    _, y = mnist5k_arrays()
     first, second = 7, 7 + len(y) // 2            # two different classes (the set is sorted by class)
     assert y[first] != y[second]
     at = AppTest.from_file(PAGE, default_timeout=180).run()

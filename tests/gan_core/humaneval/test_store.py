@@ -258,7 +258,7 @@ def test_images_of_ended_sessions_are_deleted_and_the_storage_is_reported(store)
 
 
 def test_the_total_of_stored_images_is_capped(store, monkeypatch):
-    import gan_core.humaneval.store as st
+    import gan_core.humaneval.retention as st
 
     monkeypatch.setattr(st, "MAX_IMAGE_BYTES", 50_000)
     store.create_session("A", mode="single", n_trials=4, arms=_image_arms(), images=_sets(), display_size=64)
