@@ -67,12 +67,21 @@ def nginx_config(template: str, listen: str, ports: list[int], prefix: Path) -> 
 
 
 def _free(host: str, port: int) -> bool:
-    with socket.socket() as s:
+    return _bind_error(host, port) is None
+
+
+def _bind_error(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on now (in use, not this machine's address), or None."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except (socket.gaierror, UnicodeError, OverflowError) as e:
+        return f"{host!r} is not an address of this machine ({e})"
+    with socket.socket(family) as s:
         try:
             s.bind((host, port))
-            return True
-        except OSError:
-            return False
+            return None
+        except OSError as e:
+            return f"port {port} is in use" if e.errno == 98 else f"cannot listen on {host}:{port} ({e.strerror})"
 
 
 def _healthy(url: str, procs: list, timeout: float = 120) -> None:
@@ -101,6 +110,8 @@ def serve(replicas: int = 2, port: int = 8501, host: str = "0.0.0.0") -> int:
     """Start the class server and wait until Ctrl-C (or SIGTERM); returns the exit code."""
     if not 1 <= replicas <= 16:
         raise ServeError("--replicas must be between 1 and 16.")
+    if not 1 <= port <= 65535 - replicas:
+        raise ServeError(f"--port must be between 1 and {65535 - replicas}.")
     root = app_dir()
     exe = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     if replicas == 1:
@@ -110,8 +121,9 @@ def serve(replicas: int = 2, port: int = 8501, host: str = "0.0.0.0") -> int:
     if nginx is None:
         raise ServeError("--replicas needs nginx in front of the app processes: install it (apt install nginx, "
                          "brew install nginx), or serve one process with `make run`.")
-    if not _free(host, port):
-        raise ServeError(f"port {port} is in use; choose another with --port.")
+    why = _bind_error(host, port)
+    if why is not None:
+        raise ServeError(f"{why}; choose another with --port or --host.")
     ports, p = [], port + 1
     while len(ports) < replicas:
         if _free("127.0.0.1", p):

@@ -66,3 +66,17 @@ def test_serve_two_replicas_behind_nginx_and_stop_them_all():
     for rp in replicas:                                               # nothing keeps running
         with pytest.raises(OSError):
             http.client.HTTPConnection("127.0.0.1", rp, timeout=2).request("GET", "/_stcore/health")
+
+
+@pytest.mark.parametrize("argv, says", [(["--replicas", "0"], "between 1 and 16"), (["--replicas", "99"], "between 1 and 16"),
+                                        (["--port", "-5"], "--port must be"), (["--port", "99999"], "--port must be"),
+                                        (["--host", "::nope"], "not an address")])
+def test_bad_serve_arguments_get_one_line_not_a_traceback(argv, says, monkeypatch, capsys):
+    import gan_core.serve
+
+    monkeypatch.setattr(gan_core.serve, "nginx_binary", lambda: "/usr/sbin/nginx")   # checked after the arguments
+    from gan_core.cli import main
+
+    assert main(["serve", *argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1 and "Traceback" not in err
