@@ -11,6 +11,8 @@ import re
 # What makes markdown out of text: emphasis and code (* _ `), links and images ([ ]), HTML (< >), tables (|),
 # strike-through (~), LaTeX ($), Streamlit's directives and bare-URL autolinks (:), and escapes themselves.
 _SPECIAL = set("\\`*_[]<>|~$:")
+_AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp|mailto|www)(?=[\\:.])|@")
+ZWSP = "\u200b"
 _LEADING = re.compile(r"^(\d+)([.)])|^([#+\-=])")   # a heading or list marker where the text starts
 
 
@@ -21,6 +23,9 @@ def plain(text: object, limit: int | None = None, leading: bool = True) -> str:
     if limit is not None and len(s) > limit:
         s = s[:limit] + "…"
     s = "".join("\\" + ch if ch in _SPECIAL else ch for ch in s)
+    # GitHub-style autolinks turn bare URLs and e-mail addresses into links even with ":" escaped (seen in
+    # Chromium): a zero-width space after the scheme, "www" and "@" breaks them and shows the same text
+    s = _AUTOLINK.sub(lambda m: m.group(0) + ZWSP, s)
     if not leading:  # the text follows other text (a quote mark): no heading or list can start in it
         return s
     return _LEADING.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", s)
@@ -28,7 +33,7 @@ def plain(text: object, limit: int | None = None, leading: bool = True) -> str:
 
 def unescaped(text: str) -> str:
     """What ``plain`` text reads as once rendered (for tests and logs)."""
-    return re.sub(r"\\(.)", r"\1", text)
+    return re.sub(r"\\(.)", r"\1", text).replace(ZWSP, "")
 
 
 def quoted(text: object, limit: int = 60) -> str:
