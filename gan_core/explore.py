@@ -196,12 +196,13 @@ def gif_bytes(frames: np.ndarray, scale: int = 4, duration_ms: int = 80, boomera
     return buf.getvalue()
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    """PNG of a uint8 (H, W, C) image."""
+def png_bytes(image: np.ndarray, compress_level: int = 6) -> bytes:
+    """PNG of a uint8 (H, W[, C]) image (zlib ``compress_level``: 1 is fastest, 6 Pillow's default)."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(image[:, :, 0] if image.ndim == 3 and image.shape[2] == 1 else image).save(buf, format="PNG")
+    Image.fromarray(image[:, :, 0] if image.ndim == 3 and image.shape[2] == 1 else image).save(
+        buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
 
 

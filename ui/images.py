@@ -11,13 +11,9 @@ def fast_png(img: np.ndarray) -> bytes:
     """A uint8 image (H, W[, C]) as PNG bytes at zlib level 1: lossless like st.image's own PNG (level 6), several
     times faster to make and a little larger. Encoding enlarged images at level 6 was most of a quiz answer's
     and a class change's server time."""
-    import io
+    from gan_core.explore import png_bytes
 
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(img[:, :, 0] if img.ndim == 3 and img.shape[2] == 1 else img).save(buf, "PNG", compress_level=1)
-    return buf.getvalue()
+    return png_bytes(img, compress_level=1)
 
 
 def show(image: np.ndarray, scale: int = 8, caption: str | None = None, width: int | None = None) -> None:
