@@ -7,7 +7,7 @@ from ui.nav import PAGES
 from ui.perf import freeze_long_lived
 from ui.priority import background_turn
 
-st.set_page_config(page_title="GAN Studio", page_icon="🎨", layout="wide")
+st.set_page_config(page_title="GAN Studio", page_icon=":material/palette:", layout="wide")
 pages = [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
          for p in PAGES if p.available()]
 try:

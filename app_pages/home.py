@@ -10,6 +10,23 @@ st.markdown(
     "neural networks against each other."
 )
 
+st.subheader("Start here")
+student, teacher = st.columns(2)
+with student.container(border=True):
+    st.markdown("**Learning GANs?** Three steps, about five minutes on a laptop:\n"
+                "1. Train *Fast digits* and watch digits appear out of noise (under a minute).\n"
+                "2. Break it on purpose: *Mode collapse on purpose* makes G draw only a few kinds of digit.\n"
+                "3. Press **Fix it** beside the collapsed run and compare the cure with the failure, side by side.")
+    link("train", "1. Train Fast digits", {"preset": "Fast digits"})
+    link("train", "2. Mode collapse on purpose", {"preset": "Mode collapse on purpose"})
+with teacher.container(border=True):
+    st.markdown("**Teaching a class?** Run a quiz: create a session, show the join link and its QR code on the "
+                "projector, and the class judges real digits against generated ones while the results fill in "
+                "live. Then open the trained models on the Latent explorer together.")
+    link("quiz", "Run a quiz (the teacher's view)", {"role": "teacher"})
+    link("latent", "Explore a trained model")
+
+st.subheader("What a GAN is")
 left, right = st.columns(2)
 with left:
     st.subheader("The generator G")

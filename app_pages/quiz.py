@@ -9,6 +9,8 @@ st.caption("People are the final judge of generated images. Students join with a
            "are real; the teacher sees how often the generator fooled them, with confidence intervals "
            "(the HYPE protocol, Zhou et al. 2019).")
 s = st.session_state
+if "quiz_role" not in s and st.query_params.get("role") == "teacher":   # Home's "Run a quiz" link
+    s.quiz_role = "Running a session"
 role = st.segmented_control("I am", ["Joining a session", "Running a session"], key="quiz_role",
                             default="Joining a session",
                             help="Students join with a code; the teacher creates a session and watches results.")

@@ -8,12 +8,19 @@ time is subtracted. Timers (``run_every``) are not followed, so each figure is t
 
 Interactions: a /latent slider move (the image fragment's rerun), a /conditional class change, a quiz answer,
 one refresh of the work queue's status while an evaluation runs, a full /latent page run, and opening each page
-in a new session. The first line gives the machine's speed (sgemm GFLOP/s on 2 threads), so figures from
+in a new session.
+
+Then the herd (``--herd K``, default 20): K sessions open /evaluate and ask for the same new evaluation; when
+it is ready, every one of them reruns its page to draw the numbers. Printed: how long from the first page
+showing the numbers to the last (the wake-ups are spread, not all at the same instant), the server's CPU per
+woken page, and a slider student's slider -> image latency while the pages wake (p95 and max).
+
+The first line gives the machine's speed (sgemm GFLOP/s on 2 threads), so figures from
 different machines can be read side by side. Last line exactly:
 
     rerun cost: slider N ms, quiz answer N ms, latent page N ms
 
-    python bench/rerun_cost.py [--n 40] [--app-dir DIR]
+    python bench/rerun_cost.py [--n 40] [--herd 20] [--app-dir DIR]
 """
 from __future__ import annotations
 
@@ -115,9 +122,61 @@ async def measure(base: str, pid: int, n: int, code: str) -> dict:
     return out
 
 
+async def herd(base: str, pid: int, k: int) -> dict:
+    """K pages waiting for one shared evaluation, and a slider student measuring latency while they wake."""
+    arrivals: list[float] = []
+    pages = []
+    for i in range(k):
+        s = Student(base, f"herd{i}")
+        await s.open("evaluate")
+        await s.set_number("Seed", 54321)
+
+        def on(t, el, got=[]):
+            if t in ("arrow_data_frame", "dataframe", "arrow_table") and not got:
+                got.append(1)
+                arrivals.append(time.monotonic())
+        s.listeners.append(on)
+        pages.append(s)
+    for s in pages:
+        await s.click("Run evaluation")
+    meter = Student(base, "herd-slider")
+    meter.follow_timers = False
+    await meter.open("latent", "model=mnist-dcgan&seed=7")
+    seen = asyncio.Event()
+    meter.listeners.append(lambda t, el: seen.set() if t == "html" and "generated image" in el.html.body else None)
+    lat: list[tuple[float, float]] = []   # (when, ms)
+    cpu: list[tuple[float, float]] = []   # (when, server CPU ms so far)
+    v, deadline = 1.0, time.monotonic() + 600
+    while len(arrivals) < k and time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        v = -v
+        seen.clear()
+        t0 = time.monotonic()
+        await meter.set_slider("Direction 2", v)
+        try:
+            await asyncio.wait_for(seen.wait(), 30)
+        except asyncio.TimeoutError:
+            ERRORS.append("herd: no new image in 30 s")
+        lat.append((t0, (time.monotonic() - t0) * 1000))
+        cpu.append((time.monotonic(), cpu_ms(pid)))
+    await asyncio.sleep(0.5)
+    end_cpu = cpu_ms(pid)
+    for s in pages + [meter]:
+        await s.close()
+    if len(arrivals) < k:
+        ERRORS.append(f"herd: only {len(arrivals)} of {k} pages got their numbers")
+        return {}
+    first, last = min(arrivals), max(arrivals)
+    during = sorted(ms for when, ms in lat if first - 1.0 <= when <= last + 0.5) or [0.0]
+    start_cpu = next((c for when, c in reversed(cpu) if when <= first - 0.3), cpu[0][1])
+    return {"pages": k, "spread": last - first, "cpu per page": (end_cpu - start_cpu) / k,
+            "p95": during[min(len(during) - 1, int(0.95 * len(during)))], "max": during[-1], "moves": len(during)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--herd", type=int, default=20, help="pages waiting for one shared result (0: skip)")
     ap.add_argument("--app-dir", type=Path, default=ROOT)
     a = ap.parse_args()
     print(f"machine: sgemm {sgemm_gflops():.0f} GFLOP/s on 2 threads")
@@ -130,8 +189,13 @@ def main() -> None:
 
         code, _ = Store(quiz_db).create_session("mnist-cgan", "pair", 200, seed=3)
         out = asyncio.run(measure(base, procs[0].pid, a.n, code))
+        h = asyncio.run(herd(base, procs[0].pid, a.herd)) if a.herd else {}
     for k, v in out.items():
         print(f"{k:18s} {v:8.1f} ms of server CPU")
+    if h:
+        print(f"herd: {h['pages']} pages waiting for one evaluation drew it over {h['spread']:.1f} s, "
+              f"{h['cpu per page']:.0f} ms of server CPU per page (incl. the slider's); slider while they woke: "
+              f"p95 {h['p95']:.0f} ms, max {h['max']:.0f} ms ({h['moves']} moves)")
     if ERRORS:
         print(f"errors: {len(ERRORS)}: {ERRORS[:3]}")
     print(f"rerun cost: slider {out['slider']:.0f} ms, quiz answer {out['quiz answer']:.0f} ms, "

@@ -14,7 +14,7 @@ def keep_button(key: str, make, disabled: bool) -> None:
     """'Keep as reference' and 'Forget the reference' buttons. ``make()`` returns the Reference to keep."""
     ref = st.session_state.get(key)
     c1, c2, c3 = st.columns([1, 1, 2])
-    if c1.button("📌 Keep as reference", key=f"{key}_keep", disabled=disabled, width="stretch",
+    if c1.button("Keep as reference", icon=":material/push_pin:", key=f"{key}_keep", disabled=disabled, width="stretch",
                  help="Freeze this run's curves and samples. The next run (a new preset, a remedy, another seed) "
                       "is drawn beside it, step for step. It stays while this browser tab is open, on every page."):
         try:

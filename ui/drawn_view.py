@@ -129,7 +129,7 @@ def editor() -> np.ndarray | None:
     """The own-data panel; returns the set to train on (None until there is one)."""
     s = st.session_state
     st.subheader("Your own data")
-    t_draw, t_csv = st.tabs(["🖌 Draw", "📄 CSV"])
+    t_draw, t_csv = st.tabs([":material/brush: Draw", ":material/table: CSV"])
     with t_draw:
         _draw_tab()
     with t_csv:
@@ -149,6 +149,6 @@ def editor() -> np.ndarray | None:
                  "the points are strays). They are the crosses on the plot and the 'Modes covered' count. "
                  + ("The link holds this set: copy it to share." if link else
                     "The set is too large for a link: download it to share."))
-    c[1].download_button("⬇ CSV", drawn.to_csv(pts), file_name="playground-points.csv", mime="text/csv",
+    c[1].download_button("CSV", icon=":material/download:", drawn.to_csv(pts), file_name="playground-points.csv", mime="text/csv",
                          key="pg_points_csv", help="These points as x,y — open it again under CSV.")
     return pts

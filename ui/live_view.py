@@ -206,41 +206,48 @@ def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
             st.rerun()
     c = st.columns(6)
     active = job is not None and job.active
-    if c[0].button("▶ Start", type="primary", disabled=config is None or active, width="stretch",
+    if c[0].button("Start", icon=":material/play_arrow:", type="primary", disabled=config is None or active, width="stretch",
                    help="Build fresh networks from the settings and train until you stop."):
         if start(config, classifier):
             st.rerun()
     paused = job is not None and job.state == "paused"
     if paused:
-        if c[1].button("⏵ Resume", width="stretch", help="Carry on training."):
+        if c[1].button("Resume", icon=":material/play_arrow:", width="stretch", help="Carry on training."):
             job.resume()
             job.wait_for(lambda j: j.state != "paused", 5)
             st.rerun()
-    elif c[1].button("⏸ Pause", disabled=not active, width="stretch",
+    elif c[1].button("Pause", icon=":material/pause:", disabled=not active, width="stretch",
                      help="Hold training; the networks keep their weights."):
         job.pause()
         job.wait_for(lambda j: j.state == "paused", 10)
         st.rerun()
-    if c[2].button("⏭ One step", disabled=not active, width="stretch",
+    if c[2].button("One step", icon=":material/skip_next:", disabled=not active, width="stretch",
                    help="Pause, then do one discriminator update and one generator update (GAN Lab style)."):
         n = len(job.history)
         job.step_once()
         job.wait_for(lambda j: len(j.history) > n or not j.active, 30)
         st.rerun()
-    if c[3].button("⏹ Stop", disabled=not active, width="stretch",
+    if c[3].button("Stop", icon=":material/stop:", disabled=not active, width="stretch",
                    help="End the run. The weights so far are kept so you can save them."):
         job.stop()
         job.wait(30)
         st.rerun()
-    if c[4].button("↺ Reset", disabled=job is None, width="stretch",
+    if c[4].button("Reset", icon=":material/restart_alt:", disabled=job is None, width="stretch",
                    help="Throw this run away (stop it first if you want to save it)."):
         job_manager().remove(owner())
         st.query_params.pop("run", None)
         st.rerun()
-    if c[5].button("💾 Save", disabled=job is None or not job.ready, width="stretch",
+    if c[5].button("Save", icon=":material/save:", disabled=job is None or not job.ready, width="stretch",
                    help="Write a checkpoint folder of the current weights (EMA generator + discriminator)."):
         save(job)
     keep_train_run(job)
+    if job is not None:
+        from ui.joinlink import join_panel
+
+        with st.expander("Watch this run on another screen (link and QR code)"):
+            st.caption("Whoever opens this link sees this run live, and can use its buttons too: show it to "
+                       "your class on the projector, do not post it publicly.")
+            join_panel("train", {"run": owner()}, "Open this run")
     if st.session_state.get("tr_saved"):
         folder = Path(st.session_state.tr_saved)
         if folder.is_dir():

@@ -20,14 +20,14 @@ class PageInfo:
 
 
 PAGES = [
-    PageInfo("app_pages/home.py", "Home", "🏠", "", default=True),
-    PageInfo("app_pages/train.py", "Train", "🏋️", "train"),
-    PageInfo("app_pages/playground.py", "Playground", "🎯", "playground"),
-    PageInfo("app_pages/latent.py", "Latent explorer", "🧭", "latent"),
-    PageInfo("app_pages/inside.py", "Inside G", "🔬", "inside"),
-    PageInfo("app_pages/conditional.py", "Conditional", "🔢", "conditional"),
-    PageInfo("app_pages/quiz.py", "Quiz", "🕵️", "quiz"),
-    PageInfo("app_pages/evaluate.py", "Evaluate", "📏", "evaluate"),
+    PageInfo("app_pages/home.py", "Home", ":material/home:", "", default=True),
+    PageInfo("app_pages/train.py", "Train", ":material/fitness_center:", "train"),
+    PageInfo("app_pages/playground.py", "Playground", ":material/scatter_plot:", "playground"),
+    PageInfo("app_pages/latent.py", "Latent explorer", ":material/explore:", "latent"),
+    PageInfo("app_pages/inside.py", "Inside G", ":material/biotech:", "inside"),
+    PageInfo("app_pages/conditional.py", "Conditional", ":material/pin:", "conditional"),
+    PageInfo("app_pages/quiz.py", "Quiz", ":material/quiz:", "quiz"),
+    PageInfo("app_pages/evaluate.py", "Evaluate", ":material/straighten:", "evaluate"),
 ]
 
 

@@ -174,14 +174,14 @@ def controls(pg: Playground) -> None:
     s = st.session_state
     s.setdefault("pg_playing", False)
     c = st.columns([1, 1, 1, 2])
-    if c[0].button("⏸ Pause" if s.pg_playing else "▶ Play", type="primary", width="stretch",
+    if c[0].button("Pause" if s.pg_playing else "Play", icon=":material/pause:" if s.pg_playing else ":material/play_arrow:", type="primary", width="stretch",
                    help="Train continuously, redrawing every few steps."):
         s.pg_playing = not s.pg_playing
         st.rerun()
-    if c[1].button("⏭ One step", width="stretch", help="D steps then one G step, then stop."):
+    if c[1].button("One step", icon=":material/skip_next:", width="stretch", help="D steps then one G step, then stop."):
         s.pg_playing = False
         _train(pg, 1)
-    if c[2].button("↺ Reset", width="stretch", help="Fresh networks with the same settings."):
+    if c[2].button("Reset", icon=":material/restart_alt:", width="stretch", help="Fresh networks with the same settings."):
         s.pg = Playground(pg.config)
         s.pg_playing, s.pg_phase, s.pg_error = False, None, None
         st.rerun()

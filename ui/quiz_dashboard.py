@@ -13,8 +13,10 @@ from gan_core.humaneval.scoring import discriminator_agreement, per_image, quali
 from gan_core.humaneval.retention import KEEP_HOURS
 from ui.quiz_view import METRIC_HELP, _big, _rows, _summary, quiz_images, quiz_models, quiz_store
 from ui.priority import in_turn
-from ui.text import plain
+from ui.text import count, plain
 from ui.work import client, owner
+
+MIN_BOOTSTRAP_PEOPLE = 5   # below this a bootstrap over participants says nothing about a class
 
 def create_form() -> None:
     models = quiz_models()
@@ -37,12 +39,19 @@ def create_form() -> None:
         feedback = c[2].checkbox("Show right/wrong after each answer", value=False,
                                  help="Teaching mode. Off for a measurement: feedback lets people learn the "
                                       "generator's tells during the quiz.")
-        hours = st.number_input("Open for (hours)", 0.25, 336.0, 12.0, 0.25,
-                                help="After this the session accepts no answers.")
+        c = st.columns(3)
+        hours = c[0].number_input("Open for (hours)", 0.25, 336.0, 12.0, 0.25,
+                                  help="After this the session accepts no answers.")
+        reveal = c[1].checkbox("Show the answers at the end", value=True,
+                               help="When someone has answered every question, they see each image again with "
+                                    "what it was (real or made by the model) and what they said. Answers "
+                                    "cannot be changed by then; turn it off if people who have finished might "
+                                    "tell the others.")
         if st.form_submit_button("Create session", type="primary"):
             try:
                 code, key = quiz_store().create_session(model, mode, int(n), float(psi), bool(feedback),
-                                                        int(qual), hours=float(hours), creator=client() or owner())
+                                                        int(qual), hours=float(hours), creator=client() or owner(),
+                                                        reveal=bool(reveal))
             except QuizError as e:
                 st.error(plain(e))
                 return
@@ -122,6 +131,7 @@ def dashboard() -> None:
             else f"Model **{info.model}**")
     c[1].caption(f"{what}, {'side by side' if info.mode == 'pair' else 'one at a time'}, "
                  f"{info.n_trials} trials, ψ = {info.truncation:g}, feedback {'on' if info.feedback else 'off'}, "
+                 f"answers {'shown' if info.reveal else 'not shown'} at the end, "
                  f"{info.qualification} warm-up. " + ("**Closed.**" if not info.open else
                                                        f"Open until {info.expires_at:%Y-%m-%d %H:%M} UTC."))
     if info.open and c[2].button("Close session", help="Stop accepting answers. Results stay."):
@@ -131,6 +141,11 @@ def dashboard() -> None:
         del st.session_state.quiz_admin
         st.rerun()
 
+    if info.open:
+        from ui.joinlink import join_panel
+
+        with st.expander("Join link and QR code, for the projector", expanded=True):
+            join_panel("quiz", {"code": info.code}, "Students open this address (or scan the code)")
     storage_caption()
     remove_form(code, key)
     # Outside the refreshing fragment, so a click never lands on a button that was just replaced; the
@@ -157,7 +172,7 @@ def dashboard() -> None:
 
             people = quiz_store().participants(code)
             rows = quiz_store().rows(code)
-            st.subheader(f"{len(people)} participants, {len(rows)} answers")
+            st.subheader(f"{count(len(people), 'participant')}, {count(len(rows), 'answer')}")
             quiz_arms_view.results(info, rows, quiz_store())
         else:
             results(info)
@@ -203,7 +218,7 @@ def results(info) -> None:
     rows = _rows(code)
     ok = qualified(rows)
     scored = [r for r in rows if r["participant"] in ok]
-    st.subheader(f"{len(people)} participants, {len(rows)} answers")
+    st.subheader(f"{count(len(people), 'participant')}, {count(len(rows), 'answer')}")
     if people:
         st.dataframe([{"nickname": p["nickname"], "answered": p["answered"], "of": p["total"],
                        "qualified": p["nickname"] in ok or p["answered"] == 0, "removed": p["removed"]}
@@ -214,14 +229,22 @@ def results(info) -> None:
         return
     summ = _summary(scored)
     o = summ["overall"]
-    c = st.columns(5)
+    enough = o["participants"] >= MIN_BOOTSTRAP_PEOPLE
+    pair = info.mode == "pair"
+    c = st.columns(4 if pair else 5)
     c[0].metric("HYPE∞ (error rate)", f"{o['hype']:.1%}", help=METRIC_HELP["hype"])
-    c[1].metric("95% CI (bootstrap)", f"{o['bootstrap_low']:.0%}–{o['bootstrap_high']:.0%}",
-                help="Participants resampled with replacement 10,000 times (seeded), as HYPE does.")
-    c[2].metric("Fakes taken for real", f"{o['fake_error']:.1%}")
-    c[3].metric("Reals taken for fake", f"{o['real_error']:.1%}",
-                help="In side-by-side mode every error is both, so the two rates are equal.")
-    c[4].metric("d′", f"{o['d_prime']:.2f}", help=METRIC_HELP["d_prime"])
+    c[1].metric("95% CI (bootstrap)", f"{o['bootstrap_low']:.0%}–{o['bootstrap_high']:.0%}" if enough else "—",
+                help="Participants resampled with replacement 10,000 times (seeded), as HYPE does. "
+                     f"It needs at least {MIN_BOOTSTRAP_PEOPLE} people: resampling one or two people says "
+                     "nothing about a class." + ("" if enough else f" {o['participants']} so far."))
+    if pair:  # one error is a fake taken for real and a real taken for fake at once: one rate, not two
+        c[2].metric("Fake picked as the real one", f"{o['fake_error']:.1%}",
+                    help="Side by side, every wrong answer picks the fake as real (and so calls the real one "
+                         "fake): it is the error rate, counted once.")
+    else:
+        c[2].metric("Fakes taken for real", f"{o['fake_error']:.1%}")
+        c[3].metric("Reals taken for fake", f"{o['real_error']:.1%}")
+    c[-1].metric("d′", f"{o['d_prime']:.2f}", help=METRIC_HELP["d_prime"])
     st.caption(f"Wilson 95% interval on the pooled rate: {o['wilson_low']:.1%} – {o['wilson_high']:.1%}. Median "
                f"response time {o['median_ms'] / 1000:.1f} s. {len(rows) - len(scored)} answers from people who "
                "failed the warm-up are left out." if len(rows) != len(scored) else
@@ -232,9 +255,11 @@ def results(info) -> None:
                            error_y=dict(type="data", symmetric=False,
                                         array=[p["wilson_high"] - p["hype"] for p in ppl],
                                         arrayminus=[p["hype"] - p["wilson_low"] for p in ppl])))
-    fig.add_hline(y=0.5, line_dash="dot", annotation_text="chance: can't tell")
-    fig.add_hrect(y0=o["bootstrap_low"], y1=o["bootstrap_high"], fillcolor="orange", opacity=0.2, line_width=0,
-                  annotation_text="class 95% CI")
+    # the two labels sit at opposite ends, so they never overlap however close the interval is to 0.5
+    fig.add_hline(y=0.5, line_dash="dot", annotation_text="chance: can't tell", annotation_position="top left")
+    if enough:
+        fig.add_hrect(y0=o["bootstrap_low"], y1=o["bootstrap_high"], fillcolor="orange", opacity=0.2,
+                      line_width=0, annotation_text="class 95% CI", annotation_position="bottom right")
     fig.update_layout(title="Error rate per participant (Wilson 95% bars)", height=320, yaxis_range=[0, 1],
                       yaxis_tickformat=".0%", margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(fig, key="quiz_people_chart")

@@ -23,7 +23,7 @@ from gan_core.humaneval.store import normalise_code
 from gan_core.humaneval.scoring import summarise
 from gan_core.humaneval.images import QuizImages
 from ui.images import fast_png
-from ui.text import plain
+from ui.text import count, plain
 
 SCALE = 8  # 28 px -> 224 px, nearest neighbour: crisp pixels, no smoothing that hides artefacts
 METRIC_HELP = {
@@ -101,6 +101,9 @@ def _summary(rows: list[dict]) -> dict:
 # ----------------------------------------------------------------------------- participant
 
 def join_form() -> None:
+    asked = st.query_params.get("code")   # the teacher's join link (?code=...) fills the code in
+    if asked and "quiz_code_in" not in st.session_state:
+        st.session_state.quiz_code_in = normalise_code(asked)[:12]
     with st.form("quiz_join"):
         st.subheader("Join a session")
         code = st.text_input("Join code", max_chars=12, key="quiz_code_in",
@@ -155,8 +158,13 @@ def participant() -> None:
     st.caption(f"Playing as **{plain(nick)}**. " + (f"Which {thing} is real?" if info.mode == "pair"
                                                else f"Is this {thing} real, or made by a model?"))
     st.progress(done / total, text=f"{done} of {total} answered")
-    if (fb := s.pop("quiz_feedback", None)) is not None:
-        (st.success if fb else st.error)("Right!" if fb else "Wrong.")
+    if (fb := s.pop("quiz_feedback", None)) is not None:   # (correct, was a warm-up) of the answer just given
+        right, warmup = fb if isinstance(fb, tuple) else (fb, False)
+        what = "The warm-up you just answered" if warmup else "Your last answer"
+        (st.success if right else st.error)(f"{what}: {'right!' if right else 'wrong.'}" +
+                                            (" The next ones count, with no feedback." if warmup and not
+                                             info.feedback and trial is not None and not trial.qualification
+                                             else ""))
     if trial is None:
         finished(token, info)
         return
@@ -231,7 +239,7 @@ def _answer(token: str, index: int, choice: str) -> None:
         s.quiz_error = str(e)
         return
     if not res.duplicate and (s.quiz_info.feedback or _is_qualification(token, index)):
-        s.quiz_feedback = res.correct
+        s.quiz_feedback = (res.correct, _is_qualification(token, index))
 
 
 def _timed_answer(token: str, index: int, answer: dict) -> None:
@@ -250,7 +258,7 @@ def _timed_answer(token: str, index: int, answer: dict) -> None:
         s.quiz_error = str(e) if isinstance(e, QuizError) else "That answer could not be read; please answer again."
         return
     if not res.duplicate and (s.quiz_info.feedback or _is_qualification(token, index)):
-        s.quiz_feedback = res.correct
+        s.quiz_feedback = (res.correct, _is_qualification(token, index))
 
 
 def _is_qualification(token: str, index: int) -> bool:
@@ -268,14 +276,44 @@ def finished(token: str, info) -> None:
     c = st.columns(3)
     c[0].metric("You were fooled", f"{mine['hype']:.0%}", help=METRIC_HELP["hype"])
     c[1].metric("The class so far", f"{summ['overall']['hype']:.0%}",
-                help=f"Over {summ['overall']['participants']} participants.")
+                help=f"Over {count(summ['overall']['participants'], 'participant')}.")
     c[2].metric("Your median time", f"{mine['median_ms'] / 1000:.1f} s")
-    better = sum(p["hype"] > mine["hype"] for p in summ["participants"])
-    st.write(f"You spotted fakes better than {better} of the {len(summ['participants'])} people who have "
-             "answered so far. 50% fooled would mean the generator's digits pass for real.")
+    others = [p for p in summ["participants"] if p["participant"] != me]
+    if others:
+        better = sum(p["hype"] > mine["hype"] for p in others)
+        st.write(f"You were fooled less often than {better} of the {len(others)} other "
+                 f"{'person' if len(others) == 1 else 'people'} who have answered so far. 50% fooled would mean "
+                 "the generator's images pass for real.")
+    else:
+        st.write("You are the first to finish: the class's figures fill in as others answer. 50% fooled would "
+                 "mean the generator's images pass for real.")
+    if info.reveal:
+        reveal_answers(info, [r for r in rows if r["participant"] == me])
     if st.button("Leave this session"):
         st.session_state.setdefault("quiz_left", set()).add(info.code)
         for k in ("quiz_token", "quiz_joined", "quiz_shown", "quiz_info", "quiz_info_token"):
             st.session_state.pop(k, None)
         st.query_params.pop("p", None)
         st.rerun()
+
+
+def reveal_answers(info, mine: list[dict]) -> None:
+    """A finished participant's trials again, each image labelled with what it was and what they answered (only
+    when the teacher allowed it; answers cannot change by now)."""
+    from gan_core.humaneval.records import TrialView
+
+    with st.expander(f"The answers: which images were real ({len(mine)} questions)", expanded=True):
+        for r in mine:
+            t = TrialView(r["index"], r["qualification"], r["real_index"], r["fake_seed"], r["real_side"],
+                          r["is_real"], len(mine), r["arm"])
+            pixels = shown_pixels(info, t)
+            kinds = (["real", "fake"] if t.real_side == 0 else ["fake", "real"]) if t.real_side is not None \
+                else ["real" if t.is_real else "fake"]
+            what = "noise (warm-up)" if t.qualification else "made by the model"
+            cols = st.columns([1] * len(pixels) + [2])
+            for col, img, kind in zip(cols, pixels, kinds):
+                col.image(fast_png(img), width=96, output_format="PNG",
+                          caption="real" if kind == "real" else what)
+            said = {"left": "left is real", "right": "right is real"}.get(r["choice"], r["choice"])
+            cols[-1].markdown(f"Question {r['index'] + 1}: you said **{said}**, "
+                              f"{'right' if r['correct'] else 'wrong'}.")

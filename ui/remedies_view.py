@@ -48,7 +48,7 @@ def fix_it(key: str, toy: bool, on_fix) -> None:
                              f"{best}, the best measured on the collapse preset (bench/remedies.py). Not every "
                              "remedy helps: that is worth seeing too. " + " ".join(describe(n) for n in names))
     c1.caption(describe(name))
-    c2.button("🩹 Fix it", key=f"{key}_go", on_click=on_fix, args=(name,), type="primary", width="stretch",
+    c2.button("Fix it", icon=":material/healing:", key=f"{key}_go", on_click=on_fix, args=(name,), type="primary", width="stretch",
               help="Same seed, same settings, plus this remedy: a fresh run starts at once.")
 
 

@@ -47,3 +47,8 @@ def html_text(text: object, limit: int | None = None) -> str:
     if limit is not None and len(s) > limit:
         s = s[:limit] + "…"
     return html.escape(s, quote=True)
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """'1 participant', '2 participants', '0 answers' (thousands separated)."""
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"

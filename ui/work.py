@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import random
 import secrets
 import threading
 import time
@@ -140,9 +139,9 @@ def _status(key, label: str) -> None:
         q = work_queue()
         t = q.peek(key)
         if t is not None and t.state in ("done", "error"):
-            # the whole page draws the result in place; when a shared result finishes, every waiting page
-            # reruns: a random pause of up to a second (holding no turn) spreads that herd
-            time.sleep(random.uniform(0, 1.0))
+            # the whole page draws the result in place; when a shared result finishes, the waiting pages take
+            # turns (the queue hands out wake-ups 0.1 s apart; the pause holds no turn and costs no CPU)
+            time.sleep(q.wake_delay())
             st.rerun()
         with background_turn():
             _draw_status(q, key, label)

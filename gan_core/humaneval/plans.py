@@ -20,9 +20,9 @@ def plan_trials(mode: str, n_trials: int, qualification: int, seed: int) -> list
         q = i < qualification
         row = dict(index=i, qualification=q, real_index=rng.randrange(REAL_POOL),
                    fake_seed=None if q else rng.randrange(2**31 - 1))
-        if mode == "pair" or q:
+        if mode == "pair":
             row["real_side"] = rng.randrange(2)
-        else:
+        else:  # one image at a time, warm-ups too (a real digit or noise): the same question as the scored trials
             row["is_real"] = rng.random() < 0.5
             if row["is_real"]:
                 row["fake_seed"] = None
@@ -30,6 +30,18 @@ def plan_trials(mode: str, n_trials: int, qualification: int, seed: int) -> list
                 row["real_index"] = None
         rows.append(row)
     return rows
+
+
+def _warmups(mode: str, qualification: int, reals, rng: random.Random) -> list[dict]:
+    """Qualification trials (a real image against noise), shown in the session's own mode: pairs, or one image
+    at a time, half of them real."""
+    if mode == "pair":
+        return [dict(index=i, qualification=True, real_index=next(reals), fake_seed=None, real_side=rng.randrange(2),
+                     arm=None) for i in range(qualification)]
+    truths = [i % 2 == 0 for i in range(qualification)]
+    rng.shuffle(truths)
+    return [dict(index=i, qualification=True, real_index=next(reals) if real else None, fake_seed=None,
+                 is_real=real, arm=None) for i, real in enumerate(truths)]
 
 
 def plan_arm_trials(mode: str, n_trials: int, qualification: int, seed: int, pools: list[int | None],
@@ -68,8 +80,7 @@ def plan_arm_trials(mode: str, n_trials: int, qualification: int, seed: int, poo
     while len(order) < reals_needed:
         order += rng.sample(range(real_pool), real_pool)  # each real once before any repeats
     reals = iter(order)
-    rows = [dict(index=i, qualification=True, real_index=next(reals), fake_seed=None, real_side=rng.randrange(2),
-                 arm=None) for i in range(qualification)]
+    rows = _warmups(mode, qualification, reals, rng)
     for i, sl in enumerate(slots):
         row = dict(index=qualification + i, qualification=False, arm=sl["arm"], fake_seed=sl.get("fake_seed"),
                    real_index=next(reals) if "real_side" in sl or sl.get("is_real") else None)

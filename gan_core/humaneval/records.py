@@ -32,6 +32,7 @@ class SessionInfo:
     protocol: str = "hype-inf"    # or "hype-time"
     real_source: str = "mnist-5k"  # or "images"
     display_size: int | None = None  # px a side when the session has uploaded sets (every image normalised)
+    reveal: bool = False          # a participant who has finished sees which images were real, and their answers
 
     @property
     def open(self) -> bool:
@@ -76,7 +77,7 @@ def _info(s: QuizSession) -> SessionInfo:
     return SessionInfo(s.code, s.model, s.mode, s.n_trials, s.qualification, s.truncation, s.feedback, s.seed,
                        s.created_at, s.expires_at, s.closed_at is not None,
                        tuple(json.loads(s.arms)) if s.arms else (), s.protocol or "hype-inf",
-                       s.real_source or "mnist-5k", s.display_size)
+                       s.real_source or "mnist-5k", s.display_size, bool(s.reveal))
 
 
 def _view(t: Trial, total: int, exposure_ms: int | None = None) -> TrialView:

@@ -41,6 +41,7 @@ class QuizSession(Base):
     display_size: Mapped[int | None] = mapped_column(Integer, nullable=True)   # px a side of uploaded sets
     creator: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # who made it (address)
     images_purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # uploaded images deleted
+    reveal: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # show each person their answers at the end
 
 
 class Participant(Base):

@@ -80,7 +80,7 @@ class Store(Retention):
                        feedback: bool = False, qualification: int = 0, seed: int | None = None,
                        hours: float = 12, arms: list[dict] | None = None, protocol: str = "hype-inf",
                        images: dict[int, list[bytes]] | None = None, display_size: int | None = None,
-                       creator: str | None = None) -> tuple[str, str]:
+                       creator: str | None = None, reveal: bool = False) -> tuple[str, str]:
         """Create a session; returns (join code, instructor key). The key is shown once: only its hash is kept.
 
         arms: 2 to 6 models to compare, each {"name", "kind": "model" (an app model, "model": its name or
@@ -90,6 +90,7 @@ class Store(Retention):
         images: already normalised PNGs (``imagesets.normalise``): key 0 the real set, k >= 1 the set of arm
             k - 1. The session and all its images are written in one transaction: never half-made.
         display_size: the side in px of every image shown (required with images).
+        reveal: a participant who has answered every trial is shown which images were real, with their answers.
         creator: who asks (the client's address): at most MAX_OPEN_PER_CREATOR open sessions each, at most
             MAX_OPEN_SESSIONS in all, and at most MAX_IMAGE_BYTES of stored images on the database.
         """
@@ -129,7 +130,8 @@ class Store(Retention):
                                      protocol=None if protocol == "hype-inf" else protocol,
                                      real_source=None if real_source == "mnist-5k" else real_source,
                                      display_size=display_size if images else None,
-                                     creator=None if creator is None else str(creator)[:64])
+                                     creator=None if creator is None else str(creator)[:64],
+                                     reveal=bool(reveal))
                     db.add(qs)
                     db.flush()
                     for image_set, pngs in images.items():

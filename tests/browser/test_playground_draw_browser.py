@@ -43,11 +43,11 @@ def test_paint_your_own_data_train_on_it_and_share_it(app_server, page, browser)
     # the plot draws the painted set's points and its mode centres
     page.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
                            ".some(p => (p.data || []).some(t => t.name === 'mode centres'))", timeout=60_000)
-    page.get_by_role("button", name="▶ Play").click()
+    page.get_by_role("button", name="Play").click()
     page.wait_for_function("() => { const m = [...document.querySelectorAll(\"[data-testid='stMetric']\")]"
                            ".find(e => e.innerText.startsWith('Step')); return m && parseInt("
                            "m.innerText.replace(/[^0-9]/g, '')) >= 50; }", timeout=60_000)
-    page.get_by_role("button", name="⏸ Pause").click()
+    page.get_by_role("button", name="Pause").click()
     assert page.locator("[data-testid='stException']").count() == 0
     # the link alone brings the same set to someone else
     other = browser.new_page()

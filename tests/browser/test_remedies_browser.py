@@ -25,7 +25,7 @@ def test_collapse_keep_as_reference_fix_it_two_grids(app_server, page):
         page.wait_for_timeout(500)
     page.get_by_role("button", name="Keep as reference").click()
     expect(page.get_by_text(re.compile(r"Reference: .*Mode collapse on purpose, seed 0"))).to_be_visible(timeout=30_000)
-    page.get_by_role("button", name="🩹 Fix it").click()
+    page.get_by_role("button", name="Fix it").click()
     # the fixed run trains; its grid and the reference's grid at the same step sit side by side
     expect(page.get_by_text(re.compile(r"^Reference \(Mode collapse on purpose, seed 0\) at step \d+"))).to_be_visible(
         timeout=90_000)

@@ -40,7 +40,7 @@ def test_own_data_waits_for_points_then_trains_on_pasted_ones():
     link = at.query_params["pts"]
     link = link[0] if isinstance(link, list) else link
     np.testing.assert_array_equal(drawn.decode_points(link), np.array(pg.config.points, np.float32))
-    at.button[[b.label for b in at.button].index("⏭ One step")].click().run()
+    at.button[[b.label for b in at.button].index("One step")].click().run()
     assert at.session_state["pg"].step_count == 1 and not at.exception
     # a preset keeps your data
     at.selectbox(key="pg_preset").set_value("Mode collapse on purpose").run()

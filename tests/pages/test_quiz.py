@@ -64,12 +64,12 @@ def test_instructor_and_participant_flow():
         next(b for b in answer_buttons(p) if b.label.lower().startswith(pick)).click().run()
         assert not p.exception
         if i == 0:
-            assert any("Right!" in s.value for s in p.success)  # feedback is on
+            assert any("warm-up you just answered: right!" in s.value for s in p.success)  # a warm-up: said so
     assert any("Done" in s.value for s in p.success)
     assert [m.label for m in p.metric] == ["You were fooled", "The class so far", "Your median time"]
     admin.run()
     assert not admin.exception
-    assert "1 participants, 4 answers" in admin.subheader[0].value
+    assert "1 participant, 4 answers" in admin.subheader[0].value
     labels = [m.label for m in admin.metric]
     assert "HYPE∞ (error rate)" in labels and "d′" in labels
     assert len(admin.get("download_button")) == 2
@@ -83,6 +83,27 @@ def test_single_mode_buttons_and_duplicate_nickname():
     p1, p2 = join(code), join(code)
     assert p2.session_state["quiz_joined"] == "Ada 2"
     assert [b.label for b in answer_buttons(p1)] == ["Real", "Fake"] and len(p1.get("image")) == 1
+
+
+def test_one_at_a_time_warm_up_is_one_image_and_its_feedback_says_it_was_the_warm_up():
+    """A one-at-a-time session's warm-up asks the session's own question (one image, Real / Fake), and the
+    warm-up's feedback, shown over the first scored trial, says it was about the warm-up (feedback is off)."""
+    admin = new_app()
+    code, _ = create(admin, trials=2, qual=2, mode="single", feedback=False)
+    p = join(code)
+    from ui.quiz_view import quiz_store
+    token = p.session_state["quiz_token"]
+    for i in range(2):
+        assert any("Warm-up" in x.value for x in p.info)
+        assert len(p.get("image")) == 1 and [b.label for b in answer_buttons(p)] == ["Real", "Fake"]
+        right = quiz_store().next_trial(token).correct_choice
+        next(b for b in answer_buttons(p) if b.label.lower() == right).click().run()
+        assert not p.exception
+    assert not any("Warm-up" in x.value for x in p.info)          # the first scored trial
+    said = [x.value for x in p.success]
+    assert any("warm-up you just answered: right!" in v and "no feedback" in v for v in said), said
+    next(b for b in answer_buttons(p) if b.label == "Real").click().run()
+    assert not p.success and not p.error                           # feedback off: nothing on scored answers
 
 
 @pytest.mark.parametrize("code, nick, msg", [("NOPE99", "Ada", "No session has that code"),
@@ -251,3 +272,57 @@ def test_arm_names_from_file_names_are_plain_text_on_the_dashboard():
     assert any("Your session expired" in t for t in texts)
     for t in texts:
         assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", t), t
+
+
+def test_few_people_no_fake_interval_one_error_rate_and_the_answers_at_the_end():
+    """With one person: '1 participant', no bootstrap interval (it needs 5 people), side by side one error rate
+    (not the same event twice); the student who finished is 'the first', and sees which image was real."""
+    admin = new_app()
+    code, _ = create(admin, trials=2)
+    p = join(code)
+    for _ in range(2):
+        next(b for b in answer_buttons(p) if b.label.startswith("Left")).click().run()
+    assert not p.exception
+    said = " ".join(m.value for m in p.markdown)
+    assert "first to finish" in said and "better than 0 of" not in said
+    reveal = p.expander[0]
+    assert "which images were real" in reveal.label
+    captions = [img.caption for el in p.get("image") for img in el.proto.imgs]
+    assert captions.count("real") == 2 and captions.count("made by the model") == 2, captions   # two pairs
+    assert any("you said **left is real**" in m.value for m in p.markdown)
+    admin.run()
+    assert not admin.exception
+    assert "1 participant, 2 answers" in admin.subheader[0].value
+    metrics = {m.label: m.value for m in admin.metric}
+    assert metrics["95% CI (bootstrap)"] == "—"
+    assert "Fake picked as the real one" in metrics and "Reals taken for fake" not in metrics
+    assert any("Students open this address" in m.value for m in admin.markdown) or admin.info
+
+
+def test_teacher_link_fills_in_the_code_and_shows_a_qr(monkeypatch):
+    monkeypatch.setenv("GAN_STUDIO_PUBLIC_URL", "http://192.168.1.20:8501")
+    admin = new_app()
+    code, _ = create(admin, trials=1)
+    assert any(c.value == f"http://192.168.1.20:8501/quiz?code={code}" for c in admin.code)
+    assert any("Scan to open" in img.caption for el in admin.get("image") for img in el.proto.imgs)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["code"] = code.lower()
+    at.run()
+    assert at.text_input(key="quiz_code_in").value == code
+
+
+def _forms(node, out):
+    p = getattr(node, "proto", None)
+    if p is not None and type(p).__name__ == "Block" and p.WhichOneof("type") == "form":
+        out[p.form.form_id] = p.form
+    for child in (node.children.values() if isinstance(getattr(node, "children", None), dict) else ()):
+        _forms(child, out)
+    return out
+
+
+def test_enter_in_a_setting_does_not_create_the_session():
+    """Enter in "Trials per person" (or any field) must not submit the create forms: only the button does."""
+    at = new_app()
+    at.segmented_control(key="quiz_role").set_value("Running a session").run()
+    forms = _forms(at._tree, {})
+    assert not forms["quiz_create"].enter_to_submit and not forms["quiz_compare"].enter_to_submit
