@@ -9,7 +9,8 @@ from ui.state import load_query
 st.title("Latent explorer")
 st.caption("Every image a generator makes comes from a vector z. Move z and watch the image change.")
 load_query({"seed": ("lat_seed", int, 0, 2**31 - 1), "psi": ("lat_psi", float, 0.0, 1.5),
-            "label": ("lat_label", int, 0, 999), "model": ("model", str), "f": ("lat_found", str)},
+            "label": ("lat_label", int, 0, 999), "model": ("model", str), "f": ("lat_found", str),
+            "ws": ("lat_waypoints", str), "steps": ("lat_steps", int, 3, 16), "from": ("lat_from_current", int, 0, 1)},
            flag="lat_url_loaded")
 st.session_state.setdefault("lat_seed", 1)
 st.session_state.setdefault("lat_psi", 1.0)

@@ -73,16 +73,53 @@ def run_evaluations(wanted: list[tuple[str, str, object]], n: int, seed: int, st
 def table(results: dict[str, dict]) -> None:
     rows = []
     for key, label, floor, better, what in METRICS:
-        row = {"metric": label}
+        row = {"metric": label, "better": better}
         for name, r in results.items():
-            v = r.get(key)
-            row[name] = None if v is None else (round(v, 4) if isinstance(v, float) else v)
+            row[name] = _cell(r.get(key), "conditional models only" if key in ("conditional_accuracy", "cas")
+                              else "not measured")
         fv = next((r[floor] for r in results.values() if floor and r.get(floor) is not None), None)
-        row["real-data floor"] = None if fv is None else (round(fv, 4) if isinstance(fv, float) else fv)
-        row["better"] = better
-        row["what it measures"] = what
+        row["real-data floor"] = _cell(fv, "none (real data has no z)" if key == "ppl" else "—")
         rows.append(row)
-    st.dataframe(rows, hide_index=True, width="stretch")
+    # every cell is text: a column mixing numbers and "conditional models only" must not show "None"
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"metric": st.column_config.TextColumn(width="medium"),
+                                "better": st.column_config.TextColumn(width="small")})
+    with st.expander("What each metric measures", expanded=False):
+        st.markdown("\n".join(f"- **{label}** ({better} is better): {what}" for _, label, _, better, what in METRICS))
+    for line in scale_notes(results):
+        st.caption(line)
+
+
+def _cell(v, missing: str) -> str:
+    if v is None:
+        return missing
+    if isinstance(v, float):
+        return f"{v:,.4f}" if abs(v) < 100 else f"{v:,.0f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def scale_notes(results: dict[str, dict]) -> list[str]:
+    """Sentences that give the numbers without a natural scale one: a negative KID, and PPL (no floor)."""
+    notes = []
+    neg = [name for name, r in results.items() if (r.get("kid") or 0) < 0]
+    floor = next((r.get("floor_kid") for r in results.values() if r.get("floor_kid") is not None), None)
+    if neg or (floor is not None and floor < 0):
+        who = ", ".join(neg) if neg else "the real-data floor"
+        notes.append(f"KID below 0 ({who}): KID is an unbiased estimate, so for two sets as alike as two halves "
+                     "of the real data it scatters around 0 and can come out slightly negative. Read it as "
+                     "'indistinguishable at this sample size', not as better than real data.")
+    ppl = {name: r["ppl"] for name, r in results.items() if r.get("ppl") is not None}
+    if ppl:
+        best = min(ppl, key=ppl.get)
+        if len(ppl) > 1:
+            rel = ", ".join(f"{name} {v / ppl[best]:.1f}x" for name, v in ppl.items() if name != best)
+            compare = f"Against the smoothest here ({best}, {ppl[best]:,.0f}): {rel}."
+        else:
+            compare = "Add another model to compare: PPL only means something next to other models measured the same way."
+        notes.append("PPL has no real-data floor and no absolute scale: it is the squared change of classifier "
+                     "features per squared step along a path in z (steps of 1e-4), so it is large by construction. "
+                     + compare)
+    return notes
 
 
 def bar_charts(results: dict[str, dict]) -> None:
@@ -107,7 +144,7 @@ def class_histograms(results: dict[str, dict]) -> None:
     fig.add_hline(y=0.1, line_dash="dash", annotation_text="uniform (10%)")
     fig.add_hline(y=0.05, line_dash="dot", line_color="#E45756", annotation_text="covered (5%)")
     fig.update_layout(barmode="group", height=320, xaxis_title="digit the classifier reads", yaxis_title="share",
-                      margin=dict(l=10, r=10, t=10, b=10))
+                      margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(type="category", tickmode="linear", dtick=1))
     st.plotly_chart(fig, key="eval_hist")
 
 

@@ -26,6 +26,7 @@ def explore_from_here(z_text: str, label: int | None) -> None:
 
     ss = st.session_state
     ss.lat_found = z_text
+    ss.lat_found_here = True   # found in this session: the drawing is below (a link's z has none)
     if label is not None:
         ss.lat_label = int(label)
     for i in range(K_DIRS):

@@ -125,7 +125,9 @@ def current_view(ex: Explorer, model_name: str):
         show_inline(img, scale=12, caption=f"{where}, ψ = {s['psi']:.2f}", alt=f"the generated image for {where}")
         if s["found"] is not None:
             st.caption("Exploring from the z found for your digit (below). The sliders move it; the "
-                       "interpolation starts from it.")
+                       "interpolation starts from it." if st.session_state.get("lat_found_here") else
+                       "Exploring from a z that Find your digit found for someone's drawing: it came with the "
+                       "link you opened (the drawing itself stays on their screen). The sliders move it.")
             st.button("Back to seeds", on_click=back_to_seeds, key="lat_back_to_seeds",
                       help="Forget the found digit: the seed gives z again.")
         st.download_button("Download PNG", lambda: png_bytes(upscale(img, 8)), f"{model_name}-seed{s['seed']}.png",
@@ -214,15 +216,27 @@ def parse_waypoints(text: str, limit: int = 8) -> list[int]:
     return seeds
 
 
+DEFAULT_WAYPOINTS, DEFAULT_STEPS = "1, 7, 42", 8
+
+
 def interpolation_section(ex: Explorer, model_name: str):
     st.subheader("Interpolation")
     c1, c2, c3 = st.columns([2, 1, 1])
-    text = c1.text_input("Waypoint seeds", "1, 7, 42", key="lat_waypoints", max_chars=200,
+    ss = st.session_state
+    ss.setdefault("lat_waypoints", DEFAULT_WAYPOINTS)   # (or from the link: ?ws=, ?steps=)
+    ss.setdefault("lat_steps", DEFAULT_STEPS)
+    ss.lat_waypoints = str(ss.lat_waypoints)[:200]
+    ss.lat_from_current = bool(ss.get("lat_from_current", False))
+    text = c1.text_input("Waypoint seeds", key="lat_waypoints", max_chars=200,
                          help="The path visits these seeds in order. Comma-separated.")
-    steps = c2.slider("Steps per segment", 3, 16, 8, key="lat_steps", help="Images between two waypoints, ends included.")
+    steps = c2.slider("Steps per segment", 3, 16, key="lat_steps", help="Images between two waypoints, ends included.")
     use_current = c3.checkbox("Start at the current image", key="lat_from_current",
                               help="Use the z you built above (seed or your found digit, truncation and sliders) "
                                    "as the first waypoint.")
+    from ui.state import save_query
+
+    save_query({"ws": text if text != DEFAULT_WAYPOINTS else None, "steps": steps if steps != DEFAULT_STEPS else None,
+                "from": 1 if use_current else None})
     try:
         seeds = parse_waypoints(text)
     except ValueError as e:

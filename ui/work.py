@@ -121,8 +121,8 @@ def queued(key, label: str, fn: Task, start: bool = True, light: bool = False):
         st.info(str(e))
         return None
     except OwnerBusy as e:
-        st.info(f"{label[:1].upper()}{label[1:]} waits until {e.ticket.label}, which you asked for first, is "
-                "ready (one computation per person at a time, so the whole class gets its turn).")
+        st.info(f"{label[:1].upper()}{label[1:]} is next: it starts by itself when {e.ticket.label} is ready "
+                "(one computation per person at a time, so the whole class gets its turn).")
         return None
     except QueueFull as e:
         st.warning(str(e))

@@ -22,6 +22,18 @@ def test_evaluate_page_runs_and_reuses_results():
     table = at.dataframe[0].value
     assert list(table["metric"])[:2] == ["FID", "KID"]
     assert {"mnist-cgan", "mnist-vanilla", "real-data floor"} <= set(table.columns)
+    assert "what it measures" not in table.columns          # in the legend below: a table cell cut it off
+    cells = table.astype(str).to_numpy().ravel().tolist()
+    assert "None" not in cells and "nan" not in cells
+    row = table.set_index("metric")
+    assert row.loc["Conditional accuracy", "mnist-vanilla"] == "conditional models only"
+    assert row.loc["PPL", "real-data floor"].startswith("none")
+    notes = " ".join(c.value for c in at.caption)
+    assert "PPL has no real-data floor" in notes and "x." in notes    # compared with the other model
+    import json
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    hist = next(sp for sp in specs if sp["layout"].get("xaxis", {}).get("title", {}).get("text", "").startswith("digit"))
+    assert hist["layout"]["xaxis"]["dtick"] == 1 and hist["layout"]["xaxis"]["type"] == "category"  # all 10 labelled
     at.selectbox(key="eval_focus").set_value("mnist-vanilla").run()
     settle(at)
     assert not at.exception and at.get("plotly_chart")
@@ -39,3 +51,14 @@ def test_upload_option_reports_a_bad_file():
     at.selectbox(key="eval_upload_model").set_value("Upload a checkpoint (.zip)…").run()
     assert not at.exception
     assert any("Upload a zipped checkpoint" in i.value for i in at.info)
+
+
+def test_scale_notes_explain_a_negative_kid_and_ppl_alone():
+    from ui.evaluate_view import scale_notes
+
+    notes = scale_notes({"a": {"kid": -0.0003, "floor_kid": 0.0001, "ppl": 31880.0}})
+    assert any("KID below 0 (a)" in n and "unbiased" in n for n in notes)
+    assert any("Add another model" in n for n in notes)
+    assert scale_notes({"a": {"kid": 0.01, "floor_kid": 0.001}}) == []
+    two = scale_notes({"a": {"ppl": 100.0}, "b": {"ppl": 250.0}})
+    assert any("(a, 100): b 2.5x" in n for n in two)

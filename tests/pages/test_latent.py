@@ -68,6 +68,31 @@ def test_url_opens_the_same_view():
     assert at.selectbox(key="lat_label").value == 4 and at.slider(key="lat_dir1").value == -2.0
 
 
+def test_a_link_restores_the_interpolation_and_a_found_z_says_where_it_came_from():
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    at.text_input(key="lat_waypoints").set_value("3, 9, 12").run()
+    at.slider(key="lat_steps").set_value(5).run()
+    at.checkbox(key="lat_from_current").check().run()
+    params = {k: str(v).strip("[]'") for k, v in at.query_params.items()}
+    assert params["ws"] == "3, 9, 12" and params["steps"] == "5" and params["from"] == "1"
+    again = AppTest.from_file(PAGE, default_timeout=180)
+    again.query_params.update(params)
+    again.run()
+    assert not again.exception and not again.warning
+    assert again.text_input(key="lat_waypoints").value == "3, 9, 12"
+    assert again.slider(key="lat_steps").value == 5 and again.checkbox(key="lat_from_current").value
+
+    import torch
+
+    from gan_core.project import encode_z
+    link = AppTest.from_file(PAGE, default_timeout=180)
+    link.query_params.update({"f": encode_z(torch.zeros(64))})
+    link.run()
+    assert not link.exception
+    said = " ".join(c.value for c in link.caption)
+    assert "came with the link you opened" in said and "(below)" not in said
+
+
 def test_the_classifier_bars_show_every_class_in_order():
     from ui.latent_view import probability_bars
 
@@ -90,6 +115,7 @@ def test_the_latent_map_is_drawn_after_the_first_paint():
     # finished results for everyone)
     waiting = [p.proto.text for p in at.get("progress")] + [i.value for i in at.info] + [c.value for c in at.caption]
     assert not at.exception and (at.get("plotly_chart") or any("latent map" in m for m in waiting)), waiting
+    assert not any("asked for first" in m for m in waiting)   # nobody asked: the page started it by itself
     for _ in range(3):
         if at.get("plotly_chart"):
             break
