@@ -34,10 +34,14 @@ if not layers(ex.G):
             "with fully connected layers). Pick a DCGAN-family model.")
     st.stop()
 c1, c2, c3 = st.columns(3)
-sources = ["seed"] + (["found"] if st.session_state.get("lat_found") else [])
-c1.radio("Start from", sources, key="in_source", horizontal=True,
-         format_func={"seed": "a seed", "found": "the digit you found"}.get,
-         help="A seed, or the z found for your own digit on the Latent explorer (Find your digit).")
+if st.session_state.get("lat_found"):
+    c1.radio("Start from", ["seed", "found"], key="in_source", horizontal=True,
+             format_func={"seed": "a seed", "found": "the digit you found"}.get,
+             help="A seed, or the z found for your own digit on the Latent explorer (Find your digit).")
+else:  # one choice is no choice: say how to get the other
+    st.session_state.in_source = "seed"
+    c1.caption("Starting from a seed. Draw a digit in **Find your digit** on the Latent explorer to start from "
+               "your own digit here.")
 c2.number_input("Seed", 0, 2**31 - 1, step=1, key="in_seed",
                 help="The seed fixes z. The same seed always gives the same image.")
 if ex.conditional:

@@ -87,6 +87,9 @@ def dissect_view(ex: Explorer, path: str, name: str) -> None:
                        f"{'…' if len(outside) > 5 else ''} {'are' if len(outside) > 1 else 'is'} not in "
                        f"{layer}, which has units 0 to {n_units - 1}; left out.")
         ss.in_units = [u for u in ss.get("in_units", []) if 0 <= u < n_units]
+        # many chosen units would push the page down chip by chip: the box scrolls instead (it keeps its key's class)
+        st.html("<style>.st-key-in_units [data-baseweb='select'] > div:first-child"
+                "{max-height:7.5em;overflow-y:auto}</style>")
         st.multiselect("Units to change", list(range(n_units)), key="in_units",
                        help="A unit is one channel of the layer: one feature map below. Pick units to switch "
                             "off (scale 0) or boost (scale above 1).")
@@ -110,9 +113,13 @@ def dissect_view(ex: Explorer, path: str, name: str) -> None:
             b.html(probability_bars(p1))
             top = int(np.argmax(p0))
             a.metric("Classifier reads", f"{top} ({p0[top]:.0%})", help="What the shipped classifier reads.")
+            moved = round(100 * float(p1[top] - p0[top]))
+            # neither direction is "good" (grey, not green/red); no arrow at all when nothing moved
             b.metric("Classifier reads", f"{int(np.argmax(p1))} ({p1.max():.0%})",
-                     delta=f"{100 * (p1[top] - p0[top]):+.0f} points for {top}", delta_color="normal",
+                     delta=f"{moved:+d} points for {top}" if moved else None, delta_color="off",
                      help=f"How the probability of {top} changed when the units were changed.")
+            if not moved:
+                b.caption(f"The probability of {top} did not change (to the nearest point).")
     st.markdown("**Every layer's feature maps** — one tile per unit, strongest mean activation first, each tile "
                 "scaled to its own maximum (bright = strongly on). With units changed, the maps after them change too.")
     for name_, m in maps1.items():

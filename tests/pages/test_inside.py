@@ -69,3 +69,27 @@ def test_link_state_and_models_without_maps():
     at.query_params["model"] = "mnist-vanilla"
     at.run()
     assert not at.exception and any("no convolutional layers" in i.value for i in at.info)
+
+
+def test_no_one_choice_radio_and_no_arrow_for_no_change():
+    """Without a found digit there is nothing to choose: no "Start from" radio, a sentence saying how to get the
+    other choice. With nothing changed the second reading has no delta arrow (a '+0' with a green arrow)."""
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    assert not at.exception
+    assert not [r for r in at.radio if r.label == "Start from"]
+    assert any("Find your digit" in c.value for c in at.caption)
+    after = [m for m in at.metric if m.label == "Classifier reads"][1]
+    assert not after.proto.delta
+    assert any("did not change" in c.value for c in at.caption)
+    at.selectbox(key="in_layer").set_value("block 2").run()
+    at.multiselect(key="in_units").set_value(list(range(32))).run()
+    after = [m for m in at.metric if m.label == "Classifier reads"][1]
+    assert after.proto.delta.endswith(f"points for {_reads(at)[0].split()[0]}")
+    assert after.proto.color == 2   # grey: more or less of the first reading is neither good nor bad
+    import torch
+
+    from gan_core.project import encode_z
+    found = AppTest.from_file(PAGE, default_timeout=240)
+    found.session_state["lat_found"] = encode_z(torch.zeros(64))
+    found.run()
+    assert [r for r in found.radio if r.label == "Start from"]
