@@ -57,6 +57,10 @@ def per_class_accuracy(path: str, ex) -> None:
     st.caption("How often the shipped classifier reads G(z, y) as y, over 1,000 samples (100 per class).")
     acc = _accuracy(path, 1000, ex)
     st.metric("Overall", f"{acc['conditional_accuracy']:.1%}")
-    fig = px.bar(x=[str(i) for i in range(len(acc["per_class_accuracy"]))], y=acc["per_class_accuracy"],
+    from ui.palette import digit_color_map
+
+    classes = [str(i) for i in range(len(acc["per_class_accuracy"]))]
+    fig = px.bar(x=classes, y=acc["per_class_accuracy"], color=classes, color_discrete_map=digit_color_map(len(classes)),
                  labels={"x": "class", "y": "accuracy"}, range_y=[0, 1], height=300)
+    fig.update_layout(showlegend=False, xaxis=dict(type="category", tickmode="linear", dtick=1))
     st.plotly_chart(fig, key="cond_acc_chart")

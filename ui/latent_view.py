@@ -333,8 +333,12 @@ def latent_map_section(ex: Explorer, path: str):
     if m is None:
         return
     labels = m["labels"] or [-1] * len(m["seeds"])
-    fig = px.scatter(x=m["xy"][:, 0], y=m["xy"][:, 1], color=[str(p) for p in m["pred"]],
-                     custom_data=[m["seeds"], labels], labels={"color": "classifier reads"},
+    from ui.palette import digit_color_map, digit_symbol_map
+
+    reads = [str(p) for p in m["pred"]]
+    fig = px.scatter(x=m["xy"][:, 0], y=m["xy"][:, 1], color=reads, symbol=reads,
+                     color_discrete_map=digit_color_map(), symbol_map=digit_symbol_map(),
+                     custom_data=[m["seeds"], labels], labels={"color": "classifier reads", "symbol": "classifier reads"},
                      category_orders={"color": [str(i) for i in range(10)]}, height=480)
     fig.update_traces(marker=dict(size=7, opacity=0.8),
                       hovertemplate="seed %{customdata[0]}<extra></extra>")

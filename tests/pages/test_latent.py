@@ -122,6 +122,15 @@ def test_the_latent_map_is_drawn_after_the_first_paint():
         settle(at)
     assert not at.exception and len(at.get("plotly_chart")) == 1
     assert not any("Drawing the latent map" in c.value for c in at.caption)
+    # ten colours that stay apart and a marker shape per class (Streamlit's theme pairs light/dark hues)
+    import json
+
+    from ui.palette import DIGIT_COLORS, DIGIT_SYMBOLS
+    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    by_class = {t["name"]: (t["marker"]["color"], t["marker"]["symbol"]) for t in traces}
+    for c, (color, symbol) in by_class.items():
+        assert color == DIGIT_COLORS[int(c)] and symbol == DIGIT_SYMBOLS[int(c)]
+    assert len({c for c, _ in by_class.values()}) == len(by_class) >= 8
 
 
 def test_a_self_conditioned_model_says_which_cluster_z_is_in():
