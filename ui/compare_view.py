@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core.reference import Reference, freeze
+from ui.text import plain
 
 REF_STYLE = dict(dash="dash", width=1.5)
 
@@ -19,6 +20,7 @@ def keep_button(key: str, make, disabled: bool) -> None:
                       "is drawn beside it, step for step. It stays while this browser tab is open, on every page."):
         try:
             st.session_state[key] = make()
+            st.session_state.pop(f"{key}_by_fix", None)
             st.rerun()
         except ValueError as e:
             st.warning(str(e))
@@ -26,7 +28,9 @@ def keep_button(key: str, make, disabled: bool) -> None:
         if c2.button("Forget the reference", key=f"{key}_forget", width="stretch"):
             st.session_state.pop(key, None)
             st.rerun()
-        c3.caption(f"Reference: **{ref.label}** (up to step {ref.last_step:,}), drawn dashed.")
+        c3.caption(f"Reference: **{plain(ref.label)}** (up to step {ref.last_step:,}), drawn dashed" +
+                   (": Fix it kept the failing run, so the cure is drawn beside the failure." if
+                    st.session_state.get(f"{key}_by_fix") else "."))
 
 
 def reference(key: str) -> Reference | None:
@@ -44,14 +48,26 @@ def add_reference_traces(fig: go.Figure, ref: Reference | None, keys: dict[str, 
                                      opacity=0.7))
 
 
-def keep_train_run(job) -> None:
-    """/train: keep this session's live job as the reference."""
+def train_reference(job) -> Reference:
+    """A /train job frozen as a reference, labelled with its preset, seed and remedies."""
     from gan_core.remedies import active
 
-    def make():
-        label = f"{st.session_state.get('tr_preset', 'run')}, seed {job.config.seed}"
-        label += "".join(f" + {n}" for n in active(job.config))
-        return freeze(label, job.config.to_dict(), list(job.history), list(job.coverage),
-                      [(s_.step, s_.grid) for s_ in list(job.snapshots)])
+    label = f"{st.session_state.get('tr_preset', 'run')}, seed {job.config.seed}"
+    label += "".join(f" + {n}" for n in active(job.config))
+    return freeze(label, job.config.to_dict(), list(job.history), list(job.coverage),
+                  [(s_.step, s_.grid) for s_ in list(job.snapshots)])
 
-    keep_button("tr_reference", make, disabled=job is None)  # drawn outside the live fragment: history grows later
+
+def keep_before_fixing(key: str, make) -> None:
+    """'Fix it' keeps the failing run as the reference (replacing an older one), so collapse and cure are drawn
+    side by side: the lesson. Nothing is kept from a run that has no steps yet."""
+    try:
+        st.session_state[key] = make()
+        st.session_state[f"{key}_by_fix"] = True
+    except (ValueError, AttributeError):
+        pass
+
+
+def keep_train_run(job) -> None:
+    """/train: keep this session's live job as the reference."""
+    keep_button("tr_reference", lambda: train_reference(job), disabled=job is None)  # outside the live fragment

@@ -149,6 +149,6 @@ def editor() -> np.ndarray | None:
                  "the points are strays). They are the crosses on the plot and the 'Modes covered' count. "
                  + ("The link holds this set: copy it to share." if link else
                     "The set is too large for a link: download it to share."))
-    c[1].download_button("CSV", icon=":material/download:", drawn.to_csv(pts), file_name="playground-points.csv", mime="text/csv",
-                         key="pg_points_csv", help="These points as x,y — open it again under CSV.")
+    c[1].download_button("CSV", drawn.to_csv(pts), file_name="playground-points.csv", mime="text/csv",
+                         icon=":material/download:", key="pg_points_csv", help="These points as x,y — open it again under CSV.")
     return pts

@@ -65,7 +65,11 @@ def fix_with(name: str) -> None:
     """'Fix it' (a callback): the same preset and seed plus one remedy, playing at once."""
     from ui.remedies_view import new_remedies_in, with_remedies
 
+    from ui.compare_view import keep_before_fixing
+
     s = st.session_state
+    if s.get("pg") is not None and s.pg.history:
+        keep_before_fixing("pg_reference", lambda: playground_reference(s.pg))
     cfg = with_remedies(preset(s.pg_preset, seed=int(s.pg_seed), **_data()), [name])
     vals = _config_values(cfg)
     for key, field in FIELDS.items():
@@ -153,16 +157,17 @@ def playground(config) -> Playground:
     return pg
 
 
-def keep_playground_run(pg: Playground) -> None:
+def playground_reference(pg: Playground):
     from gan_core.reference import freeze
     from gan_core.remedies import active
 
-    def make():
-        label = f"{st.session_state.get('pg_preset', 'run')}, seed {pg.config.seed}"
-        label += "".join(f" + {n}" for n in active(pg.config))
-        return freeze(label, pg.config.to_dict(), list(pg.history), (), list(pg.snapshots))
+    label = f"{st.session_state.get('pg_preset', 'run')}, seed {pg.config.seed}"
+    label += "".join(f" + {n}" for n in active(pg.config))
+    return freeze(label, pg.config.to_dict(), list(pg.history), (), list(pg.snapshots))
 
-    keep_button("pg_reference", make, disabled=not pg.history)
+
+def keep_playground_run(pg: Playground) -> None:
+    keep_button("pg_reference", lambda: playground_reference(pg), disabled=not pg.history)
     ref = reference("pg_reference")
     if ref is not None:
         last = next((r for r in reversed(ref.history) if r.get("modes") is not None), None)

@@ -65,7 +65,13 @@ def fix_train_with(name: str) -> None:
     from gan_core.live import preset_config
     from ui.live_view import FIELDS, _get
 
+    from ui.compare_view import keep_before_fixing, train_reference
+    from ui.live_view import job_manager, owner
+
     s = st.session_state
+    job = job_manager().get(owner())
+    if job is not None and job.history:
+        keep_before_fixing("tr_reference", lambda: train_reference(job))
     cfg = with_remedies(preset_config(s.tr_preset, seed=int(s.tr_seed)), [name])
     for key, where in FIELDS.items():
         s[key] = _get(cfg, where)

@@ -207,9 +207,14 @@ class Job:
             self.trainer = t = Trainer(self.config)
             self._emit("ready")
             m = self.config.model
-            self._z = sample_noise(self.n_samples, m.z_dim, m.noise, torch.Generator().manual_seed(12345))
-            self._y = (torch.arange(self.n_samples) % m.num_classes) if m.conditional else None
+            n = self.n_samples
+            if m.conditional and m.num_classes <= 16:  # whole rows of one sample per class: a column is a class
+                n = max(m.num_classes, n // m.num_classes * m.num_classes)
+            self._z = sample_noise(n, m.z_dim, m.noise, torch.Generator().manual_seed(12345))
+            self._y = (torch.arange(n) % m.num_classes) if m.conditional else None
             self._snapshot()
+            if self.classifier is not None:  # "classes drawn" from the first grid on, not only after N steps
+                self._measure_coverage()
             self._set("paused" if self._want_pause else "running")
             while True:
                 if self._idle():
@@ -264,7 +269,9 @@ class Job:
 
         with self._train_lock:
             x = self._samples()
-        snap = Snapshot(self.trainer.step_count, image_grid(x, nrow=8))
+        m = self.config.model
+        snap = Snapshot(self.trainer.step_count, image_grid(x, nrow=m.num_classes if m.conditional and
+                                                            m.num_classes <= 16 else 8))
         with self._cond:
             _keep(self.snapshots, snap, self.max_snapshots)
         self._emit("snapshot", snap)

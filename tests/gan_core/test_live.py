@@ -37,7 +37,10 @@ def test_runs_to_max_steps_and_records_everything():
     assert job.state == "finished" and [r["step"] for r in job.history] == list(range(1, 7))
     assert {"d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "images_per_s"} <= set(job.history[0])
     assert [s.step for s in job.snapshots] == [0, 1, 2, 4, 6]
-    assert job.snapshots[-1].grid.dtype.name == "uint8" and job.snapshots[-1].grid.shape[0] > 28 * 7
+    grid = job.snapshots[-1].grid
+    assert grid.dtype.name == "uint8"
+    # a conditional preset: one column per class (10), whole rows (60 samples: 6 rows), not 8 columns of 64
+    assert 28 * 10 < grid.shape[1] < 28 * 11 + 40 and 28 * 6 < grid.shape[0] < 28 * 7
     assert not (job.snapshots[0].grid == job.snapshots[-1].grid).all()  # the samples evolve
 
 
@@ -151,7 +154,7 @@ def test_coverage_and_save(tmp_path):
     m = JobManager()
     job = m.start("a", tiny(), max_steps=4, coverage_every=2, classifier=load_classifier())
     assert job.wait(60)
-    assert [c["step"] for c in job.coverage] == [2, 4]
+    assert [c["step"] for c in job.coverage] == [0, 2, 4]   # from the first snapshot on
     assert 0 <= job.coverage[-1]["classes_covered"] <= 10 and len(job.coverage[-1]["class_histogram"]) == 10
     folder = job.save(tmp_path / "run")
     ck = load_checkpoint(folder, discriminator=True)
@@ -189,7 +192,7 @@ def test_process_job_runs_records_and_saves_after_it_ended(tmp_path):
     assert job.state == "finished" and job.message == "Finished 6 steps."
     assert [r["step"] for r in job.history] == list(range(1, 7))
     assert [s.step for s in job.snapshots] == [0, 1, 2, 4, 6] and job.snapshots[-1].grid.dtype.name == "uint8"
-    assert [c["step"] for c in job.coverage] == [3, 6]
+    assert [c["step"] for c in job.coverage] == [0, 3, 6]
     assert job.pid is not None and not job.alive
     folder = job.save(tmp_path / "run")  # the child has exited: its final weights are copied
     ck = load_checkpoint(folder, discriminator=True)

@@ -110,5 +110,30 @@ def test_train_keep_as_reference_then_fix_shows_two_grids():
         time.sleep(0.2)
     at.run()
     captions = [c for e in at.get("image") for c in e.captions]
-    assert any(c.startswith("The same 64 noise vectors at step") for c in captions)
+    assert any(c.startswith("The same noise vectors at step") for c in captions)
     assert any(c.startswith("Reference (Mode collapse on purpose, seed 0) at step") for c in captions), captions
+
+
+@pytest.mark.pretrained
+def test_fix_it_keeps_the_failing_run_as_the_reference_by_itself():
+    """No 'Keep as reference' pressed: Fix it freezes the collapsed run first, so failure and cure are side by
+    side (an older reference is replaced)."""
+    import time
+
+    at = tiny_app()
+    at.selectbox(key="tr_preset").set_value("Mode collapse on purpose").run()
+    at.number_input(key="tr_width").set_value(4)
+    at.number_input(key="tr_batch").set_value(8).run()
+    next(b for b in at.button if b.label.endswith("Start")).click().run()
+    job = job_of(at)
+    end = time.time() + 60
+    while len(job.history) < 3 and time.time() < end:
+        time.sleep(0.2)
+    at.run()
+    assert "tr_reference" not in at.session_state
+    at.button(key="tr_fix_go").click().run()
+    assert not at.exception
+    ref = at.session_state["tr_reference"]
+    assert ref.label.startswith("Mode collapse on purpose, seed 0") and ref.history
+    assert job_of(at) is not job
+    assert any("Fix it kept the failing run" in c.value for c in at.caption)
