@@ -191,6 +191,7 @@ def start(config: TrainConfig, classifier) -> bool:
     C = classifier if tuple(config.model.img_shape) == (1, 28, 28) and config.dataset != "fashion-mnist" else None
     try:
         job_manager().start(owner(), config, classifier=C)
+        st.session_state.tr_job_preset = st.session_state.get("tr_preset")
         st.query_params["run"] = owner()
     except Busy as e:
         st.warning(str(e))
@@ -204,8 +205,13 @@ def controls(config: TrainConfig | None, job: Job | None, classifier) -> None:
         job_manager().remove(owner())
         if start(config, classifier):
             st.rerun()
-    c = st.columns(6)
     active = job is not None and job.active
+    started_as = st.session_state.get("tr_job_preset")
+    if active and started_as and st.session_state.get("tr_preset") != started_as:
+        st.info(f"The settings now show the preset **{st.session_state.tr_preset}**, but the current run "
+                f"({'paused' if job.state == 'paused' else job.state}) keeps training as **{started_as}**. Stop "
+                "or Reset it first, then Start, to train with the new preset.")
+    c = st.columns(6)
     if c[0].button("Start", icon=":material/play_arrow:", type="primary", disabled=config is None or active, width="stretch",
                    help="Build fresh networks from the settings and train until you stop."):
         if start(config, classifier):

@@ -92,8 +92,16 @@ def test_start_pause_step_resume_stop_save_open():
     assert [m.label for m in at.metric][:3] == ["State", "Step", "Epoch"]
     assert len(at.get("plotly_chart")) >= 3 and at.get("image")
     assert job.config.model.kind == "acgan" and any("include the class term" in c.value for c in at.caption)
+    assert [m.label for m in at.metric][3:] == ["Steps/s", "Classes drawn"] and at.metric[4].value.endswith("/10")
     button(at, "Pause").click().run()
     assert job.state == "paused"
+    at.selectbox(key="tr_preset").set_value("WGAN-GP").run()   # a new preset while paused: said, not silent
+    assert any("keeps training as **Fast digits**" in i.value and "Stop or Reset" in i.value for i in at.info)
+    at.selectbox(key="tr_preset").set_value("Fast digits").run()
+    at.number_input(key="tr_width").set_value(4)
+    at.number_input(key="tr_batch").set_value(8)
+    at.number_input(key="tr_z").set_value(8).run()
+    assert not any("keeps training as" in i.value for i in at.info)
     n = len(job.history)
     button(at, "One step").click().run()
     assert len(job.history) == n + 1 and job.state == "paused"

@@ -49,10 +49,12 @@ def test_steps_per_second_and_what_keeps_the_machine_busy(monkeypatch):
     monkeypatch.setattr(lv, "job_manager", lambda: SimpleNamespace(running=lambda: 3))
     monkeypatch.setattr(lv.os, "getloadavg", lambda: (5.0, 4.0, 3.0))
     monkeypatch.setattr(lv.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("ui.work.work_queue", lambda: SimpleNamespace(running=lambda: 1))
     said = lv.busy_reasons()
-    assert "2 other training runs" in said and "load average 5.0 on 2 cores" in said
+    assert said == ["2 other training runs", "1 computation for the class", "load average 5.0 on 2 cores"]
     monkeypatch.setattr(lv, "job_manager", lambda: SimpleNamespace(running=lambda: 1))
     monkeypatch.setattr(lv.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    monkeypatch.setattr("ui.work.work_queue", lambda: SimpleNamespace(running=lambda: 0))
     assert lv.busy_reasons() == []
 
 
