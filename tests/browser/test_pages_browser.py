@@ -72,3 +72,42 @@ def test_evaluate_runs_a_small_evaluation(app_server, page):
     page.get_by_text("Memorization check").wait_for(timeout=480_000)  # two models, CAS included
     expect(page.locator("[data-testid='stDataFrame']")).to_have_count(1, timeout=120_000)
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_clicking_a_point_of_the_latent_map_makes_it_the_current_image(app_server, page):
+    """The map invites a click: it must select that seed, not crash the page (customdata came as a dict)."""
+    page.goto(app_server + "/latent?model=mnist-dcgan&seed=11", wait_until="domcontentloaded")
+    page.wait_for_function("() => { const g = document.querySelector('.js-plotly-plot'); "
+                           "return g && g.calcdata && g.calcdata.length > 0; }", timeout=180_000)
+    wait_ready(page)
+    before = main_image_src(page)
+    page.locator(".js-plotly-plot").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    cd, k, x, y = page.evaluate("""() => {
+        const gd = document.querySelector('.js-plotly-plot'), L = gd._fullLayout, box = gd.getBoundingClientRect();
+        const k = Math.floor(gd.calcdata[0].length / 2), p = gd.calcdata[0][k];
+        return [gd.data[0].customdata, k, box.left + L._size.l + L.xaxis.l2p(p.x), box.top + L._size.t + L.yaxis.l2p(p.y)];
+    }""")
+    seed = int(_plotly_array(cd)[k][0])
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    assert seed != 11
+    page.mouse.click(x, y)
+    expect(page).to_have_url(re.compile(rf"[?&]seed={seed}(&|$)"), timeout=60_000)
+    page.wait_for_function("(b) => { const i = document.querySelector(\"[data-testid='gs-image'] img\"); "
+                           "return i && i.src !== b; }", arg=before, timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("This app has encountered an error").count() == 0
+
+
+def _plotly_array(value):
+    """A plotly trace array as sent to the browser: a list, or plotly 6's typed array {dtype, bdata, shape}."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        return a.reshape([int(n) for n in str(shape).split(",")]) if shape else a
+    return np.asarray(value)
