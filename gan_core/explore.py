@@ -96,6 +96,27 @@ class Explorer:
             out["class_probs"] = torch.softmax(self.C(x), 1)[0].tolist()
         return out
 
+    @torch.no_grad()
+    def view(self, z: torch.Tensor, direction: int, label: int | None = None,
+             sigmas: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3)) -> dict:
+        """Everything the explorer shows for one z, from one forward pass of G: the image, the strip along
+        ``direction`` (``sigmas`` must hold 0: that frame is the image itself) and ``judge``'s verdict on the
+        image. Same results as ``image``, ``direction_strip`` and ``judge``, which would run G three times."""
+        i = list(sigmas).index(0)
+        zs = z + torch.tensor(sigmas, dtype=z.dtype).view(-1, 1) * self.directions[direction]
+        zs[i] = z[0]                      # exactly z, not z + 0 * d
+        y = self._y(label, len(zs))
+        x = generate(self.G, zs, y)
+        out = {"image": None, "strip": to_uint8(x), "realness": None,
+               "realness_is_probability": self.loss in losses.PROBABILITY_LOSSES, "class_probs": None}
+        out["image"] = out["strip"][i]
+        xi = x[i:i + 1]
+        if self.D is not None:
+            out["realness"] = float(losses.d_probability(self.loss, self.D(xi, self._y(label, 1)))[0])
+        if self.C is not None:
+            out["class_probs"] = torch.softmax(self.C(xi), 1)[0].tolist()
+        return out
+
     # -------------------------------------------------------------- strips and paths
     def direction_strip(self, z: torch.Tensor, direction: int, sigmas: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3),
                         label: int | None = None) -> np.ndarray:

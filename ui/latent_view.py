@@ -119,7 +119,10 @@ def current_view(ex: Explorer, model_name: str):
     # the browser can paint it while the rest of this fragment is still being computed.
     s = current_state(ex)
     z = current_z(ex, s)
-    img = ex.image(z, s["label"])
+    d = int(st.session_state.get("lat_strip_dir", 0) or 0)
+    d = d if 0 <= d < n_dirs else 0
+    v = ex.view(z, d, s["label"])     # image, strip and verdict from one pass of G (was three)
+    img = v["image"]
     with mid:
         where = "your digit" if s["found"] is not None else f"seed {s['seed']}"
         show_inline(img, scale=12, caption=f"{where}, ψ = {s['psi']:.2f}", alt=f"the generated image for {where}")
@@ -160,7 +163,7 @@ def current_view(ex: Explorer, model_name: str):
             st.session_state.setdefault(f"lat_z{j}", 0.0)
             st.slider(f"z[{j}]", -SIGMA, SIGMA, step=0.25, key=f"lat_z{j}")
         st.button("Reset sliders", on_click=reset_sliders, args=(ex.G.z_dim,))
-    verdict = ex.judge(z, s["label"])
+    verdict = v
     with right:
         if verdict["realness"] is not None:
             if verdict["realness_is_probability"]:
@@ -177,9 +180,9 @@ def current_view(ex: Explorer, model_name: str):
             st.metric("Classifier reads", f"{top}  ({probs[top]:.0%})",
                       help="What the shipped digit classifier thinks this image shows.")
             st.html(probability_bars(probs))
-        d = st.selectbox("Show what a direction does", list(range(n_dirs)), format_func=lambda i: f"Direction {i + 1}",
-                         key="lat_strip_dir", help="The current image moved from −3σ to +3σ along one direction.")
-        show_inline(strip(ex.direction_strip(z, d, label=s["label"])), scale=3, caption="−3σ … +3σ",
+        st.selectbox("Show what a direction does", list(range(n_dirs)), format_func=lambda i: f"Direction {i + 1}",
+                     key="lat_strip_dir", help="The current image moved from −3σ to +3σ along one direction.")
+        show_inline(strip(v["strip"]), scale=3, caption="−3σ … +3σ",
                     alt=f"the current image moved along direction {d + 1}")
     from ui.state import save_query
 

@@ -43,6 +43,21 @@ def test_direction_strip_centre_is_the_current_image():
     assert s.shape == (7, 28, 28, 1) and np.array_equal(s[3], ex.image(z))
 
 
+@pytest.mark.parametrize("kind, classes", [("dcgan", 0), ("cgan", 10)])
+def test_one_pass_view_matches_image_strip_and_judge(kind, classes):
+    """The explorer's view (one pass of G for the image, the strip and the verdict) gives what the three
+    separate calls give."""
+    ex = make(kind, classes)
+    label = 3 if classes else None
+    z = ex.z_for(9, directions={1: 1.5})
+    v = ex.view(z, 2, label)
+    assert np.array_equal(v["image"], ex.image(z, label)) and v["image"].shape == (28, 28, 1)
+    assert np.abs(v["strip"].astype(int) - ex.direction_strip(z, 2, label=label).astype(int)).max() <= 1
+    j = ex.judge(z, label)
+    assert v["realness"] == pytest.approx(j["realness"], abs=1e-5)
+    assert v["class_probs"] == pytest.approx(j["class_probs"], abs=1e-5)
+
+
 def test_interpolation_frames_and_smoothness_readout():
     ex = make()
     wp = torch.cat([ex.z_for(1), ex.z_for(2), ex.z_for(3)])
