@@ -329,7 +329,7 @@ def robust_range(values: list[float]) -> tuple[float, float] | None:
         return None
     tail = sorted(finite[len(finite) // 20:])
     lo, hi = tail[len(tail) // 100], tail[min(len(tail) - 1, len(tail) * 99 // 100)]
-    if min(finite) >= lo - 0.25 * (hi - lo) and max(finite) <= hi + 0.25 * (hi - lo):
+    if min(finite) >= lo - (hi - lo) and max(finite) <= hi + (hi - lo):  # no spike that squashes the rest
         return None
     pad = 0.1 * (hi - lo or abs(hi) or 1.0)
     return lo - pad, hi + pad

@@ -21,7 +21,7 @@ class PageInfo:
 
 PAGES = [
     PageInfo("app_pages/home.py", "Home", ":material/home:", "", default=True),
-    PageInfo("app_pages/train.py", "Train", ":material/fitness_center:", "train"),
+    PageInfo("app_pages/train.py", "Train", ":material/model_training:", "train"),
     PageInfo("app_pages/playground.py", "Playground", ":material/scatter_plot:", "playground"),
     PageInfo("app_pages/latent.py", "Latent explorer", ":material/explore:", "latent"),
     PageInfo("app_pages/inside.py", "Inside G", ":material/biotech:", "inside"),

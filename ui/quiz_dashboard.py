@@ -105,7 +105,7 @@ def storage_caption() -> None:
     except Exception:  # a courtesy figure: never an error on the dashboard
         return
     size = "" if u["database_bytes"] is None else f"; the database takes {u['database_bytes'] / 1e6:,.1f} MB on disk"
-    st.caption(f"Quiz database: {u['sessions']:,} sessions ({u['open']:,} open), "
+    st.caption(f"Quiz database: {count(u['sessions'], 'session')} ({u['open']:,} open), "
                f"{u['image_bytes'] / 1e6:,.1f} MB of uploaded images of {u['image_limit_bytes'] / 1e6:,.0f} MB "
                f"allowed{size}. Uploaded images are deleted {KEEP_HOURS:g} hours after a session ends; answers "
                "and scores stay.")
