@@ -163,8 +163,8 @@ def model_picker(key: str = "model", conditional: bool | None = None, label: str
     conditional: True/False keeps only conditional/unconditional models; None keeps all.
     """
     mine = st.session_state.setdefault("my_models", {})
-    for label in [k for k, v in mine.items() if not Path(v, "config.json").is_file()]:
-        del mine[label]  # a saved run the server has since pruned to keep its disk use bounded
+    for gone in [k for k, v in mine.items() if not Path(v, "config.json").is_file()]:
+        del mine[gone]  # a saved run the server has since pruned to keep its disk use bounded
     paths = {**model_paths(), **mine}  # shipped + this session's own runs
     names = [n for n in paths if conditional is None or
              bool(checkpoint(paths[n]).model_config.num_classes) == conditional]

@@ -202,3 +202,14 @@ def test_link_values_are_shown_as_plain_text_never_as_markdown(params):
         assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", w.value), w.value   # no unescaped [text](url)
         assert not re.search(r"(?i)https?\\?:", w.value), w.value              # no bare-URL autolink either
         assert "sign in" in w.value
+
+
+def test_a_pruned_saved_run_leaves_the_picker_and_its_title_alone(tmp_path):
+    """A saved run the server has pruned is dropped from the picker; the box is still titled "Model" (the
+    loop that dropped it used to rebind the picker's ``label`` argument to the run's name)."""
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.session_state["my_models"] = {"my run gone-step100": str(tmp_path / "gone")}
+    at.run()
+    assert not at.exception
+    box = at.selectbox(key="model")
+    assert box.label == "Model" and "my run gone-step100" not in box.options
