@@ -27,11 +27,11 @@ def test_train_start_update_pause_step_stop(app_server, page):
     expect(page.locator("[data-testid='stMetric']").filter(has_text="State")).to_contain_text("running",
                                                                                             timeout=60_000)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
-    first_src = page.locator("[data-testid='stImage'] img").first.get_attribute("src")
+    grid = page.locator("[data-testid='stImage']").filter(has_text="noise vectors").locator("img")
+    first_src = grid.get_attribute("src")
     first_step = step(page)
     # the fragment polls once a second: the step count and the sample grid move without any click
-    page.wait_for_function("(b) => { const i = document.querySelector(\"[data-testid='stImage'] img\"); "
-                           "return i && i.src !== b; }", arg=first_src, timeout=60_000)
+    expect(grid).not_to_have_attribute("src", first_src, timeout=60_000)
     # the metric row and the grid are separate elements of the same redraw: poll, do not read once
     end = time.monotonic() + 60
     while step(page) <= first_step and time.monotonic() < end:

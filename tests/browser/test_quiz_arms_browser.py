@@ -75,7 +75,7 @@ def test_hype_time_participant_sees_mask_and_achieved_exposures_are_stored(brows
         student.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
     expect(student.get_by_text("Done")).to_be_visible(timeout=60_000)
     assert all(s not in f for f in frames for s in SECRETS + (b"generator-", b"sample_"))
-    expect(teacher.get_by_text("1 participants, 6 answers")).to_be_visible(timeout=30_000)
+    expect(teacher.get_by_text("1 participant, 6 answers")).to_be_visible(timeout=30_000)
     expect(teacher.get_by_text("Exposure timing in participants' browsers")).to_be_visible(timeout=30_000)
     text = teacher.get_by_text("Exposure timing in participants' browsers").inner_text()
     assert float(re.search(r"median \|achieved − requested\| ([\d.]+) ms", text).group(1)) < 50

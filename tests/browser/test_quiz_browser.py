@@ -60,7 +60,7 @@ def test_participant_completes_and_dashboard_scores(browser, app_server):
     expect(student.locator("[data-testid='stMetric']").filter(has_text="You were fooled")).to_be_visible()
     assert all(s not in f for f in frames for s in SECRETS)
 
-    expect(teacher.get_by_text("1 participants, 20 answers")).to_be_visible(timeout=30_000)  # live refresh
+    expect(teacher.get_by_text("1 participant, 20 answers")).to_be_visible(timeout=30_000)  # live refresh
     expect(teacher.locator("[data-testid='stMetric']").filter(has_text="HYPE")).to_be_visible()
     teacher.wait_for_timeout(3500)  # the dashboard keeps refreshing; the download must still work
     with teacher.expect_download(timeout=30_000) as dl:
