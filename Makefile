@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve-class test bench pretrained clean
+.PHONY: run serve-class test test-fast bench pretrained clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ serve-class: $(STAMP)   # a class on this machine: 2 app processes behind nginx 
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+test-fast: $(STAMP)   # a few minutes: no Chromium, nginx, PostgreSQL or shipped-model evaluation
+	@echo "test-fast: everything but the browser, deployment and shipped-model evaluation tests (make test runs all)"
+	$(PY) -m pytest -q -m "not browser and not evaluation" --ignore=tests/deploy
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -9,7 +9,7 @@ from ui.priority import background_turn
 
 st.set_page_config(page_title="GAN Studio", page_icon=":material/palette:", layout="wide")
 pages = [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
-         for p in PAGES if p.available()]
+         for p in PAGES]
 try:
     page = st.navigation(pages)
     # the quiz never waits for a turn; every other page's run takes one (ui/priority.py)

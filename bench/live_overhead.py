@@ -37,14 +37,15 @@ def cli_round(cfg, steps: int) -> float:
 
 
 def app_round(cfg, steps: int, C, job_class=Job) -> float:
-    from ui.live_view import line_chart, thin_rows
+    from gan_core.timeline import evenly
+    from ui.live_view import MAX_CHART_POINTS, line_chart
 
     job = job_class(cfg, classifier=C, max_steps=steps + 1, torch_threads=torch.get_num_threads()).start()
     stop = threading.Event()
 
     def poll():  # the page's fragment, once a second
         while not stop.wait(1.0):
-            rows = thin_rows(list(job.history))
+            rows = list(evenly(list(job.history), MAX_CHART_POINTS))
             if rows:
                 line_chart(rows, {"d_loss": "D", "g_loss": "G"}, "Losses", "loss")
                 line_chart(rows, {"d_real": "D(x)", "d_fake": "D(G(z))"}, "D", "p", hline=0.5)

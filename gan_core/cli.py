@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from .commands import CLIError, dispatch, parse_seeds  # noqa: F401  (part of the CLI's face)
+from .commands import CLIError, dispatch
 from .commands import build_parser as _commands_parser
 
 

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-
 from .clusters import CLUSTERINGS
-from .sampler import SeedError, parse_seeds  # noqa: F401  (parse_seeds is part of the CLI's face)
+from .sampler import parse_seeds
 
 
 class CLIError(Exception):

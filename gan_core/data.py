@@ -61,10 +61,6 @@ class ImageDataset:
         return ImageDataset(self.images[idx], self.labels[idx], self.num_classes, name or self.name)
 
 
-def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
-    return images_uint8.float() / 127.5 - 1.0
-
-
 @functools.lru_cache(maxsize=1)
 def mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
     """The embedded 5,000 MNIST digits as uint8 (N, 1, 28, 28) and their labels (N,), read once per process."""

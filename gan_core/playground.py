@@ -24,7 +24,8 @@ from .losses import PROBABILITY_LOSSES, generator_loss
 from .models import ModelConfig
 from .sampler import sample_noise
 from .timeline import keep_thinned as _keep
-from .trainer import Trainer, TrainConfig
+from .train_config import TrainConfig
+from .trainer import Trainer
 
 EXTENT = 3.0        # the plane shown: [-3, 3] x [-3, 3]
 SNAPSHOT_EVERY = 50  # steps between the generated points kept for comparing runs

@@ -12,20 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from .timeline import evenly
+
 MAX_ROWS = 2000
 MAX_SNAPSHOTS = 60
-
-
-def _thin(rows: Sequence, most: int) -> tuple:
-    """At most ``most`` items, evenly spaced, always keeping the last."""
-    rows = list(rows)
-    if len(rows) <= most:
-        return tuple(rows)
-    k = -(-len(rows) // most)
-    kept = rows[::k]
-    if kept[-1] is not rows[-1]:
-        kept[-1] = rows[-1]
-    return tuple(kept)
 
 
 @dataclass(frozen=True)
@@ -58,5 +48,5 @@ def freeze(label: str, settings: dict, history: Sequence[dict], coverage: Sequen
     """Copy a run's records into a Reference (thinned to MAX_ROWS rows and MAX_SNAPSHOTS snapshots)."""
     if not history:
         raise ValueError("There is nothing to keep yet: train a few steps first.")
-    return Reference(label, dict(settings), _thin([dict(r) for r in history], MAX_ROWS),
-                     _thin([dict(r) for r in coverage], MAX_ROWS), _thin(list(snapshots), MAX_SNAPSHOTS))
+    return Reference(label, dict(settings), evenly([dict(r) for r in history], MAX_ROWS),
+                     evenly([dict(r) for r in coverage], MAX_ROWS), evenly(list(snapshots), MAX_SNAPSHOTS))

@@ -3,7 +3,7 @@ pages show, and its paper. The same names are used by `gan-core train`, /train, 
 bench/remedies.py. "kind" says where a remedy applies: images, the 2D playground, or both."""
 from __future__ import annotations
 
-from .trainer import TrainConfig
+from .train_config import TrainConfig
 
 # name -> (settings: model.* entries go to ModelConfig, the rest to TrainConfig), help text, paper, where
 REMEDIES: dict[str, dict] = {

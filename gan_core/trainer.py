@@ -3,7 +3,8 @@
 The loop knows nothing about logging, saving or the UI: callers pass callbacks to ``run``.
 
 Example:
-    >>> from gan_core.trainer import Trainer, TrainConfig
+    >>> from gan_core.train_config import TrainConfig
+    >>> from gan_core.trainer import Trainer
     >>> from gan_core.models import ModelConfig
     >>> t = Trainer(TrainConfig(model=ModelConfig(kind="dcgan", width=8), batch_size=16))
     >>> sorted(t.step())[:3]
@@ -23,7 +24,7 @@ from .clusters import argmax_offsets, find_clusters, noise_in_clusters
 from .data import ImageDataset, load_dataset, sample_toy
 from .models import ModelConfig, build_discriminator, build_generator
 from .sampler import sample_noise
-from .train_config import AUGMENTS, AUX_CLASS_WEIGHT, OPTIMIZERS, TrainConfig  # noqa: F401 (re-exported)
+from .train_config import TrainConfig
 
 
 

@@ -13,10 +13,11 @@ import streamlit as st
 from gan_core import losses
 from gan_core.checkpoints import checkpoint_zip, prune_folders
 from gan_core.data import DatasetUnavailable
+from gan_core.timeline import evenly
 from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, ProcessJob, prewarm, preset_config
 from gan_core.models import ModelConfig
 from gan_core.models.config import CLUSTER_TEMPERATURE
-from gan_core.trainer import TrainConfig
+from gan_core.train_config import TrainConfig
 from ui.cluster_view import cluster_controls
 from ui.compare_view import add_reference_traces, keep_train_run, reference
 from ui.images import show
@@ -70,7 +71,7 @@ FIELDS = {  # widget key -> (where in the config, how to read it)
 }
 
 
-def _get(cfg: TrainConfig, where: str):
+def config_value(cfg: TrainConfig, where: str):
     return getattr(cfg.model, where[6:]) if where.startswith("model.") else getattr(cfg, where)
 
 
@@ -78,8 +79,25 @@ def apply_preset() -> None:
     """Copy the chosen preset into the settings widgets."""
     cfg = preset_config(st.session_state.tr_preset)
     for key, where in FIELDS.items():
-        st.session_state[key] = _get(cfg, where)
+        st.session_state[key] = config_value(cfg, where)
     st.session_state.tr_remedies = []
+
+
+def fix_train_with(name: str) -> None:
+    """'Fix it' (a callback): the failing run is kept as the reference, then the same preset and seed plus one
+    remedy go into the settings; a fresh run starts on this rerun."""
+    from ui.compare_view import keep_before_fixing, train_reference
+    from ui.remedies_view import new_remedies_in, with_remedies
+
+    s = st.session_state
+    job = job_manager().get(owner())
+    if job is not None and job.history:
+        keep_before_fixing("tr_reference", lambda: train_reference(job))
+    cfg = with_remedies(preset_config(s.tr_preset, seed=int(s.tr_seed)), [name])
+    for key, where in FIELDS.items():
+        s[key] = config_value(cfg, where)
+    s.tr_remedies = new_remedies_in(cfg)
+    s.tr_fix_start = name
 
 
 def settings() -> TrainConfig | None:
@@ -94,7 +112,7 @@ def settings() -> TrainConfig | None:
     st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=apply_preset,
                  help="A starting point; every setting below stays editable.")
     st.caption(PRESETS[st.session_state.tr_preset]["why"])
-    from ui.remedies_view import TRAIN_FAILURES, fix_it, fix_train_with
+    from ui.remedies_view import TRAIN_FAILURES, fix_it
 
     if st.session_state.tr_preset in TRAIN_FAILURES:
         fix_it("tr_fix", toy=False, on_fix=fix_train_with)
@@ -287,12 +305,6 @@ def open_in_latent(folder: Path) -> None:
 
 # ----------------------------------------------------------------------------- live views
 
-def thin_rows(rows: list[dict]) -> list[dict]:
-    """Every k-th history row, so a chart draws at most MAX_CHART_POINTS points (benches time this too)."""
-    step = max(1, len(rows) // MAX_CHART_POINTS)
-    return rows[::step] if step > 1 else rows
-
-
 def step_axis(last_step: int) -> dict:
     """An x axis of whole steps: ticks 1, 2 or 5 x 10^k apart (plotly's own choice gave 199.5)."""
     import math
@@ -431,7 +443,7 @@ def status(job: Job) -> None:
 
 
 def charts(job: Job) -> None:
-    rows = thin_rows(list(job.history))
+    rows = list(evenly(list(job.history), MAX_CHART_POINTS))   # a chart draws at most this many points
     if not rows:
         st.info("Building the networks…")
         return

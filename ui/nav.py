@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -14,9 +11,6 @@ class PageInfo:
     icon: str
     url_path: str    # fixed: links shared by teachers must keep working
     default: bool = False
-
-    def available(self) -> bool:
-        return (ROOT / self.path).is_file()
 
 
 PAGES = [
@@ -39,19 +33,15 @@ def page(url_path: str) -> PageInfo:
 
 
 def link(url_path: str, label: str, query: dict | None = None) -> None:
-    """A link to another page (with optional query parameters) when that page exists; plain text saying it
-    is coming otherwise."""
+    """A link to another page of the app, with optional query parameters."""
     import streamlit as st
 
     from streamlit.errors import StreamlitAPIException
 
     p = page(url_path)
-    if p.available():
-        try:
-            st.page_link(p.path, label=label, icon=p.icon, query_params=query)
-        except StreamlitAPIException:  # page run on its own, outside the router (tests, `streamlit run app_pages/...`)
-            from urllib.parse import urlencode
+    try:
+        st.page_link(p.path, label=label, icon=p.icon, query_params=query)
+    except StreamlitAPIException:  # page run on its own, outside the router (tests, `streamlit run app_pages/...`)
+        from urllib.parse import urlencode
 
-            st.markdown(f"{p.icon} [{label}](/{p.url_path}{'?' + urlencode(query) if query else ''})")
-    else:
-        st.markdown(f"{p.icon} {label} — *the {p.title} page is not built yet*")
+        st.markdown(f"{p.icon} [{label}](/{p.url_path}{'?' + urlencode(query) if query else ''})")

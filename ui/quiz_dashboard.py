@@ -11,7 +11,7 @@ import streamlit as st
 from gan_core.humaneval import QuizError
 from gan_core.humaneval.scoring import discriminator_agreement, per_image, qualified
 from gan_core.humaneval.retention import KEEP_HOURS
-from ui.quiz_view import METRIC_HELP, _big, _rows, _summary, quiz_images, quiz_models, quiz_store
+from ui.quiz_view import METRIC_HELP, big_image, cached_summary, quiz_images, quiz_models, quiz_store, session_rows
 from ui.priority import in_turn
 from ui.text import count, plain
 from ui.work import client, owner
@@ -151,7 +151,7 @@ def dashboard() -> None:
     # Outside the refreshing fragment, so a click never lands on a button that was just replaced; the
     # files are built when clicked, so they hold every answer up to that moment.
     d = st.columns(2)
-    d[0].download_button("Download answers (CSV)", lambda: csv_bytes(_rows(code)), f"quiz-{code}-answers.csv",
+    d[0].download_button("Download answers (CSV)", lambda: csv_bytes(session_rows(code)), f"quiz-{code}-answers.csv",
                          "text/csv", on_click="ignore",
                          help="One row per answer: participant, trial, which images, the answer, correctness, "
                               "response time.")
@@ -206,7 +206,7 @@ def _scored(rows: list[dict]) -> list[dict]:
 
 def image_table(info, scored: list[dict] | None = None) -> list[dict]:
     """Per-image results of the qualified participants' answers, with D's probability for each image."""
-    scored = _scored(_rows(info.code)) if scored is None else scored
+    scored = _scored(session_rows(info.code)) if scored is None else scored
     reals = tuple(sorted({r["real_index"] for r in scored if r["real_index"] is not None}))
     fakes = tuple(sorted({r["fake_seed"] for r in scored if r["fake_seed"] is not None}))
     return per_image(scored, _d_probs(info.model, info.truncation, reals, fakes))
@@ -215,7 +215,7 @@ def image_table(info, scored: list[dict] | None = None) -> list[dict]:
 def results(info) -> None:
     code = info.code
     people = quiz_store().participants(code)
-    rows = _rows(code)
+    rows = session_rows(code)
     ok = qualified(rows)
     scored = [r for r in rows if r["participant"] in ok]
     st.subheader(f"{count(len(people), 'participant')}, {count(len(rows), 'answer')}")
@@ -227,7 +227,7 @@ def results(info) -> None:
     if not scored:
         st.info("Scores appear here as answers come in (the page refreshes every 3 seconds).")
         return
-    summ = _summary(scored)
+    summ = cached_summary(scored)
     o = summ["overall"]
     enough = o["participants"] >= MIN_BOOTSTRAP_PEOPLE
     pair = info.mode == "pair"
@@ -271,7 +271,7 @@ def results(info) -> None:
     if hard:
         cols = st.columns(len(hard))
         for col, r in zip(cols, hard):
-            col.image(_big(quiz_images(info.model).fake(r["ref"], info.truncation)), width=112, output_format="PNG",
+            col.image(big_image(quiz_images(info.model).fake(r["ref"], info.truncation)), width=112, output_format="PNG",
                       caption=f"fooled {r['fooled']}/{r['shown']}; D {r['d_prob']:.2f}" if r["d_prob"] is not None
                       else f"fooled {r['fooled']}/{r['shown']}")
     else:

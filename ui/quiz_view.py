@@ -19,7 +19,7 @@ import gan_core
 from gan_core.explore import upscale
 from gan_core.humaneval import QuizError, Store
 from gan_core.humaneval.sources import veil  # noqa: F401  (also the tests' entry point)
-from gan_core.humaneval.store import normalise_code
+from gan_core.humaneval.records import normalise_code
 from gan_core.humaneval.scoring import summarise
 from gan_core.humaneval.images import QuizImages
 from ui.images import fast_png
@@ -57,7 +57,7 @@ def quiz_models() -> list[str]:
     return [n for n, p in model_paths().items() if tuple(checkpoint(p).model_config.img_shape) == (1, 28, 28)]
 
 
-def _big(img: np.ndarray) -> np.ndarray:
+def big_image(img: np.ndarray) -> np.ndarray:
     return upscale(img[:, :, None], SCALE)[:, :, 0]
 
 
@@ -68,7 +68,7 @@ def shown_pixels(info, trial) -> list[np.ndarray]:
         from gan_core.humaneval.sources import SessionImages
 
         return SessionImages(quiz_store(), info).trial_arrays(trial)
-    return [_big(img) for img in trial_pixels(info, trial)]
+    return [big_image(img) for img in trial_pixels(info, trial)]
 
 
 def trial_pixels(info, trial) -> list[np.ndarray]:
@@ -84,7 +84,7 @@ def trial_pixels(info, trial) -> list[np.ndarray]:
     return [real, fake] if trial.real_side == 0 else [fake, real]
 
 
-def _rows(code: str) -> list[dict]:
+def session_rows(code: str) -> list[dict]:
     """Every answer of a session, read fresh (about 10 ms for 1,200 answers)."""
     rows = quiz_store().rows(code)
     for r in rows:
@@ -93,7 +93,7 @@ def _rows(code: str) -> list[dict]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _summary(rows: list[dict]) -> dict:
+def cached_summary(rows: list[dict]) -> dict:
     """The bootstrap (10,000 resamples) runs once per new set of answers, not on every 3 s refresh."""
     return summarise(rows, seed=0)
 
@@ -267,7 +267,7 @@ def _is_qualification(token: str, index: int) -> bool:
 
 def finished(token: str, info) -> None:
     st.success("Done — thank you! Your answers are saved.")
-    rows = _rows(info.code)
+    rows = session_rows(info.code)
     me = quiz_store().nickname(token)
     summ = summarise(rows)
     mine = next((p for p in summ["participants"] if p["participant"] == me), None)

@@ -58,22 +58,3 @@ def new_remedies_in(cfg) -> list[str]:
 
 
 TRAIN_FAILURES = ("Mode collapse on purpose", "Vanishing gradients on purpose")
-
-
-def fix_train_with(name: str) -> None:
-    """/train's 'Fix it' (a callback): the same preset and seed plus one remedy; a fresh run starts on this rerun."""
-    from gan_core.live import preset_config
-    from ui.live_view import FIELDS, _get
-
-    from ui.compare_view import keep_before_fixing, train_reference
-    from ui.live_view import job_manager, owner
-
-    s = st.session_state
-    job = job_manager().get(owner())
-    if job is not None and job.history:
-        keep_before_fixing("tr_reference", lambda: train_reference(job))
-    cfg = with_remedies(preset_config(s.tr_preset, seed=int(s.tr_seed)), [name])
-    for key, where in FIELDS.items():
-        s[key] = _get(cfg, where)
-    s.tr_remedies = new_remedies_in(cfg)
-    s.tr_fix_start = name

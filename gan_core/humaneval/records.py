@@ -73,14 +73,14 @@ class AnswerResult:
     duplicate: bool   # the trial was already answered; the first answer stands
 
 
-def _info(s: QuizSession) -> SessionInfo:
+def session_info(s: QuizSession) -> SessionInfo:
     return SessionInfo(s.code, s.model, s.mode, s.n_trials, s.qualification, s.truncation, s.feedback, s.seed,
                        s.created_at, s.expires_at, s.closed_at is not None,
                        tuple(json.loads(s.arms)) if s.arms else (), s.protocol or "hype-inf",
                        s.real_source or "mnist-5k", s.display_size, bool(s.reveal))
 
 
-def _view(t: Trial, total: int, exposure_ms: int | None = None) -> TrialView:
+def trial_view(t: Trial, total: int, exposure_ms: int | None = None) -> TrialView:
     return TrialView(t.index, t.qualification, t.real_index, t.fake_seed, t.real_side, t.is_real, total,
                      t.arm, exposure_ms)
 

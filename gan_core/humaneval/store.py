@@ -28,8 +28,8 @@ from .retention import Retention
 from .schema import Answer, Base, Participant, QuizImage, QuizSession, Trial, add_missing_columns, now
 
 # The plain records a page sees (SessionInfo, TrialView, ...) are in ``records``; trial plans in ``plans``.
-from .plans import MAX_ARMS, MIN_ARMS, REAL_POOL, check_arms, plan_arm_trials, plan_trials  # noqa: F401
-from .records import (AnswerResult, QuizError, SessionInfo, TrialView, _info, _view,  # noqa: F401
+from .plans import REAL_POOL, check_arms, plan_arm_trials, plan_trials
+from .records import (AnswerResult, QuizError, SessionInfo, TrialView, session_info, trial_view,
                       normalise_code, validate_nickname)
 
 MODES = ("pair", "single")          # side by side (2AFC) / one at a time (HYPE_inf)
@@ -150,7 +150,7 @@ class Store(Retention):
             expected = s.key_hash if s is not None else _hash_key(secrets.token_urlsafe(8))
             if not hmac.compare_digest(expected, _hash_key(key or "")) or s is None:
                 raise QuizError("That code and instructor key do not open a session.")
-            return _info(s)
+            return session_info(s)
 
     def close_session(self, code: str, key: str) -> None:
         self.check_key(code, key)
@@ -167,7 +167,7 @@ class Store(Retention):
             if s is None:
                 raise QuizError("No session has that code. Check it with your teacher (codes are 6 letters "
                                 "and digits).")
-            info = _info(s)
+            info = session_info(s)
         if info.closed:
             raise QuizError("This session has been closed by the teacher; it accepts no more answers.")
         if not info.open:
@@ -250,7 +250,7 @@ class Store(Retention):
                           .order_by(Trial.index).limit(1))
             if t is None:
                 return None
-            return _view(t, total, self._exposure(db, p, s, t))
+            return trial_view(t, total, self._exposure(db, p, s, t))
 
     @staticmethod
     def _exposure(db: Session, p: Participant, s: QuizSession, t: Trial) -> int | None:
@@ -290,7 +290,7 @@ class Store(Retention):
                         Trial.participant_id == p.id, Trial.id.not_in(select(Answer.trial_id))))
                     if t.index != pending:  # a replayed or forged message for a question not yet shown
                         raise QuizError("Please answer the question on your screen.")
-                    correct = choice == _view(t, 0).correct_choice
+                    correct = choice == trial_view(t, 0).correct_choice
                     trial_id = t.id
                     exposure = self._exposure(db, p, s, t)
                     achieved = None
@@ -309,7 +309,7 @@ class Store(Retention):
     def session_of(self, token: str) -> SessionInfo:
         """The session a participant joined (open or not)."""
         with self._session() as db:
-            return _info(self._participant(db, token)[1])
+            return session_info(self._participant(db, token)[1])
 
     def nickname(self, token: str) -> str:
         with self._session() as db:

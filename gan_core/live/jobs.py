@@ -29,7 +29,8 @@ import torch
 
 from ..sampler import sample_noise
 from ..timeline import keep_thinned as _keep
-from ..trainer import Trainer, TrainConfig, TrainingDiverged
+from ..train_config import TrainConfig
+from ..trainer import Trainer, TrainingDiverged
 
 ACTIVE = ("starting", "running", "paused")
 
@@ -99,7 +100,7 @@ class Job:
     # ------------------------------------------------------------------ control
     def start(self, paused: bool = False) -> "Job":
         self._want_pause = paused
-        self._thread = threading.Thread(target=self._run, name=f"gan-job-{self.id}", daemon=True)
+        self._thread = threading.Thread(target=self.train, name=f"gan-job-{self.id}", daemon=True)
         self._thread.start()
         return self
 
@@ -201,7 +202,9 @@ class Job:
             self._cond.notify_all()
         self._emit("state", state, self.message)
 
-    def _run(self) -> None:
+    def train(self) -> None:
+        """Build the networks and train until stopped, in the calling thread (a job's thread, or a job
+        process's main thread: gan_core.live.process)."""
         try:
             torch.set_num_threads(self.torch_threads or torch.get_num_threads())  # per-thread setting in OpenMP
             self.trainer = t = Trainer(self.config)

@@ -6,7 +6,7 @@ import threading
 import time
 import weakref
 
-from ..trainer import TrainConfig
+from ..train_config import TrainConfig
 from .jobs import Job, idle_message, lifetime_message
 
 

@@ -7,7 +7,8 @@ Example:
 """
 from __future__ import annotations
 
-from ..trainer import TrainConfig, default_config
+from ..train_config import TrainConfig
+from ..trainer import default_config
 
 # Live-training presets, each with the sentence the page shows. "base" is a gan_core.trainer preset.
 # "idle_rate": training steps per second measured on an idle 2-core machine of the kind the app is made for

@@ -18,7 +18,7 @@ import torch
 from ..processes import mp_context, without_main
 from ..timeline import keep_thinned as _keep
 from .jobs import ACTIVE, Job, idle_message
-from ..trainer import TrainConfig
+from ..train_config import TrainConfig
 
 JOB_NICENESS = 10  # training jobs run at a lower CPU priority than the web server (Linux nice)
 
@@ -93,7 +93,7 @@ def _child_main(conn, config: dict, opts: dict, paused: bool, final_dir: str | N
     sender = threading.Thread(target=forward, daemon=True)
     sender.start()
     threading.Thread(target=listen, daemon=True).start()
-    job._run()
+    job.train()
     if job.trainer is not None and final_dir:  # the weights outlive this process: the parent may save later
         try:
             events.put(("final", str(job.save(final_dir))))

@@ -5,20 +5,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_pages_browser import main_image_src, wait_ready
+from tests.browser.helpers import main_image_src, stroke, wait_ready
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
-
-
-def _stroke(page, box, points):
-    """Press, drag through points (fractions of the canvas), release: one stroke as a hand would draw it."""
-    x0, y0 = box["x"], box["y"]
-    px = [(x0 + fx * box["width"], y0 + fy * box["height"]) for fx, fy in points]
-    page.mouse.move(*px[0])
-    page.mouse.down()
-    for a, b in zip(px, px[1:]):
-        page.mouse.move(*b, steps=8)
-    page.mouse.up()
 
 
 def test_draw_a_seven_find_it_and_explore_from_it(app_server, page):
@@ -29,11 +19,11 @@ def test_draw_a_seven_find_it_and_explore_from_it(app_server, page):
     canvas.scroll_into_view_if_needed()
     expect(canvas).to_be_visible(timeout=60_000)
     box = canvas.bounding_box()
-    _stroke(page, box, [(0.25, 0.2), (0.75, 0.2)])             # the bar of the 7
+    stroke(page, box, [(0.25, 0.2), (0.75, 0.2)])             # the bar of the 7
     # the drawing reaches the server: the prepared 28x28 digit is shown beside the button
     page.get_by_text("what the model will be asked to match").wait_for(timeout=60_000)
     wait_ready(page)
-    _stroke(page, box, [(0.75, 0.2), (0.55, 0.5), (0.42, 0.85)])  # its stem
+    stroke(page, box, [(0.75, 0.2), (0.55, 0.5), (0.42, 0.85)])  # its stem
     # pressed at once, as a hurried hand does: the canvas sends the stem 200 ms after the release, so the press
     # reaches the server with the bar alone; the page must still search the whole 7 (it showed the bar's
     # preview again before)

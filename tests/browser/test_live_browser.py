@@ -5,18 +5,10 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_pages_browser import wait_ready
+from tests.browser.helpers import step, wait_ready
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
-
-
-def metric(page, label):
-    box = page.locator("[data-testid='stMetric']").filter(has_text=label).first
-    return box.locator("[data-testid='stMetricValue']").inner_text()
-
-
-def step(page) -> int:
-    return int(metric(page, "Step").replace(",", ""))
 
 
 def test_train_start_update_pause_step_stop(app_server, page):

@@ -6,16 +6,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.browser.helpers import main_image_src, plotly_array, wait_ready
+
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
-
-
-def wait_ready(page):
-    page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-
-
-def main_image_src(page):
-    return page.locator("[data-testid='gs-image'] img").nth(0).get_attribute("src")
 
 
 def test_latent_slider_changes_the_image_and_gif_downloads(app_server, page):
@@ -88,7 +81,7 @@ def test_clicking_a_point_of_the_latent_map_makes_it_the_current_image(app_serve
         const k = Math.floor(gd.calcdata[0].length / 2), p = gd.calcdata[0][k];
         return [gd.data[0].customdata, k, box.left + L._size.l + L.xaxis.l2p(p.x), box.top + L._size.t + L.yaxis.l2p(p.y)];
     }""")
-    seed = int(_plotly_array(cd)[k][0])
+    seed = int(plotly_array(cd)[k][0])
     page.mouse.move(x, y)
     page.wait_for_timeout(300)
     assert seed != 11
@@ -100,14 +93,3 @@ def test_clicking_a_point_of_the_latent_map_makes_it_the_current_image(app_serve
     assert page.get_by_text("This app has encountered an error").count() == 0
 
 
-def _plotly_array(value):
-    """A plotly trace array as sent to the browser: a list, or plotly 6's typed array {dtype, bdata, shape}."""
-    import base64
-
-    import numpy as np
-
-    if isinstance(value, dict) and "bdata" in value:
-        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        return a.reshape([int(n) for n in str(shape).split(",")]) if shape else a
-    return np.asarray(value)

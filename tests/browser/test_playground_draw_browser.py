@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_find_inside_browser import _stroke
-from tests.browser.test_pages_browser import wait_ready
+from tests.browser.helpers import stroke, wait_ready
+
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +28,9 @@ def test_paint_your_own_data_train_on_it_and_share_it(app_server, page, browser)
         page.wait_for_timeout(1000)
         wait_ready(page)
 
-    _stroke(page, box, [(0.15, 0.2), (0.3, 0.25), (0.4, 0.2)])     # a stroke upper left
+    stroke(page, box, [(0.15, 0.2), (0.3, 0.25), (0.4, 0.2)])     # a stroke upper left
     settled()
-    _stroke(page, box, [(0.7, 0.75), (0.85, 0.8)])                  # a stroke lower right
+    stroke(page, box, [(0.7, 0.75), (0.85, 0.8)])                  # a stroke lower right
     settled()
     page.get_by_text("Dots", exact=True).click()                     # a dot: one click, one blob
     settled()

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.test_pages_browser import wait_ready
-from tests.browser.test_quiz_browser import SECRETS, open_quiz
+from tests.browser.helpers import SECRETS, open_quiz, wait_ready
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
 

@@ -5,24 +5,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_pages_browser import wait_ready
+from tests.browser.helpers import SECRETS, open_quiz, wait_ready
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
-SECRETS = (b"real_side", b"is_real", b"fake_seed", b"real_index", b"correct_choice", b"quiz_token")
-
-
-def open_quiz(browser, app_server):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = ctx.new_page()
-    frames = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(
-        f if isinstance(f, bytes) else f.encode())))
-    page.goto(app_server + "/quiz", wait_until="domcontentloaded")
-    page.get_by_text("I am").wait_for(timeout=120_000)
-    wait_ready(page)
-    return ctx, page, frames
-
-
 def test_participant_completes_and_dashboard_scores(browser, app_server):
     tctx, teacher, _ = open_quiz(browser, app_server)
     teacher.get_by_text("Running a session", exact=True).click()

@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_live_browser import step
-from tests.browser.test_pages_browser import wait_ready
+from tests.browser.helpers import step, wait_ready
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
 

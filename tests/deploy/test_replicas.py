@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
-from tests.browser.test_pages_browser import wait_ready
+from tests.browser.helpers import wait_ready
 from tests.conftest import ROOT, free_port, run_app
 from tests.postgres import new_database, wait_port
 

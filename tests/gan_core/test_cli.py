@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 import gan_core
-from gan_core.cli import main, parse_seeds
+from gan_core.cli import main
+from gan_core.sampler import parse_seeds
 
 
 def test_parse_seeds():

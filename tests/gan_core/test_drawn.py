@@ -10,7 +10,8 @@ from gan_core import drawn
 from gan_core.data import sample_toy
 from gan_core.drawn import PointsError
 from gan_core.playground import Playground, playground_config
-from gan_core.trainer import Trainer, TrainConfig
+from gan_core.train_config import TrainConfig
+from gan_core.trainer import Trainer
 
 
 def test_parse_csv_reads_headers_separators_and_comments():

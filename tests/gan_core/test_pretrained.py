@@ -10,7 +10,7 @@ from gan_core.classify import accuracy
 from gan_core.data import load_mnist5k, split
 from gan_core.pretrained import RECIPES
 
-pytestmark = pytest.mark.pretrained
+pytestmark = [pytest.mark.pretrained, pytest.mark.evaluation]
 GANS = ["mnist-vanilla", "mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"]
 FILES = ["config.json", "metrics.json", "samples.png", "card.md"]
 

@@ -8,7 +8,8 @@ import torch
 from gan_core.models import ModelConfig, build_discriminator
 from gan_core.models.remedies import MinibatchDiscrimination, MinibatchStd, pack, unpack_scores
 from gan_core.remedies import REMEDIES, active, with_remedy
-from gan_core.trainer import TrainConfig, Trainer
+from gan_core.train_config import TrainConfig
+from gan_core.trainer import Trainer
 
 
 def test_minibatch_std_known_answer():

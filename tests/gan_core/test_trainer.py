@@ -5,7 +5,8 @@ import torch
 
 from gan_core.data import load_mnist5k
 from gan_core.models import ModelConfig
-from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged, default_config
+from gan_core.train_config import TrainConfig
+from gan_core.trainer import Trainer, TrainingDiverged, default_config
 
 KEYS = {"step", "d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "images_per_s", "epoch"}
 

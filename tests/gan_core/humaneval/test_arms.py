@@ -7,7 +7,9 @@ import pytest
 
 from gan_core.humaneval import arms as A
 from gan_core.humaneval import staircase
-from gan_core.humaneval.store import QuizError, Store, plan_arm_trials
+from gan_core.humaneval.plans import plan_arm_trials
+from gan_core.humaneval.records import QuizError
+from gan_core.humaneval.store import Store
 from gan_core.humaneval.schema import QuizImage
 
 

@@ -10,7 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from gan_core.humaneval.store import QuizError, QuizSession, Store, now, plan_trials
+from gan_core.humaneval.plans import plan_trials
+from gan_core.humaneval.records import QuizError
+from gan_core.humaneval.schema import QuizSession, now
+from gan_core.humaneval.store import Store
 from tests.conftest import ROOT
 
 
@@ -239,7 +242,7 @@ def test_sessions_per_creator_are_capped(store):
 
 
 def test_images_of_ended_sessions_are_deleted_and_the_storage_is_reported(store):
-    from gan_core.humaneval.store import QuizImage
+    from gan_core.humaneval.schema import QuizImage
 
     code, key = store.create_session("A", mode="single", n_trials=4, arms=_image_arms(), images=_sets(),
                                      display_size=64, creator="t")
