@@ -5,7 +5,7 @@ from gan_core.explore import class_samples, every_class, morph, sorted_by_class,
 from ui import conditional_view as view
 from ui.images import grid, show
 from ui.models import explorer, model_label, model_picker
-from ui.priority import interactive_turn
+from ui.priority import in_turn
 
 st.title("Conditional generation")
 st.caption("A conditional GAN is given the class y as well as the noise z: G(z, y). z then carries only the "
@@ -27,7 +27,7 @@ psi = st.slider("Truncation ψ", 0.0, 1.5, 1.0, 0.05, key="cond_psi",
 
 
 @st.fragment  # a class change redraws this grid only, not the whole page
-@interactive_turn
+@in_turn
 def one_class():
     st.subheader("One class, several seeds")
     c1, c2 = st.columns([1, 2])
@@ -48,7 +48,7 @@ if rows:
 
 
 @st.fragment  # moving the blend redraws the morph only
-@interactive_turn
+@in_turn
 def morphing():
     st.subheader("Class morphing")
     m1, m2, m3 = st.columns(3)

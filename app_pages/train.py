@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui import live_view as view
+from ui import train_charts
 from ui.models import classifier
 
 st.title("Train a GAN, live")
@@ -14,4 +15,4 @@ if job is None:
     st.info("Pick a preset (or edit the settings) and press **Start**. On a laptop CPU the default preset "
             "shows all ten digits in about a minute, sharper a few minutes later.")
 else:
-    view.live(job)
+    train_charts.live(job)

@@ -38,7 +38,7 @@ def cli_round(cfg, steps: int) -> float:
 
 def app_round(cfg, steps: int, C, job_class=Job) -> float:
     from gan_core.timeline import evenly
-    from ui.live_view import MAX_CHART_POINTS, line_chart
+    from ui.train_charts import MAX_CHART_POINTS, line_chart
 
     job = job_class(cfg, classifier=C, max_steps=steps + 1, torch_threads=torch.get_num_threads()).start()
     stop = threading.Event()

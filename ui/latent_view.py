@@ -12,7 +12,7 @@ import torch
 from gan_core.explore import Explorer, gif_bytes, png_bytes, strip, upscale
 from gan_core.sampler import seeds_to_z, truncate
 from ui.images import show, show_inline
-from ui.priority import interactive_turn
+from ui.priority import in_turn
 from ui.state import format_offsets, parse_offsets
 from ui.text import plain
 
@@ -103,7 +103,7 @@ def current_z(ex: Explorer, s: dict) -> torch.Tensor:
 
 
 @st.fragment
-@interactive_turn
+@in_turn
 def current_view(ex: Explorer, model_name: str):
     """Seed, truncation, sliders and the image with what D and the classifier make of it."""
     # One image at a time gains nothing from a second OpenMP thread, and when training jobs keep the other

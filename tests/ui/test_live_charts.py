@@ -1,6 +1,6 @@
 """/train's chart axes: whole steps on x, full labels on the log axis, a loss range the first spike does not
 squash."""
-from ui.live_view import line_chart, log_ticks, robust_range, step_axis
+from ui.train_charts import line_chart, log_ticks, robust_range, step_axis
 
 
 def test_step_axis_ticks_are_whole_steps():
@@ -40,7 +40,7 @@ def test_loss_chart_says_when_the_spike_is_off_the_scale():
 def test_steps_per_second_and_what_keeps_the_machine_busy(monkeypatch):
     from types import SimpleNamespace
 
-    import ui.live_view as lv
+    import ui.train_charts as lv
 
     job = SimpleNamespace(config=SimpleNamespace(batch_size=64, n_critic=5),
                           history=[{"images_per_s": 64 * 5 * r} for r in (1.0, 2.0, 3.0)])
