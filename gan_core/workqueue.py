@@ -20,9 +20,6 @@ each taking it, and no one student's request can hold it for long or take the se
   machine cannot fill the line; joining an item someone else already asked for costs nothing.
 - Items are keyed by what they compute: two owners asking for the same thing share one run and its result,
   and finished results are kept (least recently used first out, ``cache_size``) for the next who asks.
-- **No herd when a result is ready**: the pages that waited for results are woken one after another,
-  ``wake_spacing`` seconds apart (``GAN_STUDIO_WAKE_SPACING``, default 0.1 s; ``wake_delay``), so a map 30
-  students waited for does not rerun 30 full pages in the same instant.
 - A waiting owner sees its place in line and the item's progress, and can cancel; an item nobody waits for
   any more — cancelled, or every owner's session gone for ``owner_grace`` seconds (the ``alive`` callback) —
   is dropped from the line, or stopped.
@@ -51,7 +48,6 @@ import torch
 from .workers import WORKER_NICENESS, Cancelled, Task, WorkContext, WorkerFailed, WorkerProcess, duration, user_message
 
 ACTIVE = ("queued", "running")
-MAX_WAKE_DELAY = 10.0   # a page never waits longer than this for its turn to draw a finished result
 
 
 class OwnerBusy(RuntimeError):
@@ -125,8 +121,7 @@ class WorkQueue:
     def __init__(self, workers: int | None = None, cache_size: int = 64, max_waiting: int = 200,
                  torch_threads: int = 1, light_workers: int = 1, processes: bool = False,
                  seconds: float | None = None, memory_mb: int | None = None, per_client: int | None = None,
-                 alive: Callable[[str], bool] | None = None, owner_grace: float = 10.0,
-                 wake_spacing: float | None = None):
+                 alive: Callable[[str], bool] | None = None, owner_grace: float = 10.0):
         self.workers = workers or default_workers()
         self.light_workers = light_workers
         self.cache_size, self.max_waiting, self.torch_threads = cache_size, max_waiting, torch_threads
@@ -135,9 +130,6 @@ class WorkQueue:
         self.memory_mb = memory_mb or default_memory_mb()
         self.per_client = per_client or default_per_client()
         self.alive, self.owner_grace = alive, owner_grace
-        self.wake_spacing = max(0.0, _env_number("GAN_STUDIO_WAKE_SPACING", 0.1)
-                                if wake_spacing is None else wake_spacing)
-        self._next_wake = 0.0
         self._dead_since: dict[str, float] = {}
         self._line: deque[Ticket] = deque()
         self._active: dict[Hashable, Ticket] = {}
@@ -161,7 +153,6 @@ class WorkQueue:
                           for i in range(light_workers)]
         for t in self._threads:
             t.start()
-        self.waits: deque[float] = deque(maxlen=1000)   # seconds in line of recent items (for benchmarks)
 
     # ------------------------------------------------------------------ asking
     def submit(self, owner: str, key: Hashable, fn: Callable[[Callable], Any] | Task, label: str = "a computation",
@@ -237,16 +228,6 @@ class WorkQueue:
         """``owner`` stops waiting; with nobody left, the item leaves the line or stops."""
         with self._cond:
             self._leave(owner, ticket)
-
-    def wake_delay(self) -> float:
-        """Seconds a waiting page pauses before it reruns to draw a finished result. Wake-ups are handed out
-        one after another across the whole queue, ``wake_spacing`` apart, in the order pages notice their result:
-        the first goes at once, the 30th about 3 s later, instead of 30 full page runs in the same instant."""
-        with self._cond:
-            now = time.monotonic()
-            slot = max(now, self._next_wake)
-            self._next_wake = slot + self.wake_spacing
-        return min(slot - now, MAX_WAKE_DELAY)
 
     def wait(self, ticket: Ticket, timeout: float | None = None) -> Ticket:
         end = None if timeout is None else time.monotonic() + timeout
@@ -371,7 +352,6 @@ class WorkQueue:
                         return
                     self._line.remove(t)
                     t.state, t.started = "running", time.monotonic()
-                    self.waits.append(t.waited)
                 try:
                     if self.processes:
                         child = child if child is not None and child.usable() else self._new_child(child)

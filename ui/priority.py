@@ -41,9 +41,14 @@ def background_turn():
 
 
 def in_turn(fn):
-    """``background_turn`` around a function (put it under ``@st.fragment``)."""
+    """``background_turn`` around a function (put it under ``@st.fragment``). A fragment that reruns alone runs in
+    a new thread, which OpenMP would give every core: its one-image work gets one torch thread, as the router
+    gives page runs."""
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
+        import torch
+
+        torch.set_num_threads(1)
         with background_turn():
             return fn(*args, **kwargs)
     return wrapped

@@ -133,6 +133,33 @@ def queued(key, label: str, fn: Task, start: bool = True, light: bool = False):
     return None
 
 
+class Wakeups:
+    """When a shared result is ready, the pages that waited for it rerun to draw it. Wake-ups are handed out one
+    after another, ``spacing`` seconds apart (``GAN_STUDIO_WAKE_SPACING``, default 0.1 s), in the order pages
+    notice their result: the first goes at once, the 30th about 3 s later, instead of 30 full page runs in the
+    same instant. Never more than ``most`` seconds."""
+
+    def __init__(self, spacing: float | None = None, most: float = 10.0):
+        env = os.environ.get("GAN_STUDIO_WAKE_SPACING", "")
+        try:
+            default = float(env) if env else 0.1
+        except ValueError:
+            default = 0.1
+        self.spacing, self.most = max(0.0, default if spacing is None else spacing), most
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def delay(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.spacing
+        return min(slot - now, self.most)
+
+
+WAKEUPS = Wakeups()
+
+
 def _status(key, label: str) -> None:
     @st.fragment(run_every=1.0)  # a room of waiting students polls at 1 Hz each, not 2
     def _poll():
@@ -141,7 +168,7 @@ def _status(key, label: str) -> None:
         if t is not None and t.state in ("done", "error"):
             # the whole page draws the result in place; when a shared result finishes, the waiting pages take
             # turns (the queue hands out wake-ups 0.1 s apart; the pause holds no turn and costs no CPU)
-            time.sleep(q.wake_delay())
+            time.sleep(WAKEUPS.delay())
             st.rerun()
         with background_turn():
             _draw_status(q, key, label)

@@ -237,20 +237,3 @@ def test_one_client_cannot_fill_the_line_with_many_sessions():
         gate.set()
         q.shutdown()
 
-
-def test_pages_woken_for_finished_results_take_turns():
-    """30 pages noticing a shared result at once are handed wake-ups one spacing apart, not all the same instant;
-    a page that notices later, after the line has drained, goes at once."""
-    q = WorkQueue(workers=1, light_workers=0, wake_spacing=0.1)
-    try:
-        delays = [q.wake_delay() for _ in range(30)]
-        assert delays[0] == pytest.approx(0.0, abs=0.01)
-        gaps = [b - a for a, b in zip(delays, delays[1:])]
-        assert all(g == pytest.approx(0.1, abs=0.02) for g in gaps)
-        assert delays[-1] == pytest.approx(2.9, abs=0.05)
-        time.sleep(3.0)
-        assert q.wake_delay() == pytest.approx(0.0, abs=0.01)
-        many = [q.wake_delay() for _ in range(500)]
-        assert max(many) <= 10.0          # never longer than MAX_WAKE_DELAY
-    finally:
-        q.shutdown()
