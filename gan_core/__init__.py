@@ -60,10 +60,6 @@ def load_generator(name_or_path: str | os.PathLike, device: str = "cpu") -> torc
     return ckpt.generator
 
 
-def _noise_of(G) -> str:
-    return getattr(G, "noise", "gaussian")
-
-
 def sample(G: torch.nn.Module, seeds: Sequence[int], labels: Sequence[int] | None = None,
            truncation: float = 1.0) -> np.ndarray:
     """Images for the given seeds as uint8 numpy (N, H, W, C). The same seed always gives the same image.
@@ -74,7 +70,7 @@ def sample(G: torch.nn.Module, seeds: Sequence[int], labels: Sequence[int] | Non
         labels: class per image for conditional generators (required for them).
         truncation: psi in [0, 2]; below 1 trades variety for cleaner images.
     """
-    z = truncate(seeds_to_z(seeds, G.z_dim, _noise_of(G)), truncation)
+    z = truncate(seeds_to_z(seeds, G.z_dim, G.noise), truncation)
     y = _labels(G, labels, len(z))
     return to_uint8(generate(G, z, y))
 
@@ -104,6 +100,6 @@ def interpolate(G: torch.nn.Module, seed_a: int | None = None, seed_b: int | Non
     waypoints = list(seeds) if seeds is not None else [seed_a, seed_b]
     if len(waypoints) < 2 or any(s is None for s in waypoints):
         raise ValueError("Give seed_a and seed_b, or at least two seeds.")
-    z = interpolate_path(truncate(seeds_to_z(waypoints, G.z_dim, _noise_of(G)), truncation), steps, method)
+    z = interpolate_path(truncate(seeds_to_z(waypoints, G.z_dim, G.noise), truncation), steps, method)
     y = _labels(G, None if label is None else [label], len(z)) if G.num_classes else None
     return to_uint8(generate(G, z, y))

@@ -50,7 +50,7 @@ def floor_cas(n: int | None = None, epochs: int = EPOCHS, seed: int = 0) -> floa
 @torch.no_grad()
 def _generated(G: nn.Module, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    z = sample_noise(n, G.z_dim, getattr(G, "noise", "gaussian"), g)
+    z = sample_noise(n, G.z_dim, G.noise, g)
     y = torch.arange(n) % G.num_classes
     return generate(G, z, y).clamp(-1, 1), y
 

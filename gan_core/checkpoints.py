@@ -189,7 +189,6 @@ def load_checkpoint(folder: str | os.PathLike, discriminator: bool = False, devi
         net = _load_into(build_classifier(mcfg), folder / CLASSIFIER).to(device)
         return Checkpoint(folder, config, mcfg, classifier=net, metrics=metrics)
     G = _load_into(build_generator(mcfg), folder / GENERATOR).to(device)
-    G.noise = mcfg.noise  # how z was drawn in training: samplers and metrics draw it the same way
     D = None
     if discriminator and (folder / DISCRIMINATOR).is_file():
         D = _load_into(build_discriminator(mcfg), folder / DISCRIMINATOR).to(device)

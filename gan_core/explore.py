@@ -30,7 +30,7 @@ class Explorer:
     def __init__(self, G: nn.Module, D: nn.Module | None = None, classifier: nn.Module | None = None,
                  loss: str = "nonsaturating", k: int = 8):
         self.G, self.D, self.C, self.loss = G.eval(), None if D is None else D.eval(), classifier, loss
-        self.noise = getattr(G, "noise", "gaussian")
+        self.noise = G.noise
         self.directions, self.eigenvalues = sefa_directions(G, min(k, G.z_dim))   # (k, z_dim), (k,)
 
     @classmethod

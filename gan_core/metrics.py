@@ -165,7 +165,7 @@ def conditional_accuracy(G: nn.Module, classifier: nn.Module, n: int = 1000, see
     if not G.num_classes:
         raise ValueError("Conditional accuracy needs a conditional generator.")
     g = torch.Generator().manual_seed(seed)
-    z = truncate(sample_noise(n, G.z_dim, getattr(G, "noise", "gaussian"), g), truncation)
+    z = truncate(sample_noise(n, G.z_dim, G.noise, g), truncation)
     y = torch.arange(n) % G.num_classes
     pred = classifier(generate(G, z, y)).argmax(1)
     per = [float((pred[y == c] == c).double().mean()) for c in range(G.num_classes)]
@@ -178,7 +178,7 @@ def perceptual_path_length(G: nn.Module, classifier: nn.Module, n: int = 1000, e
     """StyleGAN's PPL (Karras et al. 2019) in z: slerp between two latents at t and t + eps, squared feature
     distance divided by eps^2, mean after keeping the 1st-99th percentiles. Lower means a smoother space."""
     g = torch.Generator().manual_seed(seed)
-    noise = getattr(G, "noise", "gaussian")
+    noise = G.noise
     feat = ClassifierFeatures(classifier)
     dists = []
     for i in range(0, n, batch_size):
@@ -289,7 +289,7 @@ def _stages(G, n, seed, truncation, ppl_samples, progress, C) -> dict:
         return result
 
     g = torch.Generator().manual_seed(seed)
-    z = truncate(sample_noise(n, G.z_dim, getattr(G, "noise", "gaussian"), g), truncation)
+    z = truncate(sample_noise(n, G.z_dim, G.noise, g), truncation)
     y = torch.arange(n) % G.num_classes if G.num_classes else None  # conditional: every class equally
     fake = run("generate", lambda: generate(G, z, y))
     real = load_mnist5k().batch()

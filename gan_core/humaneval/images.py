@@ -30,7 +30,7 @@ class QuizImages:
 
     @torch.no_grad()
     def fake_tensor(self, seeds, truncation: float = 1.0) -> torch.Tensor:
-        z = truncate(seeds_to_z(seeds, self.G.z_dim, getattr(self.G, "noise", "gaussian")), truncation)
+        z = truncate(seeds_to_z(seeds, self.G.z_dim, self.G.noise), truncation)
         return self.G(z, self._labels(seeds))
 
     def fake(self, seed: int, truncation: float = 1.0) -> np.ndarray:

@@ -33,7 +33,14 @@ def count_parameters(cfg: ModelConfig | ClassifierConfig) -> int:
 
 
 def build_generator(cfg: ModelConfig) -> nn.Module:
-    """The generator described by ``cfg`` (freshly initialised)."""
+    """The generator described by ``cfg`` (freshly initialised), with ``G.noise``: how its z is drawn, so
+    samplers and metrics draw z the way training did."""
+    G = _generator(cfg)
+    G.noise = cfg.noise
+    return G
+
+
+def _generator(cfg: ModelConfig) -> nn.Module:
     if cfg.kind == "vanilla":
         return MLPGenerator(cfg.z_dim, cfg.img_shape, cfg.width, cfg.num_classes)
     if cfg.kind in ("dcgan", "cgan", "acgan", "wgan-gp"):

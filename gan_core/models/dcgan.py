@@ -33,6 +33,8 @@ class DCGANGenerator(nn.Module):
         torch.Size([4, 1, 28, 28])
     """
 
+    noise = "gaussian"   # how z is drawn (gaussian / uniform): build_generator sets it from ModelConfig.noise
+
     def __init__(self, z_dim: int, img_shape: tuple, width: int = 32, num_classes: int = 0, clusters: int = 0,
                  cluster_temperature: float = CLUSTER_TEMPERATURE):
         super().__init__()

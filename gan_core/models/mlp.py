@@ -19,6 +19,8 @@ class MLPGenerator(nn.Module):
         torch.Size([2, 1, 28, 28])
     """
 
+    noise = "gaussian"   # how z is drawn (gaussian / uniform): build_generator sets it from ModelConfig.noise
+
     def __init__(self, z_dim: int, img_shape: tuple, width: int = 128, num_classes: int = 0):
         super().__init__()
         self.z_dim, self.num_classes, self.img_shape = z_dim, num_classes, tuple(img_shape)
@@ -62,6 +64,8 @@ class MLPDiscriminator(nn.Module):
 
 class ToyGenerator(nn.Module):
     """Small MLP mapping 1D or 2D noise to points in the plane (for the playground)."""
+
+    noise = "gaussian"   # how z is drawn (gaussian / uniform): build_generator sets it from ModelConfig.noise
 
     def __init__(self, z_dim: int = 2, width: int = 64, depth: int = 3):
         super().__init__()

@@ -15,6 +15,8 @@ class ExamplesDCGANGenerator(nn.Module):
         torch.Size([2, 3, 64, 64])
     """
 
+    noise = "gaussian"   # how z is drawn (gaussian / uniform): build_generator sets it from ModelConfig.noise
+
     def __init__(self, z_dim: int = 100, img_shape: tuple = (3, 64, 64), width: int = 64):
         super().__init__()
         self.z_dim, self.num_classes, self.img_shape, self.clusters = z_dim, 0, tuple(img_shape), 0

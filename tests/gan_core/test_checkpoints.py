@@ -103,3 +103,18 @@ def test_nan_weights_are_refused(ckpt):
     save_file(w, str(folder / "generator.safetensors"))
     with pytest.raises(CheckpointError, match="NaN"):
         load_checkpoint(folder)
+
+
+def test_a_generator_declares_how_its_z_is_drawn_and_a_checkpoint_keeps_it(tmp_path):
+    """``G.noise`` comes from the config when the network is built (not attached by the loader), so a
+    uniform-noise model loaded from disk samples uniform z, as in training."""
+    import numpy as np
+
+    cfg = ModelConfig(kind="dcgan", width=8, z_dim=8, noise="uniform")
+    G = build_generator(cfg).eval()
+    assert G.noise == "uniform" and build_generator(ModelConfig(kind="dcgan", width=8, z_dim=8)).noise == "gaussian"
+    save_checkpoint(tmp_path / "u", {"model": cfg.to_dict()}, generator=G)
+    loaded = gan_core.load_generator(tmp_path / "u")
+    assert loaded.noise == "uniform"
+    z = gan_core.seeds_to_z([3, 4], 8, "uniform")
+    assert np.array_equal(gan_core.sample(loaded, [3, 4]), gan_core.to_uint8(gan_core.generate(G, z)))

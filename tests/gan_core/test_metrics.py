@@ -22,6 +22,7 @@ def real():
 
 class LookupGenerator(nn.Module):
     """A 'generator' that returns real digits: image i of class y, picked by z's first coordinate."""
+    noise = "gaussian"   # what every generator declares: how its z is drawn
 
     def __init__(self, conditional: bool, collapse_to: int | None = None):
         super().__init__()
@@ -97,7 +98,7 @@ def test_class_coverage_flags_collapse():
 
 def test_ppl_is_zero_for_a_generator_that_ignores_z(clf):
     class Constant(nn.Module):
-        z_dim, num_classes, img_shape = 4, 0, (1, 28, 28)
+        z_dim, num_classes, img_shape, noise = 4, 0, (1, 28, 28), "gaussian"
 
         def __init__(self):
             super().__init__()
@@ -111,7 +112,7 @@ def test_ppl_is_zero_for_a_generator_that_ignores_z(clf):
 
 def test_ppl_grows_with_generator_sensitivity(clf):
     class Linear(nn.Module):
-        num_classes, img_shape = 0, (1, 28, 28)
+        num_classes, img_shape, noise = 0, (1, 28, 28), "gaussian"
 
         def __init__(self, scale):
             super().__init__()
