@@ -87,9 +87,6 @@ def dissect_view(ex: Explorer, path: str, name: str) -> None:
                        f"{'…' if len(outside) > 5 else ''} {'are' if len(outside) > 1 else 'is'} not in "
                        f"{layer}, which has units 0 to {n_units - 1}; left out.")
         ss.in_units = [u for u in ss.get("in_units", []) if 0 <= u < n_units]
-        # many chosen units would push the page down chip by chip: the box scrolls instead (it keeps its key's class)
-        st.html("<style>.st-key-in_units [data-baseweb='select'] > div:first-child"
-                "{max-height:7.5em;overflow-y:auto}</style>")
         st.multiselect("Units to change", list(range(n_units)), key="in_units",
                        help="A unit is one channel of the layer: one feature map below. Pick units to switch "
                             "off (scale 0) or boost (scale above 1).")

@@ -91,5 +91,5 @@ def join_panel(path: str, query: dict | None, title: str, width: int = 320) -> s
         return None
     st.markdown(f"**{title}**")
     st.code(url, language=None)
-    st.image(qr_png(url), width=width, caption=f"Scan to open. The address is {note}.")
+    st.image(qr_png(url), width=width, caption=f"Scan to open. The address is {note}.", output_format="PNG")
     return url

@@ -59,3 +59,19 @@ def test_inside_switch_off_the_units_that_draw_sevens(app_server, page):
                            "return i && i.src !== b; }", arg=before, timeout=60_000)
     expect(page).to_have_url(re.compile(r"[?&]units=\d+"), timeout=30_000)
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_many_chosen_units_scroll_in_their_box_instead_of_growing_the_page(app_server, page):
+    """32 chosen units stay in one row that scrolls (the installed Streamlit's multiselect does this itself),
+    instead of chips overflowing the column."""
+    units = ",".join(str(u) for u in range(32))
+    page.goto(app_server + f"/inside?model=mnist-cgan&layer=block+2&units={units}", wait_until="domcontentloaded")
+    page.get_by_text("Units to change").wait_for(timeout=120_000)
+    wait_ready(page)
+    box = page.locator(".st-key-in_units [data-testid='stMultiSelect']")
+    expect(box.locator("[data-tag]")).to_have_count(32, timeout=30_000)
+    assert box.bounding_box()["height"] < 140          # 32 chips in rows would be about 300 px tall
+    column = page.locator(".st-key-in_units").bounding_box()
+    tags = box.locator("[data-testid='stMultiSelectTagsContainer']").bounding_box()
+    assert tags["x"] + tags["width"] <= column["x"] + column["width"] + 1   # nothing sticks out of the column
+    assert page.locator("[data-testid='stException']").count() == 0

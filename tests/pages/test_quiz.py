@@ -326,3 +326,23 @@ def test_enter_in_a_setting_does_not_create_the_session():
     at.segmented_control(key="quiz_role").set_value("Running a session").run()
     forms = _forms(at._tree, {})
     assert not forms["quiz_create"].enter_to_submit and not forms["quiz_compare"].enter_to_submit
+
+
+def test_from_five_people_the_interval_is_shown_and_its_label_stays_clear_of_chance():
+    import json
+
+    admin = new_app()
+    code, _ = create(admin, trials=2)
+    for k in range(5):
+        p = join(code, nick=f"P{k}")
+        for i in range(2):
+            next(b for b in answer_buttons(p) if b.label.startswith("Left" if (i + k) % 2 else "Right")).click().run()
+    admin.run()
+    assert not admin.exception
+    metrics = {m.label: m.value for m in admin.metric}
+    assert metrics["95% CI (bootstrap)"] != "—" and "–" in metrics["95% CI (bootstrap)"]
+    chart = next(json.loads(c.proto.spec) for c in admin.get("plotly_chart")
+                 if "Error rate per participant" in json.loads(c.proto.spec)["layout"]["title"]["text"])
+    notes = {a["text"]: a for a in chart["layout"]["annotations"]}
+    chance, band = notes["chance: can't tell"], notes["class 95% CI"]
+    assert chance["xanchor"] == "left" and band["xanchor"] == "right"   # opposite ends: never on top of each other

@@ -25,6 +25,11 @@ def button(at, label):
     return next(b for b in at.button if b.label.endswith(label))
 
 
+def grid_image(at):
+    """The sample grid (the watch link's QR code is an image too)."""
+    return next(e for e in at.get("image") if "noise vectors" in str(e.proto))
+
+
 def job_of(at):
     return job_manager().get(at.session_state["train_owner"])
 
@@ -82,9 +87,12 @@ def test_presets_fill_every_setting_and_say_why():
     assert button(at, "Start").disabled
 
 
-def test_start_pause_step_resume_stop_save_open():
+def test_start_pause_step_resume_stop_save_open(monkeypatch):
+    monkeypatch.setenv("GAN_STUDIO_PUBLIC_URL", "http://192.168.1.20:8501")
     at = tiny_app()
     button(at, "Start").click().run()
+    watch = [c.value for c in at.code]   # "watch this run": the run's own link, with a QR code
+    assert f"http://192.168.1.20:8501/train?run={at.session_state['train_owner']}" in watch
     job = job_of(at)
     assert job is not None
     until(at, lambda: len(job.history) >= 3)
@@ -111,9 +119,9 @@ def test_start_pause_step_resume_stop_save_open():
     button(at, "Stop").click().run()
     assert job.state == "stopped" and not job.alive
     assert at.select_slider(key="tr_timeline").value == len(job.snapshots) - 1
-    last = str(at.get("image")[0].proto)
+    last = str(grid_image(at).proto)
     at.select_slider(key="tr_timeline").set_value(0).run()
-    first = str(at.get("image")[0].proto)
+    first = str(grid_image(at).proto)
     assert "at step 0" in first and first != last
     button(at, "Save").click().run()
     assert any("Saved to" in s.value for s in at.success)
