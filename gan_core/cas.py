@@ -62,7 +62,7 @@ def classification_accuracy_score(G: nn.Module, n: int = 4500, epochs: int = EPO
     Raises:
         ValueError: an unconditional generator (it gives no classes to learn from), or not 10 digit classes.
     """
-    if not getattr(G, "num_classes", 0):
+    if not G.num_classes:
         raise ValueError("CAS needs a conditional generator: it trains a classifier on (image, class) pairs.")
     if G.num_classes != 10 or tuple(G.img_shape) != (1, 28, 28):
         raise ValueError("CAS here tests on real MNIST digits: it needs a 10-class 28x28 generator.")

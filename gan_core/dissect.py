@@ -103,7 +103,7 @@ def activations(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None) ->
     for name, module in layers(G).items():
         handles.append(module.register_forward_hook(lambda mod, inp, out, name=name: record(mod, inp, out, name)))
     try:
-        x = G(z, y) if getattr(G, "num_classes", 0) else G(z)
+        x = G(z, y) if G.num_classes else G(z)
     finally:
         for h in handles:
             h.remove()
@@ -135,7 +135,7 @@ def sample_inputs(G: nn.Module, n: int, seed: int) -> tuple[torch.Tensor, torch.
     """n z of ``seed`` and, for a conditional G, classes 0, 1, 2, ... in turn: the samples a ranking uses."""
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, G.z_dim, generator=g)
-    nc = int(getattr(G, "num_classes", 0) or 0)
+    nc = int(G.num_classes)
     return z, (torch.arange(n) % nc if nc else None)
 
 

@@ -48,7 +48,7 @@ class Explorer:
     @property
     def clusters(self) -> int:
         """Number of clusters a self-conditioned G draws from its z (0 for other generators)."""
-        return int(getattr(self.G, "clusters", 0))
+        return int(self.G.clusters)
 
     def cluster(self, z: torch.Tensor) -> int | None:
         """The cluster a self-conditioned G draws for z (1, z_dim); None for other generators."""

@@ -187,7 +187,7 @@ def project(G: nn.Module, images: np.ndarray, labels=None, steps: int = 100, res
          "history": uint8 (frames, N, H, W, C) of the best start along the way, "steps": int}
     """
     target = _to_tensor(images, G.img_shape)                               # (N, C, H, W) in [-1, 1]
-    N, z_dim, nc = len(target), G.z_dim, int(getattr(G, "num_classes", 0) or 0)
+    N, z_dim, nc = len(target), G.z_dim, int(G.num_classes)
     C = classifier if classifier is not None else _default_classifier(G.img_shape)
     if nc and labels is not None:
         labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)

@@ -90,7 +90,7 @@ class Trainer:
         self.D = build_discriminator(cfg.model).to(self.device)
         if cfg.model.clusters:
             self._self_condition(cfg.model.clusters)
-        self.aux_classes = getattr(self.D, "aux_classes", 0)  # AC-GAN: D has a class head
+        self.aux_classes = self.D.aux_classes  # AC-GAN: D has a class head
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         if cfg.optimizer == "adam":
             self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))

@@ -6,6 +6,28 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
 
+class Generator(nn.Module):
+    """What every generator declares (task noise -> image, or noise -> points for the playground): ``z_dim``,
+    ``img_shape``, ``num_classes`` (0: unconditional), ``clusters`` (self-conditioning: z's first entries pick
+    one of that many clusters; 0: none) and ``noise`` (how z is drawn: "gaussian" or "uniform"). Callers read
+    these; they never probe for them."""
+    z_dim: int = 0
+    img_shape: tuple = ()
+    num_classes: int = 0
+    clusters: int = 0
+    noise: str = "gaussian"   # build_generator sets it from ModelConfig.noise
+
+
+class Discriminator(nn.Module):
+    """What every discriminator (or critic) declares: ``img_shape``, ``num_classes`` (it is given the class),
+    ``clusters`` (it is given the cluster) and ``aux_classes`` (a second head names the class or cluster,
+    AC-GAN; 0: none)."""
+    img_shape: tuple = ()
+    num_classes: int = 0
+    clusters: int = 0
+    aux_classes: int = 0
+
+
 def maybe_sn(layer: nn.Module, enabled: bool) -> nn.Module:
     """Wrap ``layer`` in spectral normalisation when ``enabled``."""
     return _sn(layer) if enabled else layer

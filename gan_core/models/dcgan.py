@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .common import as_onehot, maybe_sn
+from .common import Discriminator, Generator, as_onehot, maybe_sn
 from .config import CLUSTER_TEMPERATURE
 from .remedies import pack, remedy_layers, unpack_scores
 
@@ -19,7 +19,7 @@ def _plan(img_shape: tuple) -> tuple[int, int]:
     raise ValueError(f"DCGAN supports 28x28 or 32x32 images, got {img_shape}.")
 
 
-class DCGANGenerator(nn.Module):
+class DCGANGenerator(Generator):
     """Project z to a small feature map, then upsample with strided transposed convolutions.
 
     A conditional generator concatenates the one-hot class (or a soft blend of classes) to z. A
@@ -32,8 +32,6 @@ class DCGANGenerator(nn.Module):
         >>> G(torch.randn(4, 64), torch.tensor([0, 1, 2, 3])).shape
         torch.Size([4, 1, 28, 28])
     """
-
-    noise = "gaussian"   # how z is drawn (gaussian / uniform): build_generator sets it from ModelConfig.noise
 
     def __init__(self, z_dim: int, img_shape: tuple, width: int = 32, num_classes: int = 0, clusters: int = 0,
                  cluster_temperature: float = CLUSTER_TEMPERATURE):
@@ -82,7 +80,7 @@ class DCGANGenerator(nn.Module):
         return self.blocks(h)                                           # (B, C, H, W) in [-1, 1]
 
 
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(Discriminator):
     """Strided convolutions with LeakyReLU down to a logit.
 
     Args:

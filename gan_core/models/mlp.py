@@ -6,11 +6,11 @@ import math
 import torch
 from torch import nn
 
-from .common import as_onehot, maybe_sn
+from .common import Discriminator, Generator, as_onehot, maybe_sn
 from .remedies import pack, remedy_layers, unpack_scores
 
 
-class MLPGenerator(nn.Module):
+class MLPGenerator(Generator):
     """The original GAN generator (Goodfellow et al. 2014): an MLP from z to a flattened image.
 
     Example:
@@ -18,8 +18,6 @@ class MLPGenerator(nn.Module):
         >>> G(torch.randn(2, 64)).shape
         torch.Size([2, 1, 28, 28])
     """
-
-    noise = "gaussian"   # how z is drawn (gaussian / uniform): build_generator sets it from ModelConfig.noise
 
     def __init__(self, z_dim: int, img_shape: tuple, width: int = 128, num_classes: int = 0):
         super().__init__()
@@ -41,7 +39,7 @@ class MLPGenerator(nn.Module):
         return self.net(h).view(z.shape[0], *self.img_shape)  # (B, C, H, W) in [-1, 1]
 
 
-class MLPDiscriminator(nn.Module):
+class MLPDiscriminator(Discriminator):
     """The original GAN discriminator: an MLP with dropout, returning one logit per image."""
 
     def __init__(self, img_shape: tuple, width: int = 128, num_classes: int = 0,
@@ -62,10 +60,8 @@ class MLPDiscriminator(nn.Module):
         return self.net(h).squeeze(1)  # (B,) logits
 
 
-class ToyGenerator(nn.Module):
+class ToyGenerator(Generator):
     """Small MLP mapping 1D or 2D noise to points in the plane (for the playground)."""
-
-    noise = "gaussian"   # how z is drawn (gaussian / uniform): build_generator sets it from ModelConfig.noise
 
     def __init__(self, z_dim: int = 2, width: int = 64, depth: int = 3):
         super().__init__()
@@ -84,7 +80,7 @@ class ToyGenerator(nn.Module):
         return self.net(z)  # (B, 2), unbounded: toy data is not scaled to [-1, 1]
 
 
-class ToyDiscriminator(nn.Module):
+class ToyDiscriminator(Discriminator):
     """Small MLP from a 2D point (or ``pack`` points side by side, PacGAN) to one logit; the remedy layers
     (minibatch std, minibatch discrimination) sit before the last linear layer."""
 

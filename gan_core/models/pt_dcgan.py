@@ -5,8 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .common import Discriminator, Generator
 
-class ExamplesDCGANGenerator(nn.Module):
+
+class ExamplesDCGANGenerator(Generator):
     """z (B, nz) -> 4x4 -> 8 -> 16 -> 32 -> 64 by transposed convolutions, BatchNorm and ReLU, then Tanh.
 
     Example:
@@ -15,11 +17,9 @@ class ExamplesDCGANGenerator(nn.Module):
         torch.Size([2, 3, 64, 64])
     """
 
-    noise = "gaussian"   # how z is drawn (gaussian / uniform): build_generator sets it from ModelConfig.noise
-
     def __init__(self, z_dim: int = 100, img_shape: tuple = (3, 64, 64), width: int = 64):
         super().__init__()
-        self.z_dim, self.num_classes, self.img_shape, self.clusters = z_dim, 0, tuple(img_shape), 0
+        self.z_dim, self.img_shape = z_dim, tuple(img_shape)
         ngf, nc = width, self.img_shape[0]
         self.main = nn.Sequential(
             nn.ConvTranspose2d(z_dim, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
@@ -39,13 +39,13 @@ class ExamplesDCGANGenerator(nn.Module):
         return self.main(z[:, :, None, None])                               # (B, nc, 64, 64) in [-1, 1]
 
 
-class ExamplesDCGANDiscriminator(nn.Module):
+class ExamplesDCGANDiscriminator(Discriminator):
     """The examples' netD: 64 -> 32 -> 16 -> 8 -> 4 by strided convolutions, then one 4x4 conv to a logit
     (the examples end with a Sigmoid and BCELoss; this returns the logit, as every D here does)."""
 
     def __init__(self, img_shape: tuple = (3, 64, 64), width: int = 64):
         super().__init__()
-        self.num_classes, self.aux_classes, self.clusters, self.img_shape = 0, 0, 0, tuple(img_shape)
+        self.img_shape = tuple(img_shape)
         ndf, nc = width, self.img_shape[0]
         self.main = nn.Sequential(
             nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True),

@@ -76,3 +76,19 @@ def test_acgan_discriminator_sees_only_the_image_and_names_its_class():
         build_discriminator(ModelConfig(kind="cgan", num_classes=10, width=8)).scores_and_classes(x)
     with pytest.raises(ValueError, match="num_classes"):
         ModelConfig(kind="acgan")
+
+
+@pytest.mark.parametrize("kind", ["vanilla", "dcgan", "cgan", "acgan", "wgan-gp", "toy", "examples-dcgan"])
+def test_every_network_declares_what_it_offers(kind):
+    """The contract callers read instead of probing: a generator's z_dim, img_shape, num_classes, clusters,
+    noise; a discriminator's img_shape, num_classes, clusters, aux_classes."""
+    from gan_core.models.common import Discriminator, Generator
+
+    extra = {"toy": dict(z_dim=2, img_shape=(2,)), "examples-dcgan": dict(img_shape=(3, 64, 64)),
+             "cgan": dict(num_classes=10), "acgan": dict(num_classes=10)}.get(kind, {})
+    cfg = ModelConfig(kind=kind, **({"width": 8, "z_dim": 8} | extra))
+    G, D = build_generator(cfg), build_discriminator(cfg)
+    assert isinstance(G, Generator) and isinstance(D, Discriminator)
+    assert G.z_dim == cfg.z_dim and G.noise == cfg.noise and isinstance(G.clusters, int)
+    assert isinstance(G.num_classes, int) and isinstance(D.aux_classes, int) and tuple(D.img_shape) == tuple(G.img_shape)
+    assert D.aux_classes == (cfg.num_classes or cfg.clusters if kind == "acgan" else 0)
