@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from . import commands
 from .commands import CLIError, dispatch
-from .commands import build_parser as _commands_parser
 
 
 def _pretrained(args) -> int:
@@ -49,7 +49,7 @@ def _serve(args) -> int:
 
 
 def build_parser():
-    p, sub = _commands_parser()
+    p, sub = commands.build_parser()
     v = sub.add_parser("serve", help="serve the app to a class: N app processes behind nginx on this machine")
     v.add_argument("--replicas", type=int, default=2, help="app processes (one core each for their Python); "
                                                            "1 serves a single process without nginx")

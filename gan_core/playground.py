@@ -23,7 +23,7 @@ from .data import TOY_STD, sample_toy, toy_modes
 from .losses import PROBABILITY_LOSSES, generator_loss
 from .models import ModelConfig
 from .sampler import sample_noise
-from .timeline import keep_thinned as _keep
+from .timeline import keep_thinned
 from .train_config import TrainConfig
 from .trainer import Trainer
 
@@ -228,9 +228,9 @@ class Playground:
             if m["step"] % 10 == 0 or m["step"] == 1:
                 m.update(self.measure())
             if m["step"] % SNAPSHOT_EVERY == 0 or m["step"] == 1:
-                _keep(self.snapshots, (m["step"], self.fake(500).numpy()), 100)
+                keep_thinned(self.snapshots, (m["step"], self.fake(500).numpy()), 100)
             rows.append(m)
-            _keep(self.history, m, MAX_HISTORY)
+            keep_thinned(self.history, m, MAX_HISTORY)
         return rows
 
     def d_step(self) -> PhaseLog:
@@ -249,7 +249,7 @@ class Playground:
         m = t.generator_step()
         t.step_count += 1
         row = {"step": t.step_count, "g_loss": m["g_loss"], "grad_norm_g": m["grad_norm_g"], **self.measure()}
-        _keep(self.history, row, MAX_HISTORY)
+        keep_thinned(self.history, row, MAX_HISTORY)
         return PhaseLog("G", f"G update: with D frozen, G moved its points along the arrows, towards where D "
                              f"says 'real' (gradient norm {m['grad_norm_g']:.3g}). D did not change.")
 

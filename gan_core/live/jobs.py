@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ..sampler import sample_noise
-from ..timeline import keep_thinned as _keep
+from ..timeline import keep_thinned
 from ..train_config import TrainConfig
 from ..trainer import Trainer, TrainingDiverged
 
@@ -255,7 +255,7 @@ class Job:
     def _record(self, metrics: dict) -> None:
         step = metrics["step"]
         with self._cond:
-            _keep(self.history, metrics, self.max_history)
+            keep_thinned(self.history, metrics, self.max_history)
             self._cond.notify_all()
         self._emit("history", metrics)
         if step % self.snapshot_every == 0 or step == 1:
@@ -276,7 +276,7 @@ class Job:
         snap = Snapshot(self.trainer.step_count, image_grid(x, nrow=m.num_classes if m.conditional and
                                                             m.num_classes <= 16 else 8))
         with self._cond:
-            _keep(self.snapshots, snap, self.max_snapshots)
+            keep_thinned(self.snapshots, snap, self.max_snapshots)
         self._emit("snapshot", snap)
 
     @torch.no_grad()
@@ -290,5 +290,5 @@ class Job:
         logits = self.classifier(x)
         row = {"step": self.trainer.step_count, **class_coverage(logits), **digit_readiness(logits)}
         with self._cond:
-            _keep(self.coverage, row, self.max_history)
+            keep_thinned(self.coverage, row, self.max_history)
         self._emit("coverage", row)

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from ..processes import mp_context, without_main
-from ..timeline import keep_thinned as _keep
+from ..timeline import keep_thinned
 from .jobs import ACTIVE, Job, idle_message
 from ..train_config import TrainConfig
 
@@ -198,11 +198,11 @@ class ProcessJob(Job):
     def _apply(self, event: tuple) -> None:
         kind = event[0]
         if kind == "history":
-            _keep(self.history, event[1], self.max_history)
+            keep_thinned(self.history, event[1], self.max_history)
         elif kind == "snapshot":
-            _keep(self.snapshots, event[1], self.max_snapshots)
+            keep_thinned(self.snapshots, event[1], self.max_snapshots)
         elif kind == "coverage":
-            _keep(self.coverage, event[1], self.max_history)
+            keep_thinned(self.coverage, event[1], self.max_history)
         elif kind == "state":
             self.state, self.message = event[1], event[2]
         elif kind == "ready":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.parametrizations import spectral_norm as _sn
+from torch.nn.utils.parametrizations import spectral_norm
 
 
 class Generator(nn.Module):
@@ -30,7 +30,7 @@ class Discriminator(nn.Module):
 
 def maybe_sn(layer: nn.Module, enabled: bool) -> nn.Module:
     """Wrap ``layer`` in spectral normalisation when ``enabled``."""
-    return _sn(layer) if enabled else layer
+    return spectral_norm(layer) if enabled else layer
 
 
 def as_onehot(y: torch.Tensor | None, num_classes: int, like: torch.Tensor) -> torch.Tensor:

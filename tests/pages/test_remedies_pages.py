@@ -86,16 +86,21 @@ def test_playground_keep_as_reference_draws_the_reference_beside_the_next_run():
     assert "pg_reference" not in at.session_state
 
 
-@pytest.mark.pretrained
-def test_train_keep_as_reference_then_fix_shows_two_grids():
-    import time
-
+def start_collapse():
+    """/train with a tiny "Mode collapse on purpose" run started: (the app, its job)."""
     at = tiny_app()
     at.selectbox(key="tr_preset").set_value("Mode collapse on purpose").run()
     at.number_input(key="tr_width").set_value(4)
     at.number_input(key="tr_batch").set_value(8).run()
     next(b for b in at.button if b.label.endswith("Start")).click().run()
-    job = job_of(at)
+    return at, job_of(at)
+
+
+@pytest.mark.pretrained
+def test_train_keep_as_reference_then_fix_shows_two_grids():
+    import time
+
+    at, job = start_collapse()
     end = time.time() + 60
     while len(job.snapshots) < 2 and time.time() < end:
         time.sleep(0.2)
@@ -120,12 +125,7 @@ def test_fix_it_keeps_the_failing_run_as_the_reference_by_itself():
     side (an older reference is replaced)."""
     import time
 
-    at = tiny_app()
-    at.selectbox(key="tr_preset").set_value("Mode collapse on purpose").run()
-    at.number_input(key="tr_width").set_value(4)
-    at.number_input(key="tr_batch").set_value(8).run()
-    next(b for b in at.button if b.label.endswith("Start")).click().run()
-    job = job_of(at)
+    at, job = start_collapse()
     end = time.time() + 60
     while len(job.history) < 3 and time.time() < end:
         time.sleep(0.2)
