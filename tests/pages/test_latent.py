@@ -161,6 +161,10 @@ def test_a_self_conditioned_model_says_which_cluster_z_is_in():
     ({"d": "0:1e300"}, "not a finite offset"),
     ({"z": "3:x"}, "`z`"),
     ({"model": "../../etc/passwd"}, "no model called"),
+    ({"steps": "-1"}, "`steps`=“-1” must be between"),
+    ({"steps": "nan"}, "not a whole number"),
+    ({"from": "99999999999"}, "`from`"),
+    ({"ws": "x" * 5000}, "is too long"),
 ])
 def test_bad_link_values_get_a_message_not_an_error(params, says):
     """Shared links are input: every query parameter is checked like its widget (issue: /latent?seed=-3 and
