@@ -105,10 +105,8 @@ def current_z(ex: Explorer, s: dict) -> torch.Tensor:
 @st.fragment
 @in_turn
 def current_view(ex: Explorer, model_name: str):
-    """Seed, truncation, sliders and the image with what D and the classifier make of it."""
-    # One image at a time gains nothing from a second OpenMP thread, and when training jobs keep the other
-    # core busy, every op would wait for that thread to be scheduled. The setting is per thread.
-    torch.set_num_threads(1)
+    """Seed, truncation, sliders and the image with what D and the classifier make of it (one torch thread:
+    ``in_turn`` sets it)."""
     left, mid, right = st.columns([1.1, 1.2, 1.1])
     n_dirs = min(K_DIRS, len(ex.directions))
     for i in range(n_dirs):
@@ -150,8 +148,8 @@ def current_view(ex: Explorer, model_name: str):
             st.caption(f"Self-conditioned model: z's first {ex.clusters} entries pick one of {ex.clusters} clusters "
                        f"of real digits, found without labels (the largest entry wins). This z is in cluster "
                        f"**{ex.cluster(z)}**; when a slider moves z into another cluster the image changes fast.")
-        st.caption(f"Directions found in closed form (SeFa): the top eigenvectors of Wᵀ W of the generator's "
-                   f"first layer. Sliders are in standard deviations of z.")
+        st.caption("Directions found in closed form (SeFa): the top eigenvectors of Wᵀ W of the generator's "
+                   "first layer. Sliders are in standard deviations of z.")
         for i in range(n_dirs):
             st.slider(f"Direction {i + 1}", -SIGMA, SIGMA, step=0.25, key=dir_key(i),
                       help=f"Move z along SeFa direction {i + 1} (eigenvalue {float(ex.eigenvalues[i]):.3g}: how "
