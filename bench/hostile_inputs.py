@@ -155,7 +155,7 @@ def ranking_35M(tmp: Path):
     from gan_core.checkpoints import save_checkpoint
     from gan_core.models import ModelConfig, build_generator
 
-    cfg = ModelConfig(kind="dcgan", width=672, z_dim=64)
+    cfg = ModelConfig(width=672, z_dim=64)
     G = build_generator(cfg).eval()
     folder = save_checkpoint(tmp / "big", {"model": cfg.to_dict()}, G)
     n = sum(p.numel() for p in G.parameters())

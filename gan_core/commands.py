@@ -265,12 +265,17 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a GAN and write a checkpoint folder")
-    t.add_argument("--model", choices=["vanilla", "dcgan", "cgan", "acgan", "wgan-gp"], default="dcgan")
+    from .losses import LOSSES
+    from .trainer import PRESETS as RECIPES
+
+    models = {name: r["label"] for name, r in RECIPES.items() if name != "toy"}   # the toy one is the playground's
+    t.add_argument("--model", choices=list(models), default="dcgan",
+                   help="; ".join(f"{k}: {v}" for k, v in models.items()))
     t.add_argument("--dataset", default="mnist-5k", help="mnist-5k (embedded), mnist, fashion-mnist, cifar10, "
                                                          "or folder:/path/to/images")
     t.add_argument("--steps", type=int, default=2000, help="generator updates")
     t.add_argument("--out", required=True, help="checkpoint folder to write")
-    t.add_argument("--loss", choices=["minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge"])
+    t.add_argument("--loss", choices=list(LOSSES))
     t.add_argument("--lr", type=float, help="learning rate of both G and D")
     t.add_argument("--lr-g", type=float)
     t.add_argument("--lr-d", type=float)

@@ -29,29 +29,9 @@ RANKING_VERSION = 2
 
 
 def layers(G: nn.Module) -> dict[str, nn.Module]:
-    """G's convolutional layers, in order, as {name: module whose output is that layer's feature maps}.
-
-    Works for this project's DCGAN family (the projection, then every ReLU of ``blocks``) and for any G whose
-    ReLUs output (B, C, H, W) maps (e.g. the PyTorch-examples DCGAN's ``main``). The MLP generator has no
-    maps: it gets an empty dict.
-    """
-    out: dict[str, nn.Module] = {}
-    if hasattr(G, "project_act"):
-        out["projection"] = G.project_act
-    body = getattr(G, "blocks", None) or getattr(G, "main", None)
-    if body is None:
-        return out
-    for m in body.modules():
-        if isinstance(m, nn.ReLU):
-            out[f"block {len(out) + (0 if 'projection' in out else 1)}"] = m
-    return out
-
-
-def _maps(G: nn.Module, module: nn.Module, out: torch.Tensor) -> torch.Tensor:
-    """A layer's output as (B, C, H, W) (the projection's is flat until G reshapes it)."""
-    if out.dim() == 2 and module is getattr(G, "project_act", None):
-        return out.view(out.shape[0], G.base_ch, G.base, G.base)
-    return out
+    """G's layers that /inside shows, in order, as {name: module whose output is that layer's feature maps}:
+    what the generator declares (``Generator.inside_layers``; the MLP generator has no maps: empty)."""
+    return G.inside_layers()
 
 
 @contextlib.contextmanager
@@ -73,7 +53,7 @@ def ablate(G: nn.Module, layer: str, units: Sequence[int], scale: float = 0.0) -
     def hook(mod, inputs, out):
         if threading.get_ident() != owner or not units:
             return None
-        maps = _maps(G, mod, out)
+        maps = G.as_maps(layer, out)
         if units[0] < 0 or units[-1] >= maps.shape[1]:
             raise ValueError(f"layer {layer!r} has units 0..{maps.shape[1] - 1}")
         factor = torch.ones(maps.shape[1], dtype=out.dtype)
@@ -98,7 +78,7 @@ def activations(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None) ->
 
     def record(mod, inp, out, name):
         if threading.get_ident() == me:
-            found[name] = _maps(G, mod, out).detach().clone()
+            found[name] = G.as_maps(name, out).detach().clone()
 
     for name, module in layers(G).items():
         handles.append(module.register_forward_hook(lambda mod, inp, out, name=name: record(mod, inp, out, name)))

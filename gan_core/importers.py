@@ -37,7 +37,7 @@ def examples_dcgan_config(sd: dict) -> ModelConfig:
         raise CheckpointError(f"Layer widths do not fit the examples' DCGAN (first layer {ngf8} channels, "
                               f"last {ngf}; expected 8 x {ngf}).")
     try:
-        return ModelConfig(kind="examples-dcgan", z_dim=nz, img_shape=(nc, 64, 64), width=ngf)
+        return ModelConfig(architecture="examples-dcgan", z_dim=nz, img_shape=(nc, 64, 64), width=ngf)
     except ValueError as e:
         raise CheckpointError(f"Unsupported sizes: {e}") from None
 

@@ -59,7 +59,7 @@ def playground_config(dataset: str = "ring8", noise_dim: int = 2, noise: str = "
     Your own data: dataset "drawn" and ``points`` ((x, y), ...) (see gan_core.drawn)."""
     if noise_dim not in (1, 2):
         raise ValueError("The playground's noise is 1D or 2D.")
-    return TrainConfig(model=ModelConfig(kind="toy", img_shape=(2,), z_dim=noise_dim, width=width, depth=depth,
+    return TrainConfig(model=ModelConfig(architecture="toy", img_shape=(2,), z_dim=noise_dim, width=width, depth=depth,
                                          noise=noise, minibatch_std=minibatch_std, minibatch_disc=minibatch_disc,
                                          pack=pack, spectral_norm=spectral_norm),
                        dataset=dataset, loss=loss, optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, beta1=beta1,
@@ -170,8 +170,8 @@ class Playground:
     """A toy GAN and everything the playground draws about it."""
 
     def __init__(self, config: TrainConfig, eval_points: int = 2000):
-        if config.model.kind != "toy":
-            raise ValueError("The playground trains the small 2D models (kind 'toy').")
+        if config.model.task != "noise->points":
+            raise ValueError("The playground trains the small 2D models (architecture 'toy').")
         self.config = config
         self.trainer = Trainer(config)
         g = torch.Generator().manual_seed(config.seed + 1)

@@ -78,7 +78,7 @@ def with_remedy(cfg: TrainConfig, name: str) -> TrainConfig:
     """``cfg`` with one remedy switched on (the same seed and everything else)."""
     if name not in REMEDIES:
         raise ValueError(f"Unknown remedy {name!r}; choose one of {', '.join(REMEDIES)}.")
-    sets = settings_of(name, cfg.model.kind == "toy")
+    sets = settings_of(name, cfg.model.task == "noise->points")
     top = {k: v for k, v in sets.items() if not k.startswith("model.")}
     model = {k[6:]: v for k, v in sets.items() if k.startswith("model.")}
     if model:
@@ -91,6 +91,6 @@ def active(cfg: TrainConfig) -> list[str]:
     out = []
     for name in REMEDIES:
         if all((getattr(cfg.model, k[6:]) if k.startswith("model.") else getattr(cfg, k)) == v
-               for k, v in settings_of(name, cfg.model.kind == "toy").items()):
+               for k, v in settings_of(name, cfg.model.task == "noise->points").items()):
             out.append(name)
     return out

@@ -22,7 +22,7 @@ class TrainConfig:
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
-    dataset: str = "mnist-5k"       # an image dataset name (see gan_core.data) or a toy 2D one for kind="toy"
+    dataset: str = "mnist-5k"       # an image dataset name (see gan_core.data) or a toy 2D one for the "toy" architecture
     loss: str = "nonsaturating"     # see gan_core.losses.LOSSES
     optimizer: str = "adam"
     lr_g: float = 2e-4              # DCGAN paper's learning rate
@@ -68,7 +68,8 @@ class TrainConfig:
             raise ValueError("ema_decay must be in [0, 1); 0.999 is typical, 0 turns EMA off.")
         if self.augment not in AUGMENTS:
             raise ValueError(f"augment must be one of {', '.join(AUGMENTS)}.")
-        if self.augment != "none" and self.model.kind == "toy":
+        makes_points = self.model.task == "noise->points"
+        if self.augment != "none" and makes_points:
             raise ValueError("Augmentation applies to images, not to toy 2D data.")
         if not 0 <= self.unrolled_steps <= 10:
             raise ValueError("unrolled_steps must be between 0 and 10 (Metz et al. used 1 to 10).")
@@ -89,10 +90,10 @@ class TrainConfig:
             raise ValueError("gp_weight cannot be negative.")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
             raise ValueError("device must be 'auto', 'cpu' or 'cuda[:N]'.")
-        if self.loss == "wgan-gp" and self.model.kind in ("dcgan", "cgan", "acgan"):
-            raise ValueError("WGAN-GP needs a critic without BatchNorm: use model kind 'wgan-gp' "
-                             "(or 'vanilla' / 'toy').")
-        if (self.model.kind == "toy") != (self.dataset in TOY_DATASETS or self.dataset == drawn.USER_DATASET):
+        if self.loss == "wgan-gp" and self.model.critic == "batchnorm":
+            raise ValueError("WGAN-GP needs a critic without BatchNorm: use the critic form 'plain' (the "
+                             "'wgan-gp' model), or the 'vanilla' / 'toy' models.")
+        if makes_points != (self.dataset in TOY_DATASETS or self.dataset == drawn.USER_DATASET):
             raise ValueError("Toy models train on toy 2D data (ring8, grid25, moons, spiral, line, or your own "
                              "points: 'drawn') and image models on image datasets.")
         object.__setattr__(self, "points", tuple((float(x), float(y)) for x, y in self.points))

@@ -6,7 +6,7 @@ Example:
     >>> from gan_core.train_config import TrainConfig
     >>> from gan_core.trainer import Trainer
     >>> from gan_core.models import ModelConfig
-    >>> t = Trainer(TrainConfig(model=ModelConfig(kind="dcgan", width=8), batch_size=16))
+    >>> t = Trainer(TrainConfig(model=ModelConfig(width=8), batch_size=16))
     >>> sorted(t.step())[:3]
     ['d_fake', 'd_loss', 'd_real']
 """
@@ -73,7 +73,7 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         torch.manual_seed(cfg.seed)  # weight init and dropout masks
         self.rng = torch.Generator().manual_seed(cfg.seed)  # real batches, noise, labels
-        self.toy = cfg.model.kind == "toy"
+        self.toy = cfg.model.task == "noise->points"
         self.dataset = None
         self._points = torch.tensor(cfg.points) if cfg.points else None
         if not self.toy:
@@ -108,8 +108,7 @@ class Trainer:
         labels for D, and G's cluster offsets make it draw each cluster as often as the real data holds it."""
         labels, centres = find_clusters(self._real.cpu(), k, self.config.clustering, self.config.seed)
         self._labels = labels.to(self.device)                          # (N,) cluster of each real image
-        if hasattr(self.D, "centroids"):       # a cluster-conditioned D (an AC-GAN's D names clusters instead)
-            self.D.centroids.copy_(centres)
+        self.D.set_cluster_centres(centres)    # a cluster-conditioned D keeps them (an AC-GAN's D names clusters)
         prior = torch.bincount(labels, minlength=k).float().clamp_min(1)  # an empty cluster: rare, not never
         self.G.cluster_offset.copy_(argmax_offsets(prior, self.config.model.noise, seed=self.config.seed))
 
@@ -291,18 +290,41 @@ class Trainer:
                 "dataset": self.config.dataset, "steps": self.step_count, "gan_core_version": __version__}
 
 
-# Starting points per model kind; anything can be overridden. Sources: DCGAN (Radford et al. 2015) for
-# lr 2e-4 and beta1 0.5; WGAN-GP (Gulrajani et al. 2017) for lr 1e-4, betas (0, 0.9), n_critic 5, lambda 10.
+# Starting points per model ("recipes": the CLI's --model and /train's Model choice); anything can be
+# overridden. Sources: DCGAN (Radford et al. 2015) for lr 2e-4 and beta1 0.5; WGAN-GP (Gulrajani et al. 2017)
+# for lr 1e-4, betas (0, 0.9), n_critic 5, lambda 10.
 PRESETS: dict[str, dict] = {
-    "vanilla": dict(model=dict(kind="vanilla", width=128, z_dim=64), loss="nonsaturating", batch_size=64),
-    "dcgan": dict(model=dict(kind="dcgan"), loss="nonsaturating"),
-    "cgan": dict(model=dict(kind="cgan", num_classes=10), loss="nonsaturating"),
-    "acgan": dict(model=dict(kind="acgan", num_classes=10), loss="nonsaturating"),
-    "wgan-gp": dict(model=dict(kind="wgan-gp"), loss="wgan-gp", lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9,
-                    n_critic=5),
-    "toy": dict(model=dict(kind="toy", img_shape=(2,), z_dim=2, width=64, depth=3), dataset="ring8",
-                loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=256, ema_decay=0.0),
+    "vanilla": dict(label="Vanilla MLP (2014)", model=dict(architecture="mlp", width=128, z_dim=64),
+                    loss="nonsaturating", batch_size=64),
+    "dcgan": dict(label="DCGAN", model=dict(architecture="dcgan"), loss="nonsaturating"),
+    "cgan": dict(label="Conditional DCGAN", model=dict(architecture="dcgan", conditioning="class", num_classes=10),
+                 loss="nonsaturating"),
+    "acgan": dict(label="Conditional DCGAN, D names the class (AC-GAN)",
+                  model=dict(architecture="dcgan", conditioning="aux-class", num_classes=10), loss="nonsaturating"),
+    "wgan-gp": dict(label="DCGAN + WGAN-GP critic", model=dict(architecture="dcgan", critic="plain"), loss="wgan-gp",
+                    lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5),
+    "toy": dict(label="2D toy MLP", model=dict(architecture="toy", img_shape=(2,), z_dim=2, width=64, depth=3),
+                dataset="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=256,
+                ema_decay=0.0),
 }
+
+
+def recipe_of(model: ModelConfig) -> str:
+    """The name in ``PRESETS`` whose networks ``model`` has (architecture, class conditioning, critic form);
+    a self-conditioned model counts as its unconditional recipe.
+
+    Example:
+        >>> recipe_of(ModelConfig(clusters=50))
+        'dcgan'
+    """
+    cond = {"clusters": "none"}.get(model.conditioning, model.conditioning)
+    for name, p in PRESETS.items():
+        m = ModelConfig(**{k: v for k, v in p["model"].items() if k in ("architecture", "conditioning", "critic",
+                                                                        "num_classes", "img_shape")})
+        if (m.architecture, m.conditioning, m.critic) == (model.architecture, cond, model.critic):
+            return name
+    raise ValueError(f"No recipe trains a {model.architecture} with {model.conditioning!r} conditioning and a "
+                     f"{model.critic} critic.")
 
 
 def default_config(kind: str, model: dict | None = None, **overrides) -> TrainConfig:
@@ -314,6 +336,6 @@ def default_config(kind: str, model: dict | None = None, **overrides) -> TrainCo
     """
     if kind not in PRESETS:
         raise ValueError(f"Unknown model {kind!r}; choose one of {', '.join(PRESETS)}.")
-    preset = dict(PRESETS[kind])
+    preset = {k: v for k, v in PRESETS[kind].items() if k != "label"}
     mdict = {**preset.pop("model"), **(model or {})}
     return TrainConfig(model=ModelConfig(**mdict), **{**preset, **overrides})

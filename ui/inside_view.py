@@ -78,9 +78,7 @@ def dissect_view(ex: Explorer, path: str, name: str) -> None:
         layer = st.selectbox("Layer", names, key="in_layer",
                              help="Layers from the first (coarse 7x7 plan of the digit) to the last before the "
                                   "image (finer strokes).")
-        n_units = ex.G.base_ch if layer == "projection" and hasattr(ex.G, "base_ch") else None
-        if n_units is None:
-            n_units = _units_of(ex, layer)
+        n_units = _units_of(ex, layer)
         outside = [u for u in ss.get("in_units", []) if not 0 <= u < n_units]
         if outside:
             st.warning(f"Unit{'s' if len(outside) > 1 else ''} {', '.join(map(str, outside[:5]))}"

@@ -16,6 +16,8 @@ from gan_core.live import DEFAULT_PRESET, PRESETS, Busy, Job, JobManager, Proces
 from gan_core.models import ModelConfig
 from gan_core.models.config import CLUSTER_TEMPERATURE
 from gan_core.train_config import TrainConfig
+from gan_core.trainer import PRESETS as RECIPES
+from gan_core.trainer import recipe_of
 from ui.cluster_view import cluster_controls
 from ui.compare_view import keep_train_run
 from ui.models import UPLOAD_MAX_BYTES, UPLOAD_MAX_FOLDERS
@@ -23,9 +25,7 @@ from ui.text import plain, quoted
 
 SAVE_ROOT = Path(tempfile.gettempdir()) / "gan_studio_trained"
 DATASETS = {"mnist-5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
-KIND_LABELS = {"dcgan": "DCGAN", "vanilla": "Vanilla MLP (2014)", "cgan": "Conditional DCGAN",
-               "acgan": "Conditional DCGAN, D names the class (AC-GAN)",
-               "wgan-gp": "DCGAN + WGAN-GP critic"}
+MODELS = {name: p["label"] for name, p in RECIPES.items() if name != "toy"}   # /train's Model choice
 
 
 @st.cache_resource
@@ -57,7 +57,7 @@ def owner() -> str:
 # ----------------------------------------------------------------------------- settings
 
 FIELDS = {  # widget key -> (where in the config, how to read it)
-    "tr_dataset": "dataset", "tr_kind": "model.kind", "tr_loss": "loss", "tr_lr_g": "lr_g", "tr_lr_d": "lr_d",
+    "tr_dataset": "dataset", "tr_model": "recipe", "tr_loss": "loss", "tr_lr_g": "lr_g", "tr_lr_d": "lr_d",
     "tr_beta1": "beta1", "tr_beta2": "beta2", "tr_batch": "batch_size", "tr_z": "model.z_dim",
     "tr_width": "model.width", "tr_noise": "model.noise", "tr_ncritic": "n_critic",
     "tr_smooth": "label_smoothing", "tr_sn": "model.spectral_norm", "tr_seed": "seed", "tr_ema": "ema_decay",
@@ -67,6 +67,8 @@ FIELDS = {  # widget key -> (where in the config, how to read it)
 
 
 def config_value(cfg: TrainConfig, where: str):
+    if where == "recipe":
+        return recipe_of(cfg.model)
     return getattr(cfg.model, where[6:]) if where.startswith("model.") else getattr(cfg, where)
 
 
@@ -116,7 +118,7 @@ def settings() -> TrainConfig | None:
         c[0].selectbox("Dataset", list(DATASETS), key="tr_dataset",
                        help="mnist-5k ships with the app (5,000 digits, offline). The others are read from "
                             "~/.gan_studio/data and downloaded there when the machine is online.")
-        c[1].selectbox("Model", list(KIND_LABELS), key="tr_kind", format_func=KIND_LABELS.get,
+        c[1].selectbox("Model", list(MODELS), key="tr_model", format_func=MODELS.get,
                        help="The networks: DCGAN is convolutional; the 2014 original is fully connected; "
                             "conditional gives G and D the class; AC-GAN gives G the class and makes D name "
                             "it; WGAN-GP's critic has no BatchNorm.")
@@ -168,11 +170,14 @@ def settings() -> TrainConfig | None:
 
         remedy_picker("tr_remedies", toy=False)
     s = st.session_state
-    kind = s.tr_kind
+    recipe = RECIPES[s.tr_model]["model"]
     try:
-        model = ModelConfig(kind=kind, z_dim=int(s.tr_z), width=int(s.tr_width), noise=s.tr_noise,
-                            spectral_norm=bool(s.tr_sn),
-                            num_classes=10 if kind == "cgan" or (kind == "acgan" and not s.tr_clusters) else 0,
+        # the recipe's networks (architecture, conditioning, critic form) at the sizes chosen here; a recipe
+        # with classes gives up its classes for clusters (AC-GAN's D then names the cluster)
+        model = ModelConfig(architecture=recipe["architecture"], conditioning=recipe.get("conditioning", ""),
+                            critic=recipe.get("critic", ""), z_dim=int(s.tr_z), width=int(s.tr_width),
+                            noise=s.tr_noise, spectral_norm=bool(s.tr_sn),
+                            num_classes=0 if s.tr_clusters else recipe.get("num_classes", 0),
                             img_shape=DATASETS[s.tr_dataset], clusters=int(s.tr_clusters),
                             cluster_temperature=float(s.get("tr_ctemp", CLUSTER_TEMPERATURE)))
         from ui.remedies_view import with_remedies
@@ -182,7 +187,7 @@ def settings() -> TrainConfig | None:
                           batch_size=int(s.tr_batch), n_critic=int(s.tr_ncritic),
                           label_smoothing=float(s.tr_smooth), ema_decay=float(s.tr_ema), seed=int(s.tr_seed),
                           aux_weight=float(s.get("tr_auxw", 1.0)), clustering=s.get("tr_clustering", "kmeans"),
-                          augment=s.tr_augment if kind != "toy" else "none")
+                          augment=s.tr_augment)
         return with_remedies(cfg, s.get("tr_remedies", []))
     except ValueError as e:
         st.error(f"These settings cannot train: {plain(e)}")

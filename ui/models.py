@@ -86,7 +86,7 @@ def usable_generator(ck) -> None:
         raise CheckpointError("it holds a classifier, not a generator: upload a GAN checkpoint "
                               "(config.json + generator.safetensors).")
     cfg = ck.model_config
-    if cfg.kind == "toy":
+    if cfg.task != "noise->image":
         raise CheckpointError("it is a 2D toy generator (the playground's kind); the pages here draw images.")
     if cfg.num_classes and cfg.num_classes > 100:
         raise CheckpointError(f"it is conditioned on {cfg.num_classes} classes; the pages offer at most 100.")

@@ -162,7 +162,7 @@ def charts(job: Job) -> None:
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(line_chart(rows, {"d_loss": "D loss", "g_loss": "G loss"}, "Losses", "loss", robust=True),
                     key="tr_loss_chart")
-    if job.config.model.kind == "acgan":
+    if job.config.model.conditioning == "aux-class":
         c1.caption("AC-GAN: both losses include the class term (how well D names the digit — or, without "
                    "labels, the cluster — and how well G's images are named as asked).")
     c2.plotly_chart(line_chart(rows, {"d_real": "mean D(x)", "d_fake": "mean D(G(z))"}, "What D says",

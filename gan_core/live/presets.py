@@ -2,8 +2,8 @@
 that make it teach one thing, and the sentence the page shows to say why.
 
 Example:
-    >>> preset_config("Fast digits").model.kind
-    'acgan'
+    >>> preset_config("Fast digits").model.conditioning
+    'aux-class'
 """
 from __future__ import annotations
 

@@ -7,25 +7,53 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 
 class Generator(nn.Module):
-    """What every generator declares (task noise -> image, or noise -> points for the playground): ``z_dim``,
-    ``img_shape``, ``num_classes`` (0: unconditional), ``clusters`` (self-conditioning: z's first entries pick
-    one of that many clusters; 0: none) and ``noise`` (how z is drawn: "gaussian" or "uniform"). Callers read
-    these; they never probe for them."""
+    """What every generator declares, so callers read it instead of probing. Task noise -> image (and
+    noise -> points for the playground's toy models):
+
+    - ``z_dim``, ``img_shape``, ``num_classes`` (0: unconditional), ``clusters`` (self-conditioning: z's first
+      entries pick one of that many clusters; 0: none) and ``noise`` (how z is drawn, "gaussian" or "uniform";
+      ``build_generator`` sets it from ``ModelConfig.noise``);
+    - ``has_w`` (a style-based W space) and ``takes_image`` (an input image instead of z): False here;
+    - ``latent_weight()``: the weight that first reads z, as (out, z_dim), which SeFa factorises;
+    - ``inside_layers()``: the layers /inside may show, in order, {name: module whose output is that layer's
+      feature maps}, and ``as_maps(name, out)``: such an output as (B, C, H, W).
+    """
+    task: str = "noise->image"
     z_dim: int = 0
     img_shape: tuple = ()
     num_classes: int = 0
     clusters: int = 0
-    noise: str = "gaussian"   # build_generator sets it from ModelConfig.noise
+    noise: str = "gaussian"
+    has_w: bool = False
+    takes_image: bool = False
+
+    def latent_weight(self) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} does not say which weight reads z")
+
+    def inside_layers(self) -> dict[str, nn.Module]:
+        return {}
+
+    def as_maps(self, name: str, out: torch.Tensor) -> torch.Tensor:
+        return out
+
+
+def relu_layers(body: nn.Module, first: int = 1) -> dict[str, nn.Module]:
+    """Every ReLU of ``body`` as a layer /inside can show: {"block 1": relu, ...}, numbered from ``first``."""
+    relus = [m for m in body.modules() if isinstance(m, nn.ReLU)]
+    return {f"block {i + first}": m for i, m in enumerate(relus)}
 
 
 class Discriminator(nn.Module):
     """What every discriminator (or critic) declares: ``img_shape``, ``num_classes`` (it is given the class),
-    ``clusters`` (it is given the cluster) and ``aux_classes`` (a second head names the class or cluster,
-    AC-GAN; 0: none)."""
+    ``clusters`` (it is given the cluster; ``set_cluster_centres`` tells it where they are) and ``aux_classes``
+    (a second head names the class or cluster, AC-GAN; 0: none)."""
     img_shape: tuple = ()
     num_classes: int = 0
     clusters: int = 0
     aux_classes: int = 0
+
+    def set_cluster_centres(self, centres: torch.Tensor) -> None:
+        """The clusters' centres in pixels, (clusters, C*H*W); only a cluster-conditioned D keeps them."""
 
 
 def maybe_sn(layer: nn.Module, enabled: bool) -> nn.Module:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .common import Discriminator, Generator, as_onehot, maybe_sn
+from .common import Discriminator, Generator, as_onehot, maybe_sn, relu_layers
 from .config import CLUSTER_TEMPERATURE
+from .registry import Family, register
 from .remedies import pack, remedy_layers, unpack_scores
 
 
@@ -59,6 +60,15 @@ class DCGANGenerator(Generator):
     def latent_weight(self) -> torch.Tensor:
         """First-layer weight restricted to z, (out, z_dim): SeFa factorises this."""
         return self.project.weight[:, : self.z_dim]
+
+    def inside_layers(self) -> dict[str, nn.Module]:
+        """The projection (a 7x7 or 4x4 plan of the image), then every ReLU of the blocks."""
+        return {"projection": self.project_act, **relu_layers(self.blocks)}
+
+    def as_maps(self, name: str, out: torch.Tensor) -> torch.Tensor:
+        if name == "projection":   # flat until forward reshapes it
+            return out.view(out.shape[0], self.base_ch, self.base, self.base)
+        return out
 
     def cluster_of(self, z: torch.Tensor) -> torch.Tensor:
         """The cluster each z draws, (B,) int64 (self-conditioned generators only)."""
@@ -138,6 +148,10 @@ class DCGANDiscriminator(Discriminator):
         s = self.head(self.remedies(self.penultimate(x, y))).squeeze(1)
         return unpack_scores(s, self.pack, len(x), self.training)      # (B,) logits / critic scores
 
+    def set_cluster_centres(self, centres: torch.Tensor) -> None:
+        if self.clusters:
+            self.centroids.copy_(centres)
+
     def cluster_of(self, x: torch.Tensor) -> torch.Tensor:
         """Index of the nearest cluster centre (in pixels) for each image, (B,) int64."""
         with torch.no_grad():
@@ -149,3 +163,25 @@ class DCGANDiscriminator(Discriminator):
             raise ValueError("this discriminator has no class head (aux_classes=0)")
         h = self.remedies(self.penultimate(x))
         return self.head(h).squeeze(1), self.classify(h)
+
+
+def _check(cfg) -> None:
+    if cfg.img_shape[1:] not in ((28, 28), (32, 32)):
+        h, w = cfg.img_shape[1:]
+        raise ValueError(f"Convolutional models support 28x28 or 32x32 images, got {h}x{w}.")
+
+
+def _discriminator(cfg) -> DCGANDiscriminator:
+    aux = cfg.conditioning == "aux-class"   # AC-GAN: D sees only the image, and names its class with a second head
+    return DCGANDiscriminator(cfg.img_shape, cfg.width, 0 if aux else cfg.num_classes,
+                              batchnorm=cfg.critic == "batchnorm", spectral_norm=cfg.spectral_norm,
+                              aux_classes=(cfg.num_classes or cfg.clusters) if aux else 0,
+                              clusters=0 if aux else cfg.clusters, minibatch_std=cfg.minibatch_std,
+                              minibatch_disc=cfg.minibatch_disc, pack=cfg.pack)
+
+
+register(Family(
+    name="dcgan", task="noise->image", label="DCGAN", conditionings=("none", "class", "aux-class", "clusters"),
+    critics=("batchnorm", "plain"), remedies=True, check=_check, discriminator=_discriminator,
+    generator=lambda cfg: DCGANGenerator(cfg.z_dim, cfg.img_shape, cfg.width, cfg.num_classes, cfg.clusters,
+                                         cfg.cluster_temperature)))

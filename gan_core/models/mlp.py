@@ -1,4 +1,4 @@
-"""Fully connected networks: the 2014 GAN on flattened images, and small MLPs for 2D toy data."""
+"""The 2014 GAN (Goodfellow et al.): fully connected networks on flattened images (architecture "mlp")."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from .common import Discriminator, Generator, as_onehot, maybe_sn
-from .remedies import pack, remedy_layers, unpack_scores
+from .registry import Family, register
 
 
 class MLPGenerator(Generator):
@@ -60,45 +60,8 @@ class MLPDiscriminator(Discriminator):
         return self.net(h).squeeze(1)  # (B,) logits
 
 
-class ToyGenerator(Generator):
-    """Small MLP mapping 1D or 2D noise to points in the plane (for the playground)."""
-
-    def __init__(self, z_dim: int = 2, width: int = 64, depth: int = 3):
-        super().__init__()
-        self.z_dim, self.num_classes, self.img_shape = z_dim, 0, (2,)
-        layers, d = [], z_dim
-        for _ in range(depth):
-            layers += [nn.Linear(d, width), nn.ReLU()]
-            d = width
-        layers.append(nn.Linear(d, 2))
-        self.net = nn.Sequential(*layers)
-
-    def latent_weight(self) -> torch.Tensor:
-        return self.net[0].weight
-
-    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(z)  # (B, 2), unbounded: toy data is not scaled to [-1, 1]
-
-
-class ToyDiscriminator(Discriminator):
-    """Small MLP from a 2D point (or ``pack`` points side by side, PacGAN) to one logit; the remedy layers
-    (minibatch std, minibatch discrimination) sit before the last linear layer."""
-
-    def __init__(self, width: int = 64, depth: int = 3, spectral_norm: bool = False, minibatch_std: bool = False,
-                 minibatch_disc: int = 0, pack: int = 1):
-        super().__init__()
-        self.num_classes, self.img_shape, self.pack = 0, (2,), pack
-        layers, d = [], 2 * pack
-        for _ in range(depth):
-            layers += [maybe_sn(nn.Linear(d, width), spectral_norm), nn.LeakyReLU(0.2)]
-            d = width
-        self.remedies, extra = remedy_layers(d, minibatch_std, minibatch_disc)
-        layers.append(maybe_sn(nn.Linear(d + extra, 1), spectral_norm))
-        self.net = nn.Sequential(*layers)
-
-    def penultimate(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net[:-1](pack(x, self.pack, self.training))
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        s = self.net[-1](self.remedies(self.penultimate(x))).squeeze(1)
-        return unpack_scores(s, self.pack, len(x), self.training)   # (B,)
+register(Family(
+    name="mlp", task="noise->image", label="Vanilla MLP (2014)", conditionings=("none", "class"), critics=("plain",),
+    generator=lambda cfg: MLPGenerator(cfg.z_dim, cfg.img_shape, cfg.width, cfg.num_classes),
+    discriminator=lambda cfg: MLPDiscriminator(cfg.img_shape, cfg.width, cfg.num_classes,
+                                               spectral_norm=cfg.spectral_norm)))

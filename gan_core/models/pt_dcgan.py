@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .common import Discriminator, Generator
+from .common import Discriminator, Generator, relu_layers
+from .registry import Family, register
 
 
 class ExamplesDCGANGenerator(Generator):
@@ -34,6 +35,9 @@ class ExamplesDCGANGenerator(Generator):
         w = self.main[0].weight                                               # (nz, ngf*8, 4, 4)
         return w.permute(1, 2, 3, 0).reshape(-1, self.z_dim)
 
+    def inside_layers(self) -> dict[str, nn.Module]:
+        return relu_layers(self.main)
+
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         assert z.dim() == 2 and z.shape[1] == self.z_dim, f"z must be (B, {self.z_dim}), got {tuple(z.shape)}"
         return self.main(z[:, :, None, None])                               # (B, nc, 64, 64) in [-1, 1]
@@ -57,3 +61,15 @@ class ExamplesDCGANDiscriminator(Discriminator):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.main(x).flatten()                                        # (B,) logits
+
+
+def _check(cfg) -> None:
+    h, w = cfg.img_shape[1:]
+    if (h, w) != (64, 64) or cfg.num_classes:
+        raise ValueError(f"The PyTorch-examples DCGAN makes unconditional 64x64 images, got {h}x{w}.")
+
+
+register(Family(
+    name="examples-dcgan", task="noise->image", label="DCGAN of the PyTorch examples", check=_check,
+    generator=lambda cfg: ExamplesDCGANGenerator(cfg.z_dim, cfg.img_shape, cfg.width),
+    discriminator=lambda cfg: ExamplesDCGANDiscriminator(cfg.img_shape, cfg.width)))

@@ -9,7 +9,7 @@ from gan_core.models import ModelConfig, build_generator
 
 @pytest.fixture()
 def folder(tmp_path):
-    cfg = ModelConfig(kind="dcgan", width=8, z_dim=8)
+    cfg = ModelConfig(width=8, z_dim=8)
     torch.manual_seed(0)
     return save_checkpoint(tmp_path / "g", {"model": cfg.to_dict()}, build_generator(cfg).eval())
 
@@ -32,7 +32,7 @@ def test_interpolate_strip(folder):
 
 
 def test_conditional_sampling_needs_labels(tmp_path):
-    cfg = ModelConfig(kind="cgan", width=8, z_dim=8, num_classes=10)
+    cfg = ModelConfig(conditioning="class", width=8, z_dim=8, num_classes=10)
     folder = save_checkpoint(tmp_path / "c", {"model": cfg.to_dict()}, build_generator(cfg).eval())
     G = gan_core.load_generator(folder)
     with pytest.raises(ValueError, match="labels"):

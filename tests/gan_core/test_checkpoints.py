@@ -11,7 +11,7 @@ from gan_core.models import ModelConfig, build_discriminator, build_generator
 
 @pytest.fixture()
 def ckpt(tmp_path):
-    cfg = ModelConfig(kind="cgan", num_classes=10, width=8, z_dim=8)
+    cfg = ModelConfig(conditioning="class", num_classes=10, width=8, z_dim=8)
     torch.manual_seed(0)
     G, D = build_generator(cfg).eval(), build_discriminator(cfg).eval()
     folder = save_checkpoint(tmp_path / "m", {"model": cfg.to_dict()}, G, D, metrics={"fid": 1.0})
@@ -110,9 +110,9 @@ def test_a_generator_declares_how_its_z_is_drawn_and_a_checkpoint_keeps_it(tmp_p
     uniform-noise model loaded from disk samples uniform z, as in training."""
     import numpy as np
 
-    cfg = ModelConfig(kind="dcgan", width=8, z_dim=8, noise="uniform")
+    cfg = ModelConfig(width=8, z_dim=8, noise="uniform")
     G = build_generator(cfg).eval()
-    assert G.noise == "uniform" and build_generator(ModelConfig(kind="dcgan", width=8, z_dim=8)).noise == "gaussian"
+    assert G.noise == "uniform" and build_generator(ModelConfig(width=8, z_dim=8)).noise == "gaussian"
     save_checkpoint(tmp_path / "u", {"model": cfg.to_dict()}, generator=G)
     loaded = gan_core.load_generator(tmp_path / "u")
     assert loaded.noise == "uniform"

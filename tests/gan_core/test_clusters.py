@@ -107,7 +107,7 @@ def test_offsets_make_argmax_follow_the_prior(noise):
 
 
 def test_self_conditioned_networks_look_unconditional_to_their_users():
-    cfg = ModelConfig(kind="dcgan", width=8, z_dim=16, clusters=5)
+    cfg = ModelConfig(width=8, z_dim=16, clusters=5)
     G, D = build_generator(cfg).eval(), build_discriminator(cfg).eval()
     assert G.num_classes == 0 and D.num_classes == 0          # no labels needed to sample or to judge
     z = torch.randn(6, 16)
@@ -128,20 +128,20 @@ def test_a_lower_cluster_temperature_leaves_fewer_z_between_two_clusters():
     z = torch.randn(20_000, 32, generator=torch.Generator().manual_seed(0))
     blended = {}
     for t in (0.05, 0.02):
-        G = build_generator(ModelConfig(kind="dcgan", width=8, z_dim=32, clusters=30, cluster_temperature=t))
+        G = build_generator(ModelConfig(width=8, z_dim=32, clusters=30, cluster_temperature=t))
         code = G.cluster_code(z)
         assert torch.equal(code.argmax(1), G.cluster_of(z))                 # the same cluster at any temperature
         blended[t] = (code.max(1).values < 0.9).float().mean().item()
     assert 0.19 < blended[0.05] < 0.25 and 0.07 < blended[0.02] < 0.11, blended
-    assert build_generator(ModelConfig(kind="dcgan", clusters=5)).cluster_temperature == 0.05   # the default
+    assert build_generator(ModelConfig(clusters=5)).cluster_temperature == 0.05   # the default
 
 
-@pytest.mark.parametrize("bad,match", [(dict(kind="cgan", num_classes=10, clusters=5), "unconditional"),
-                                       (dict(kind="vanilla", clusters=5), "unconditional"),
-                                       (dict(kind="dcgan", z_dim=8, clusters=9), "between 2 and z_dim"),
-                                       (dict(kind="dcgan", clusters=1), "between 2 and z_dim"),
-                                       (dict(kind="dcgan", clusters=5, cluster_temperature=0), "0.001 to 1"),
-                                       (dict(kind="dcgan", clusters=5, cluster_temperature="hot"), "0.001 to 1")])
+@pytest.mark.parametrize("bad,match", [(dict(conditioning="class", num_classes=10, clusters=5), "unconditional"),
+                                       (dict(architecture="mlp", clusters=5), "unconditional"),
+                                       (dict(z_dim=8, clusters=9), "between 2 and z_dim"),
+                                       (dict(clusters=1), "between 2 and z_dim"),
+                                       (dict(clusters=5, cluster_temperature=0), "0.001 to 1"),
+                                       (dict(clusters=5, cluster_temperature="hot"), "0.001 to 1")])
 def test_cluster_settings_are_validated(bad, match):
     with pytest.raises(ValueError, match=match):
         ModelConfig(**bad)

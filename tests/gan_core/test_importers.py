@@ -35,7 +35,7 @@ def test_a_state_dict_converts_and_draws_the_same_images(tmp_path, nc):
     imgs = gan_core.sample(G2, seeds=[1, 2])
     assert imgs.shape == (2, 64, 64, nc)
     cfg = gan_core.load_checkpoint(tmp_path / "ckpt").model_config
-    assert (cfg.kind, cfg.z_dim, cfg.width, cfg.img_shape) == ("examples-dcgan", 16, 4, (nc, 64, 64))
+    assert (cfg.architecture, cfg.z_dim, cfg.width, cfg.img_shape) == ("examples-dcgan", 16, 4, (nc, 64, 64))
 
 
 def test_data_parallel_prefix_and_old_batchnorm_keys(tmp_path):

@@ -9,6 +9,7 @@ import torch
 
 from gan_core.checkpoints import load_checkpoint
 from gan_core.live import PRESETS, Busy, JobManager, preset_config
+from gan_core.trainer import recipe_of
 
 TINY = dict(model={"width": 4, "z_dim": 8}, batch_size=8)
 
@@ -21,8 +22,8 @@ def test_every_preset_builds_a_valid_config_with_a_reason():
     for name, p in PRESETS.items():
         cfg = preset_config(name)
         assert p["why"].endswith(".") and len(p["why"]) > 30, name
-        assert cfg.model.kind == {"Fast digits": "acgan", "The 2014 original": "vanilla", "Conditional": "cgan",
-                                  "WGAN-GP": "wgan-gp"}.get(name, cfg.model.kind)
+        assert recipe_of(cfg.model) == {"Fast digits": "acgan", "The 2014 original": "vanilla", "Conditional": "cgan",
+                                        "WGAN-GP": "wgan-gp"}.get(name, recipe_of(cfg.model))
     assert preset_config("Vanishing gradients on purpose").loss == "minimax"
     assert preset_config("WGAN-GP").n_critic == 5
     assert preset_config("Fast digits").augment == "translation"
@@ -257,7 +258,7 @@ def test_self_conditioned_preset_trains_in_a_child_process_and_saves_its_cluster
     from gan_core.live import ProcessJob
 
     cfg = tiny("Self-conditioned (no labels)", model={"width": 4, "z_dim": 8, "clusters": 4})
-    assert cfg.model.kind == "dcgan" and cfg.model.clusters == 4
+    assert recipe_of(cfg.model) == "dcgan" and cfg.model.clusters == 4
     job = JobManager(job_class=ProcessJob).start("a", cfg, max_steps=3, snapshot_every=1)
     assert job.wait(120) and job.state == "finished", job.message
     ck = load_checkpoint(job.save(tmp_path / "run"), discriminator=True)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gan_core.models import (KINDS, ClassifierConfig, ModelConfig, build_classifier, build_discriminator,
+from gan_core.models import (LEGACY_KINDS, ClassifierConfig, ModelConfig, build_classifier, build_discriminator,
                              build_generator)
 
 
@@ -9,7 +9,7 @@ from gan_core.models import (KINDS, ClassifierConfig, ModelConfig, build_classif
                                         ("cgan", (1, 28, 28)), ("acgan", (1, 28, 28)), ("wgan-gp", (1, 28, 28)),
                                         ("toy", (2,))])
 def test_generator_interface_and_ranges(kind, shape):
-    cfg = ModelConfig(kind=kind, img_shape=shape, num_classes=10 if kind in ("cgan", "acgan") else 0, width=8,
+    cfg = ModelConfig(**LEGACY_KINDS[kind], img_shape=shape, num_classes=10 if kind in ("cgan", "acgan") else 0, width=8,
                       z_dim=16)
     G, D = build_generator(cfg), build_discriminator(cfg)
     assert G.z_dim == 16 and G.img_shape == shape and G.num_classes == cfg.num_classes
@@ -22,19 +22,19 @@ def test_generator_interface_and_ranges(kind, shape):
 
 
 def test_wgan_critic_has_no_batchnorm_and_dcgan_has():
-    crit = build_discriminator(ModelConfig(kind="wgan-gp", width=8))
-    disc = build_discriminator(ModelConfig(kind="dcgan", width=8))
+    crit = build_discriminator(ModelConfig(critic="plain", width=8))
+    disc = build_discriminator(ModelConfig(width=8))
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in crit.modules())
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in disc.modules())
 
 
 def test_spectral_norm_wraps_discriminator_layers():
-    D = build_discriminator(ModelConfig(kind="dcgan", width=8, spectral_norm=True))
+    D = build_discriminator(ModelConfig(width=8, spectral_norm=True))
     assert any("parametrizations" in k for k in D.state_dict())
 
 
 def test_conditional_generator_accepts_soft_labels_for_morphing():
-    G = build_generator(ModelConfig(kind="cgan", num_classes=10, width=8)).eval()
+    G = build_generator(ModelConfig(conditioning="class", num_classes=10, width=8)).eval()
     z = torch.randn(1, G.z_dim)
     hard = G(z, torch.tensor([3]))
     soft = G(z, torch.nn.functional.one_hot(torch.tensor([3]), 10).float())
@@ -45,18 +45,18 @@ def test_conditional_generator_accepts_soft_labels_for_morphing():
         G(z, torch.tensor([10]))
 
 
-@pytest.mark.parametrize("bad,match", [(dict(kind="gan"), "Unknown model kind"), (dict(z_dim=0), "z_dim"),
-                                       (dict(kind="cgan"), "num_classes"), (dict(img_shape=(1, 64, 64)), "28x28"),
-                                       (dict(noise="laplace"), "noise"), (dict(kind="toy"), "2D")])
+@pytest.mark.parametrize("bad,match", [(dict(architecture="gan"), "Unknown architecture"), (dict(z_dim=0), "z_dim"),
+                                       (dict(conditioning="class"), "num_classes"), (dict(img_shape=(1, 64, 64)), "28x28"),
+                                       (dict(noise="laplace"), "noise"), (dict(architecture="toy"), "2D")])
 def test_model_config_rejects_bad_values_with_clear_messages(bad, match):
     with pytest.raises(ValueError, match=match):
         ModelConfig(**bad)
 
 
 def test_model_config_round_trips_through_dict():
-    cfg = ModelConfig(kind="cgan", num_classes=10, img_shape=(3, 32, 32))
+    cfg = ModelConfig(conditioning="class", num_classes=10, img_shape=(3, 32, 32))
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
-    assert set(KINDS) >= {"vanilla", "dcgan", "cgan", "wgan-gp"}
+    assert "kind" not in cfg.to_dict() and cfg.to_dict()["conditioning"] == "class"
 
 
 def test_classifier_features_and_logits():
@@ -66,16 +66,16 @@ def test_classifier_features_and_logits():
 
 
 def test_acgan_discriminator_sees_only_the_image_and_names_its_class():
-    D = build_discriminator(ModelConfig(kind="acgan", num_classes=10, width=8)).eval()
+    D = build_discriminator(ModelConfig(conditioning="aux-class", num_classes=10, width=8)).eval()
     x = torch.rand(5, 1, 28, 28) * 2 - 1
     scores, classes = D.scores_and_classes(x)
     assert scores.shape == (5,) and classes.shape == (5, 10)
     assert torch.allclose(D(x), scores) and torch.allclose(D(x, torch.arange(5)), scores)  # the label is not an input
     assert not hasattr(D, "label_map")
     with pytest.raises(ValueError, match="no class head"):
-        build_discriminator(ModelConfig(kind="cgan", num_classes=10, width=8)).scores_and_classes(x)
+        build_discriminator(ModelConfig(conditioning="class", num_classes=10, width=8)).scores_and_classes(x)
     with pytest.raises(ValueError, match="num_classes"):
-        ModelConfig(kind="acgan")
+        ModelConfig(conditioning="aux-class")
 
 
 @pytest.mark.parametrize("kind", ["vanilla", "dcgan", "cgan", "acgan", "wgan-gp", "toy", "examples-dcgan"])
@@ -86,7 +86,7 @@ def test_every_network_declares_what_it_offers(kind):
 
     extra = {"toy": dict(z_dim=2, img_shape=(2,)), "examples-dcgan": dict(img_shape=(3, 64, 64)),
              "cgan": dict(num_classes=10), "acgan": dict(num_classes=10)}.get(kind, {})
-    cfg = ModelConfig(kind=kind, **({"width": 8, "z_dim": 8} | extra))
+    cfg = ModelConfig(**LEGACY_KINDS[kind], **({"width": 8, "z_dim": 8} | extra))
     G, D = build_generator(cfg), build_discriminator(cfg)
     assert isinstance(G, Generator) and isinstance(D, Discriminator)
     assert G.z_dim == cfg.z_dim and G.noise == cfg.noise and isinstance(G.clusters, int)

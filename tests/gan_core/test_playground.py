@@ -64,11 +64,11 @@ def test_slow_motion_phases():
 
 def test_presets_and_bad_settings():
     for name in PLAYGROUND_PRESETS:
-        assert preset(name).model.kind == "toy"
+        assert preset(name).model.architecture == "toy"
     with pytest.raises(ValueError, match="1D or 2D"):
         playground_config(noise_dim=3)
     with pytest.raises(ValueError):
-        Playground(preset("Default").replace(model=preset("Default").model.__class__(kind="dcgan"),
+        Playground(preset("Default").replace(model=preset("Default").model.__class__(),
                                              dataset="mnist-5k"))
 
 

@@ -41,9 +41,9 @@ def test_pack_and_unpack():
     assert unpack_scores(torch.tensor([1.0, 2.0]), 2, 2, False).tolist() == [1, 2]
 
 
-@pytest.mark.parametrize("model", [dict(kind="dcgan", width=8, minibatch_std=True, minibatch_disc=4, pack=2),
-                                   dict(kind="acgan", width=8, num_classes=10, minibatch_disc=4),
-                                   dict(kind="toy", img_shape=(2,), z_dim=2, width=16, pack=3, minibatch_std=True)])
+@pytest.mark.parametrize("model", [dict(width=8, minibatch_std=True, minibatch_disc=4, pack=2),
+                                   dict(conditioning="aux-class", width=8, num_classes=10, minibatch_disc=4),
+                                   dict(architecture="toy", img_shape=(2,), z_dim=2, width=16, pack=3, minibatch_std=True)])
 def test_discriminators_with_remedies_score_every_sample_and_learn(model):
     cfg = ModelConfig(**model)
     D = build_discriminator(cfg).train()
@@ -56,20 +56,20 @@ def test_discriminators_with_remedies_score_every_sample_and_learn(model):
 
 
 def test_config_checks():
-    for bad, msg in [(dict(kind="cgan", num_classes=10, pack=2), "unconditional"),
-                     (dict(kind="vanilla", minibatch_std=True), "DCGAN family"),
-                     (dict(kind="dcgan", pack=5), "pack must be between"),
-                     (dict(kind="dcgan", minibatch_std="yes"), "true or false")]:
+    for bad, msg in [(dict(conditioning="class", num_classes=10, pack=2), "unconditional"),
+                     (dict(architecture="mlp", minibatch_std=True), "DCGAN family"),
+                     (dict(pack=5), "pack must be between"),
+                     (dict(minibatch_std="yes"), "true or false")]:
         with pytest.raises(ValueError, match=msg):
             ModelConfig(**bad)
     with pytest.raises(ValueError, match="PacGAN"):
-        TrainConfig(model=ModelConfig(kind="wgan-gp", pack=2), loss="wgan-gp")
+        TrainConfig(model=ModelConfig(critic="plain", pack=2), loss="wgan-gp")
     with pytest.raises(ValueError, match="unrolled_steps"):
         TrainConfig(unrolled_steps=11)
 
 
 def _tiny(**kw) -> TrainConfig:
-    return TrainConfig(model=ModelConfig(kind="toy", img_shape=(2,), z_dim=2, width=16), dataset="ring8",
+    return TrainConfig(model=ModelConfig(architecture="toy", img_shape=(2,), z_dim=2, width=16), dataset="ring8",
                        batch_size=32, ema_decay=0.0, **kw)
 
 

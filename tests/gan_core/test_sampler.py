@@ -61,7 +61,7 @@ def test_class_grid_holds_z_fixed_per_row():
 
 def test_sefa_directions_are_orthonormal_eigenvectors():
     torch.manual_seed(0)
-    G = build_generator(ModelConfig(kind="dcgan", width=8, z_dim=16))
+    G = build_generator(ModelConfig(width=8, z_dim=16))
     dirs, vals = sampler.sefa_directions(G, k=4)
     assert dirs.shape == (4, 16) and torch.all(vals[:-1] >= vals[1:])
     assert torch.allclose(dirs @ dirs.T, torch.eye(4), atol=1e-5)
@@ -74,7 +74,7 @@ def test_sefa_directions_are_orthonormal_eigenvectors():
 
 
 def test_generate_batches_without_grad():
-    G = build_generator(ModelConfig(kind="dcgan", width=8, z_dim=8)).eval()
+    G = build_generator(ModelConfig(width=8, z_dim=8)).eval()
     out = sampler.generate(G, torch.randn(10, 8), batch_size=3)
     assert out.shape == (10, 1, 28, 28) and not out.requires_grad
 

@@ -108,12 +108,12 @@ def test_toy_model_trains_on_2d_data():
 ])
 def test_config_validation_messages(bad, match):
     with pytest.raises(ValueError, match=match):
-        TrainConfig(model=ModelConfig(kind="dcgan"), **bad)
+        TrainConfig(model=ModelConfig(), **bad)
 
 
 def test_mismatched_data_shape_is_rejected(mnist):
     with pytest.raises(ValueError, match="32"):
-        Trainer(TrainConfig(model=ModelConfig(kind="dcgan", img_shape=(3, 32, 32))), mnist)
+        Trainer(TrainConfig(model=ModelConfig(img_shape=(3, 32, 32))), mnist)
 
 
 def test_config_round_trips():

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.pretrained   # the shipped classifier reads the digits
 
 def _wide_model(tmp_path, width: int):
     torch.manual_seed(0)
-    cfg = ModelConfig(kind="dcgan", width=width, z_dim=16)
+    cfg = ModelConfig(width=width, z_dim=16)
     return str(save_checkpoint(tmp_path / f"w{width}", {"model": cfg.to_dict()}, build_generator(cfg).eval()))
 
 

@@ -57,15 +57,15 @@ def test_presets_fill_every_setting_and_say_why():
     assert at.selectbox(key="tr_loss").value == "minimax" and at.number_input(key="tr_ncritic").value == 5
     assert any("gradient norm drops" in c.value for c in at.caption)
     at.selectbox(key="tr_preset").set_value("WGAN-GP").run()
-    assert at.selectbox(key="tr_kind").value == "wgan-gp" and at.number_input(key="tr_beta1").value == 0.0
+    assert at.selectbox(key="tr_model").value == "wgan-gp" and at.number_input(key="tr_beta1").value == 0.0
     at.selectbox(key="tr_preset").set_value("Conditional").run()
-    assert at.selectbox(key="tr_kind").value == "cgan"
+    assert at.selectbox(key="tr_model").value == "cgan"
     for key in ("tr_dataset", "tr_noise"):
         assert at.selectbox(key=key).help
     at.selectbox(key="tr_preset").set_value("Self-conditioned (no labels)").run()
-    assert at.selectbox(key="tr_kind").value == "dcgan" and at.number_input(key="tr_clusters").value == 50
+    assert at.selectbox(key="tr_model").value == "dcgan" and at.number_input(key="tr_clusters").value == 50
     assert at.number_input(key="tr_clusters").help and not at.error
-    at.selectbox(key="tr_kind").set_value("cgan").run()  # a conditional model has real classes already
+    at.selectbox(key="tr_model").set_value("cgan").run()  # a conditional model has real classes already
     assert any("cannot train" in e.value and "Self-conditioning" in e.value for e in at.error)
     assert button(at, "Start").disabled
     at.selectbox(key="tr_preset").set_value("Conditional").run()
@@ -73,7 +73,7 @@ def test_presets_fill_every_setting_and_say_why():
     assert at.selectbox(key="tr_clustering").value == "kmeans"
     # digits without labels: an AC-GAN whose D names 30 self-found (spectral) clusters, with a 5x class term
     at.selectbox(key="tr_preset").set_value("Fast digits, no labels").run()
-    assert at.selectbox(key="tr_kind").value == "acgan" and at.number_input(key="tr_clusters").value == 30
+    assert at.selectbox(key="tr_model").value == "acgan" and at.number_input(key="tr_clusters").value == 30
     assert at.selectbox(key="tr_clustering").value == "spectral" and "nearest-neighbour" in \
         at.selectbox(key="tr_clustering").help
     assert at.number_input(key="tr_auxw").value == 5.0 and at.number_input(key="tr_auxw").help
@@ -99,7 +99,7 @@ def test_start_pause_step_resume_stop_save_open(monkeypatch):
     assert not at.exception
     assert [m.label for m in at.metric][:3] == ["State", "Step", "Epoch"]
     assert len(at.get("plotly_chart")) >= 3 and at.get("image")
-    assert job.config.model.kind == "acgan" and any("include the class term" in c.value for c in at.caption)
+    assert job.config.model.conditioning == "aux-class" and any("include the class term" in c.value for c in at.caption)
     assert [m.label for m in at.metric][3:] == ["Steps/s", "Classes drawn"] and at.metric[4].value.endswith("/10")
     button(at, "Pause").click().run()
     assert job.state == "paused"
@@ -145,7 +145,7 @@ def test_the_no_labels_preset_trains_with_the_cluster_settings_shown():
     job = job_of(at)
     assert job is not None and not at.exception, [e.value for e in at.error]
     m = job.config.model
-    assert (m.kind, m.num_classes, m.clusters, m.cluster_temperature) == ("acgan", 0, 30, 0.03)
+    assert (m.conditioning, m.num_classes, m.clusters, m.cluster_temperature) == ("aux-class", 0, 30, 0.03)
     assert job.config.clustering == "spectral"
 
 

@@ -17,14 +17,14 @@ def _zip(files: dict) -> bytes:
 
 
 def test_round_trip_through_a_zip(tmp_path):
-    cfg = ModelConfig(kind="dcgan", width=8, z_dim=8)
+    cfg = ModelConfig(width=8, z_dim=8)
     folder = save_checkpoint(tmp_path / "m", {"model": cfg.to_dict()}, build_generator(cfg).eval())
     out = extract_checkpoint_zip(checkpoint_zip(folder), tmp_path / "up")
     assert load_checkpoint(out).generator.z_dim == 8
 
 
 def _checkpoint_files(tmp_path, **model) -> dict:
-    cfg = ModelConfig(**{"kind": "dcgan", "width": 8, "z_dim": 8, **model})
+    cfg = ModelConfig(**{"width": 8, "z_dim": 8, **model})
     folder = save_checkpoint(tmp_path / "src", {"model": cfg.to_dict()}, build_generator(cfg).eval())
     return {p.name: p.read_bytes() for p in folder.iterdir()}
 
@@ -97,7 +97,7 @@ def test_the_classifier_or_a_toy_is_not_accepted_as_a_generator(tmp_path):
     with pytest.raises(CheckpointError, match="classifier, not a generator"):
         usable_generator(Checkpoint(tmp_path, {}, ClassifierConfig(), classifier=object()))
     with pytest.raises(CheckpointError, match="toy"):
-        usable_generator(Checkpoint(tmp_path, {}, ModelConfig(kind="toy", img_shape=(2,)), generator=object()))
+        usable_generator(Checkpoint(tmp_path, {}, ModelConfig(architecture="toy", img_shape=(2,)), generator=object()))
 
 
 def test_upload_folder_is_pruned_least_recently_used_first(tmp_path):

@@ -62,7 +62,7 @@ def test_a_stored_archive_as_torch_save_writes_it_still_loads(tmp_path):
 
 
 def test_a_checkpoint_zip_of_constant_weights_is_refused_as_a_bomb(tmp_path):
-    cfg = ModelConfig(kind="dcgan", width=64, z_dim=16)
+    cfg = ModelConfig(width=64, z_dim=16)
     G = build_generator(cfg)
     for p in G.parameters():
         p.data.zero_()
@@ -75,7 +75,7 @@ def test_a_checkpoint_zip_of_constant_weights_is_refused_as_a_bomb(tmp_path):
 
 
 def test_a_weights_member_larger_than_its_config_can_need_is_refused_unread(tmp_path):
-    cfg = ModelConfig(kind="dcgan", width=8, z_dim=8)
+    cfg = ModelConfig(width=8, z_dim=8)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:   # stored, so the ratio check does not apply: the size check does
         zf.writestr("config.json", json.dumps({"model": cfg.to_dict()}))
