@@ -236,8 +236,7 @@ class Playground:
     def d_step(self) -> PhaseLog:
         """Slow motion, phase 1: one discriminator update only."""
         t = self.trainer
-        t.G.train(), t.D.train()
-        m = t.discriminator_step()
+        m = t.phase("D")
         return PhaseLog("D", f"D update: D saw {t.config.batch_size} real and {t.config.batch_size} generated "
                              f"points and moved its boundary to separate them better (mean D(real) "
                              f"{m['d_real']:.2f}, mean D(fake) {m['d_fake']:.2f}). G did not change.")
@@ -245,10 +244,8 @@ class Playground:
     def g_step(self) -> PhaseLog:
         """Slow motion, phase 2: one generator update, counted as a step."""
         t = self.trainer
-        t.G.train(), t.D.train()
-        m = t.generator_step()
-        t.step_count += 1
-        row = {"step": t.step_count, "g_loss": m["g_loss"], "grad_norm_g": m["grad_norm_g"], **self.measure()}
+        m = t.phase("G")
+        row = {"step": m["step"], "g_loss": m["g_loss"], "grad_norm_g": m["grad_norm_g"], **self.measure()}
         keep_thinned(self.history, row, MAX_HISTORY)
         return PhaseLog("G", f"G update: with D frozen, G moved its points along the arrows, towards where D "
                              f"says 'real' (gradient norm {m['grad_norm_g']:.3g}). D did not change.")

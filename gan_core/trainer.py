@@ -1,6 +1,7 @@
 """One Trainer for every GAN here: ``step()`` is n_critic discriminator updates then one generator update.
 
-The loop knows nothing about logging, saving or the UI: callers pass callbacks to ``run``.
+The loop does not know which GAN it runs: the losses come from the model's objective (``gan_core.objectives``).
+It knows nothing about logging, saving or the UI either: callers pass callbacks to ``run``.
 
 Example:
     >>> from gan_core.train_config import TrainConfig
@@ -19,10 +20,11 @@ from typing import Callable, Iterable
 
 import torch
 
-from . import drawn, losses
-from .clusters import argmax_offsets, find_clusters, noise_in_clusters
+from . import drawn
+from .clusters import argmax_offsets, find_clusters
 from .data import ImageDataset, load_dataset, sample_toy
 from .models import ModelConfig, build_discriminator, build_generator
+from .objectives import objective_for
 from .sampler import sample_noise
 from .train_config import TrainConfig
 
@@ -90,7 +92,6 @@ class Trainer:
         self.D = build_discriminator(cfg.model).to(self.device)
         if cfg.model.clusters:
             self._self_condition(cfg.model.clusters)
-        self.aux_classes = self.D.aux_classes  # AC-GAN: D has a class head
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         if cfg.optimizer == "adam":
             self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
@@ -98,10 +99,10 @@ class Trainer:
         else:
             self.opt_g = torch.optim.SGD(self.G.parameters(), cfg.lr_g)
             self.opt_d = torch.optim.SGD(self.D.parameters(), cfg.lr_d)
-        self._kept = None  # the last D step's fakes with G's graph, reused by the G step
         self.step_count = 0
         self.images_seen = 0
         self.should_stop = False
+        self.objective = objective_for(self)   # the game: D's and G's losses, preview inputs
 
     def _self_condition(self, k: int) -> None:
         """Self-conditioning: clusters of the real images (k-means or spectral) take the place of class
@@ -144,79 +145,26 @@ class Trainer:
             raise TrainingDiverged(self.step_count, f"the {who} gradient norm is {grad_norm.item():.3g}")
 
     def discriminator_step(self, keep_fake: bool = False) -> dict:
-        """(1) Update D: maximise log D(x) + log(1 - D(G(z))) (or the chosen loss's equivalent).
+        """(1) Update D on the objective's loss (for the classic game: maximise log D(x) + log(1 - D(G(z))),
+        or the chosen loss's equivalent).
 
-        keep_fake: also keep G's graph for this batch of fakes, so the generator step can reuse it instead
-        of running G again (G has not changed in between; pytorch/examples' DCGAN does the same).
+        keep_fake: the objective keeps G's graph for this batch of fakes, so the generator step can reuse it
+        instead of running G again (G has not changed in between; pytorch/examples' DCGAN does the same).
         """
-        cfg, B = self.config, self.config.batch_size
-        real, y_real = self.real_batch(B)
-        z, y_fake = self.noise(B)
-        if cfg.model.conditional:
-            y_fake = y_real  # fakes of the same classes as the real batch: D must judge quality, not labels
-        elif cfg.model.clusters:  # the same for clusters: z drawn given the real batch's clusters
-            z = noise_in_clusters(y_real, cfg.model.z_dim, self.G.cluster_offset, cfg.model.noise,
-                                  self.rng).to(self.device)
-            y_fake = y_real
-        with torch.set_grad_enabled(keep_fake):
-            fake_g = self.G(z, y_fake)
-        self._kept = (fake_g, y_fake) if keep_fake else None
-        fake = fake_g.detach()                                          # no gradient into G from D's loss
-        class_loss = None
-        if self.aux_classes:  # AC-GAN: D also learns to name the class of real digits
-            s_real, c_real = self.D.scores_and_classes(self.augment(real))
-            class_loss = torch.nn.functional.cross_entropy(c_real, y_real)
-        else:
-            s_real = self.D(self.augment(real), y_real)                # (B,)
-        s_fake = self.D(self.augment(fake), y_fake)                     # (B,)
-        loss = losses.discriminator_loss(cfg.loss, s_real, s_fake, cfg.label_smoothing)
-        if class_loss is not None:
-            loss = loss + cfg.aux_weight * class_loss
-        if cfg.loss == "wgan-gp" and cfg.gp_weight > 0:
-            loss = loss + cfg.gp_weight * losses.gradient_penalty(self.D, real, fake, y_real, self.rng)
+        loss, stats = self.objective.d_loss(self.D, keep_fake)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.D.parameters(), float("inf"))
         self._check(loss, grad_norm, "discriminator")
         self.opt_d.step()
-        self.images_seen += B
-        with torch.no_grad():
-            return {"d_loss": loss.item(), "grad_norm_d": grad_norm.item(),
-                    "d_real": losses.d_probability(cfg.loss, s_real).mean().item(),
-                    "d_fake": losses.d_probability(cfg.loss, s_fake).mean().item()}
+        self.images_seen += self.config.batch_size
+        return {"d_loss": loss.item(), "grad_norm_d": grad_norm.item(), **{k: v.item() for k, v in stats.items()}}
 
     def generator_step(self) -> dict:
-        """(2) Update G: make D call its samples real."""
-        cfg = self.config
-        if self._kept is not None:
-            fake, y_fake = self._kept
-            self._kept = None
-        else:
-            z, y_fake = self.noise(cfg.batch_size)
-            fake = self.G(z, y_fake)
-        # Full unrolling (through D's future updates) for the playground's small D; a first-order copy for images,
-        # and in the playground beside feature matching (which needs D's features, not its score) or minibatch
-        # discrimination (whose second derivative over the batch's pairs costs ~2 s a step: measured).
-        full = cfg.unrolled_steps and self.toy and not cfg.feature_matching and not cfg.model.minibatch_disc
-        D = self._unrolled_copy() if cfg.unrolled_steps and not full else self.D
-        D.requires_grad_(False)  # only G's gradients are needed here
+        """(2) Update G on the objective's loss (make D call its samples real), with D frozen."""
+        self.D.requires_grad_(False)  # only G's gradients are needed here
         try:
-            if full:
-                loss = self._unrolled_generator_loss(fake)
-            elif cfg.feature_matching:  # Salimans et al. 2016: ||E f(x) - E f(G(z))||², f = D's last features
-                real, y_real = self.real_batch(cfg.batch_size)
-                with torch.no_grad():
-                    f_real = D.penultimate(self.augment(real), y_real).mean(0)
-                loss = (D.penultimate(self.augment(fake), y_fake).mean(0) - f_real).pow(2).sum()
-                if self.aux_classes:
-                    loss = loss + cfg.aux_weight * torch.nn.functional.cross_entropy(
-                        D.scores_and_classes(self.augment(fake))[1], y_fake)
-            elif self.aux_classes:  # AC-GAN: fool D, and be read by D as the class asked for
-                s_fake, c_fake = D.scores_and_classes(self.augment(fake))
-                loss = losses.generator_loss(cfg.loss, s_fake) + cfg.aux_weight * \
-                    torch.nn.functional.cross_entropy(c_fake, y_fake)
-            else:
-                loss = losses.generator_loss(cfg.loss, D(self.augment(fake), y_fake))
+            loss = self.objective.g_loss(self.D)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
         finally:
@@ -226,16 +174,6 @@ class Trainer:
         self.opt_g.step()
         self._update_ema()
         return {"g_loss": loss.item(), "grad_norm_g": grad_norm.item()}
-
-    def _unrolled_generator_loss(self, fake: torch.Tensor) -> torch.Tensor:
-        from .unrolled import unrolled_generator_loss
-
-        return unrolled_generator_loss(self, fake)
-
-    def _unrolled_copy(self) -> torch.nn.Module:
-        from .unrolled import unrolled_copy
-
-        return unrolled_copy(self)
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -255,6 +193,7 @@ class Trainer:
         Returns the step's measurements."""
         t0 = time.perf_counter()
         n_critic = n_critic or self.config.n_critic
+        self.objective.before_step(self.step_count)
         self.G.train(), self.D.train()
         for i in range(n_critic):
             d = self.discriminator_step(keep_fake=i == n_critic - 1)
@@ -265,6 +204,19 @@ class Trainer:
         return {"step": self.step_count, **d, **g,
                 "images_per_s": self.config.batch_size * n_critic / max(dt, 1e-9),
                 "epoch": self.images_seen / n_data}
+
+    def phase(self, which: str) -> dict:
+        """One phase of a step on its own, for slow motion: "D" (one discriminator update) or "G" (one
+        generator update, which completes a step and is counted as one)."""
+        self.G.train(), self.D.train()
+        if which == "D":
+            return self.discriminator_step()
+        if which != "G":
+            raise ValueError(f"A phase is 'D' or 'G', not {which!r}.")
+        self.objective.before_step(self.step_count)
+        m = self.generator_step()
+        self.step_count += 1
+        return {"step": self.step_count, **m}
 
     def run(self, steps: int, callbacks: Iterable[Callback] = ()) -> list[dict]:
         """Train for ``steps`` steps, calling each ``callback(trainer, metrics)`` after every step.

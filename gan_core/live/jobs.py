@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..sampler import sample_noise
 from ..timeline import keep_thinned
 from ..train_config import TrainConfig
 from ..trainer import Trainer, TrainingDiverged
@@ -209,12 +208,7 @@ class Job:
             torch.set_num_threads(self.torch_threads or torch.get_num_threads())  # per-thread setting in OpenMP
             self.trainer = t = Trainer(self.config)
             self._emit("ready")
-            m = self.config.model
-            n = self.n_samples
-            if m.conditional and m.num_classes <= 16:  # whole rows of one sample per class: a column is a class
-                n = max(m.num_classes, n // m.num_classes * m.num_classes)
-            self._z = sample_noise(n, m.z_dim, m.noise, torch.Generator().manual_seed(12345))
-            self._y = (torch.arange(n) % m.num_classes) if m.conditional else None
+            self._preview = t.objective.preview_inputs(self.n_samples)   # fixed: each grid shows the same inputs
             self._snapshot()
             if self.classifier is not None:  # "classes drawn" from the first grid on, not only after N steps
                 self._measure_coverage()
@@ -265,16 +259,14 @@ class Job:
 
     @torch.no_grad()
     def _samples(self) -> torch.Tensor:
-        return self.trainer.G_ema(self._z, self._y)
+        return self.trainer.objective.preview(self.trainer.G_ema, self._preview)
 
     def _snapshot(self) -> None:
         from ..sampler import image_grid
 
         with self._train_lock:
             x = self._samples()
-        m = self.config.model
-        snap = Snapshot(self.trainer.step_count, image_grid(x, nrow=m.num_classes if m.conditional and
-                                                            m.num_classes <= 16 else 8))
+        snap = Snapshot(self.trainer.step_count, image_grid(x, nrow=self.trainer.objective.preview_columns()))
         with self._cond:
             keep_thinned(self.snapshots, snap, self.max_snapshots)
         self._emit("snapshot", snap)

@@ -46,6 +46,8 @@ class Family:
         remedies: its discriminator has the minibatch std / minibatch discrimination / packing layers.
         check: ``cfg -> None``, raising ValueError for settings this family cannot build (sizes, ...).
         networks: the names its checkpoints store (``G.safetensors``, ``D.safetensors``, ...).
+        objective: ``trainer -> Objective``, the game it plays, when not its task's
+            (``gan_core.objectives.OBJECTIVES``).
     """
 
     name: str
@@ -58,6 +60,7 @@ class Family:
     remedies: bool = False
     check: Callable[["ModelConfig"], None] | None = None
     networks: tuple = ("G", "D")
+    objective: Callable | None = None
 
 
 FAMILIES: dict[str, Family] = {}

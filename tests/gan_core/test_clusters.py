@@ -220,7 +220,7 @@ def test_d_sees_fakes_from_the_clusters_of_its_real_batch(mnist, monkeypatch):
     t.discriminator_step(keep_fake=True)
     y_real, y_fake = seen[0], seen[1]
     assert torch.equal(y_real, y_fake)
-    fake, y_kept = t._kept
+    fake, y_kept = t.objective.take_kept()
     assert torch.equal(y_kept, y_real)
 
 
@@ -234,7 +234,7 @@ def test_self_conditioned_acgan_d_names_the_cluster_and_g_stays_unconditional(mn
     cfg = preset_config("Fast digits, no labels", model=dict(width=8, z_dim=16, clusters=6), batch_size=16)
     assert not cfg.model.conditional and cfg.model.num_classes == 0
     t = Trainer(cfg, small)
-    assert t.aux_classes == 6 and not hasattr(t.D, "centroids")   # D is not told the cluster: it names it
+    assert t.D.aux_classes == 6 and t.D.clusters == 0   # D is not told the cluster: it names it
     assert not torch.equal(t._labels, small.labels)                 # the clusters, not the digits' labels
     assert cfg.clustering == "spectral" and torch.equal(t._labels, spectral_clusters(small.batch(), 6, cfg.seed)[0])
     z, y = t.noise(32)

@@ -90,7 +90,9 @@ def test_unrolled_d_trains_a_copy_and_leaves_d_and_its_optimizer_alone():
     t.discriminator_step(keep_fake=True)
     d_before = {k: v.clone() for k, v in t.D.state_dict().items()}
     steps_before = [s["step"].clone() for s in t.opt_d.state.values()]
-    copy = t._unrolled_copy()
+    from gan_core.unrolled import unrolled_copy
+
+    copy = unrolled_copy(t.objective, t.D, t.opt_d)   # with the objective's own D loss
     assert copy is not t.D
     assert any(not torch.equal(v, d_before[k]) for k, v in copy.state_dict().items())   # the copy moved on
     t.generator_step()
@@ -154,7 +156,9 @@ def test_full_unrolling_in_the_playground_differentiates_through_d_s_future_step
     from gan_core import losses
 
     g_plain = grads(lambda fake: losses.generator_loss("nonsaturating", t.D(fake)))
-    g_unrolled = grads(t._unrolled_generator_loss)
+    from gan_core.unrolled import unrolled_generator_loss
+
+    g_unrolled = grads(lambda fake: unrolled_generator_loss(t.objective, t.D, t.opt_d, fake))
     assert torch.isfinite(g_unrolled).all() and not torch.allclose(g_plain, g_unrolled)
     assert all(torch.equal(v, d_before[k]) for k, v in t.D.state_dict().items())   # D itself never moved
 
@@ -166,13 +170,15 @@ def test_playground_unrolling_beside_feature_matching_or_minibatch_disc_uses_a_f
         cfg.replace(model=cfg.model.__class__(**{**cfg.model.to_dict(), "minibatch_disc": 4}))
     t = Trainer(cfg)
     t.step()
-    used = []
-    monkeypatch.setattr(t, "_unrolled_copy", lambda: used.append("copy") or t.D)
-    monkeypatch.setattr(t, "_unrolled_generator_loss", lambda fake: used.append("full"))
-    t.generator_step()
-    assert used == ["copy"]                 # unrolled (not silently dropped), and not the costly full version
     plain = Trainer(_tiny(unrolled_steps=2))
     plain.step()
-    monkeypatch.setattr(plain, "_unrolled_generator_loss", lambda fake: used.append("full") or fake.sum())
+    used = []
+    from gan_core import unrolled
+
+    monkeypatch.setattr(unrolled, "unrolled_copy", lambda obj, D, opt: used.append("copy") or t.D)
+    monkeypatch.setattr(unrolled, "unrolled_generator_loss", lambda obj, D, opt, fake: used.append("full"))
+    t.generator_step()
+    assert used == ["copy"]                 # unrolled (not silently dropped), and not the costly full version
+    monkeypatch.setattr(unrolled, "unrolled_generator_loss", lambda obj, D, opt, fake: used.append("full") or fake.sum())
     plain.generator_step()
     assert used == ["copy", "full"]
