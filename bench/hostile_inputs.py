@@ -157,7 +157,7 @@ def ranking_35M(tmp: Path):
 
     cfg = ModelConfig(width=672, z_dim=64)
     G = build_generator(cfg).eval()
-    folder = save_checkpoint(tmp / "big", {"model": cfg.to_dict()}, G)
+    folder = save_checkpoint(tmp / "big", {"model": cfg.to_dict()}, {"G": G})
     n = sum(p.numel() for p in G.parameters())
     del G
     if not _has("gan_core/worktasks.py"):

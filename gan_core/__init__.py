@@ -52,12 +52,16 @@ def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
     raise CheckpointError(f"No model named {str(name_or_path)!r}: give a checkpoint folder or one of: {names}.")
 
 
-def load_generator(name_or_path: str | os.PathLike, device: str = "cpu") -> torch.nn.Module:
-    """Load a generator (the EMA weights) in eval mode from a shipped name or a checkpoint folder."""
+def load_generator(name_or_path: str | os.PathLike, net: str = "G", device: str = "cpu") -> torch.nn.Module:
+    """Load a generator (the EMA weights) in eval mode from a shipped name or a checkpoint folder. ``net`` names
+    the network for families with more than one generator (its file is ``<net>.safetensors``)."""
     ckpt = load_checkpoint(resolve_checkpoint(name_or_path), device=device)
-    if ckpt.generator is None:
+    if ckpt.generator is None and not ckpt.networks.get(net):
         raise CheckpointError(f"{name_or_path} holds a classifier, not a generator.")
-    return ckpt.generator
+    if net not in ckpt.networks or net.startswith("D"):
+        gens = ", ".join(n for n in ckpt.networks if not n.startswith("D"))
+        raise CheckpointError(f"{name_or_path} has no generator {net!r}; it has {gens}.")
+    return ckpt.networks[net]
 
 
 def sample(G: torch.nn.Module, seeds: Sequence[int], labels: Sequence[int] | None = None,

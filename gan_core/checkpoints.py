@@ -1,4 +1,6 @@
-"""Checkpoint folders: config.json + generator.safetensors [+ discriminator.safetensors] + metrics.json.
+"""Checkpoint folders: config.json + one safetensors file per network, by its name (``G.safetensors``,
+``D.safetensors``; families with more networks add theirs, e.g. ``G_AB``) + metrics.json. Folders written by
+earlier versions (``generator.safetensors`` / ``discriminator.safetensors``) still load.
 
 Loading never unpickles: weights are read with safetensors, every tensor's name and shape is checked
 against the networks that config.json describes, and anything else raises ``CheckpointError``.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +23,12 @@ from torch import nn
 from .intake import IntakeError
 from .intake.archives import ZipLimits, extract_members, open_zip, read_member
 from .intake.models import safetensors_shapes
-from .models import (MAX_PARAMETERS, ClassifierConfig, ModelConfig, build_classifier, build_discriminator,
-                     build_generator, count_parameters)
+from .models import (FAMILIES, MAX_PARAMETERS, ClassifierConfig, ModelConfig, build_classifier, count_parameters,
+                     family)
 
-CONFIG, GENERATOR, DISCRIMINATOR, CLASSIFIER = "config.json", "generator.safetensors", "discriminator.safetensors", "classifier.safetensors"
+CONFIG, CLASSIFIER = "config.json", "classifier.safetensors"
+LEGACY_WEIGHTS = {"G": "generator.safetensors", "D": "discriminator.safetensors"}   # earlier versions' names
+NET_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}")
 METRICS, SAMPLES, CARD = "metrics.json", "samples.png", "card.md"
 MAX_CONFIG_BYTES = 1_000_000
 MAX_WEIGHTS_BYTES = 200_000_000
@@ -35,42 +40,64 @@ class CheckpointError(ValueError):
 
 @dataclass
 class Checkpoint:
-    """What a checkpoint folder holds, loaded."""
+    """What a checkpoint folder holds, loaded: its networks by name ("G", "D", or "classifier")."""
 
     path: Path
     config: dict
     model_config: ModelConfig | ClassifierConfig
-    generator: nn.Module | None = None
-    discriminator: nn.Module | None = None
-    classifier: nn.Module | None = None
+    networks: dict[str, nn.Module] = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def generator(self) -> nn.Module | None:
+        return self.networks.get("G")
+
+    @property
+    def discriminator(self) -> nn.Module | None:
+        return self.networks.get("D")
+
+    @property
+    def classifier(self) -> nn.Module | None:
+        return self.networks.get("classifier")
+
+
+def weights_file(folder: str | os.PathLike, net: str) -> Path:
+    """The file holding network ``net`` in ``folder``: ``<net>.safetensors``, or an earlier version's name for
+    it when only that exists."""
+    folder = Path(folder)
+    new = folder / f"{net}.safetensors"
+    old = folder / LEGACY_WEIGHTS.get(net, new.name)
+    return old if not new.is_file() and old.is_file() else new
+
 
 def _to_cpu_contiguous(module: nn.Module) -> dict:
     return {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
 
 
-def save_checkpoint(folder: str | os.PathLike, config: dict, generator: nn.Module | None = None,
-                    discriminator: nn.Module | None = None, classifier: nn.Module | None = None,
+def save_checkpoint(folder: str | os.PathLike, config: dict, networks: dict[str, nn.Module] | None = None,
                     metrics: dict | None = None, samples=None, card: str | None = None) -> Path:
-    """Write a checkpoint folder. ``config`` must hold a "model" dict (a ModelConfig or ClassifierConfig).
+    """Write a checkpoint folder. ``config`` must hold a "model" dict (a ModelConfig or ClassifierConfig);
+    ``networks`` maps names to modules ({"G": G, "D": D}, or {"classifier": C}), each saved as
+    ``<name>.safetensors``.
 
     ``samples`` is a PIL image saved as samples.png; ``card`` the text of card.md.
     """
     from safetensors.torch import save_file
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     if "model" not in config:
         raise ValueError("config needs a 'model' entry describing the networks.")
+    bad = [n for n in networks or {} if not NET_NAME.fullmatch(n)]
+    if bad:
+        raise ValueError(f"Network names are letters, digits and _ (up to 16), got {bad[0]!r}.")
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
-    for module, fname in ((generator, GENERATOR), (discriminator, DISCRIMINATOR), (classifier, CLASSIFIER)):
-        if module is not None:
-            save_file(_to_cpu_contiguous(module), str(folder / fname), metadata={"format": "pt"})
+    for name, module in (networks or {}).items():
+        save_file(_to_cpu_contiguous(module), str(folder / f"{name}.safetensors"), metadata={"format": "pt"})
     if metrics is not None:
         (folder / METRICS).write_text(json.dumps(metrics, indent=2, sort_keys=True))
     if samples is not None:
@@ -149,14 +176,31 @@ def _load_into(module: nn.Module, path: Path) -> nn.Module:
     return module.eval()
 
 
+def _model_config(mdict) -> ModelConfig | ClassifierConfig:
+    """config.json's "model" entry as a config (the classifier's says ``"kind": "classifier"``)."""
+    if not isinstance(mdict, dict):
+        raise ValueError("config.json has no 'model' object describing the networks.")
+    return (ClassifierConfig if mdict.get("kind") == "classifier" else ModelConfig).from_dict(mdict)
+
+
+def _net_names(mcfg: ModelConfig | ClassifierConfig) -> tuple[str, ...]:
+    return ("classifier",) if isinstance(mcfg, ClassifierConfig) else family(mcfg.architecture).networks
+
+
+def _build(mcfg: ModelConfig | ClassifierConfig, net: str) -> nn.Module:
+    if isinstance(mcfg, ClassifierConfig):
+        return build_classifier(mcfg)
+    return family(mcfg.architecture).build(net, mcfg)
+
+
 def _check_size(mcfg: ModelConfig | ClassifierConfig, folder: Path) -> None:
-    """Refuse networks too large for this machine, and weights files that cannot hold the networks, before
+    """Refuse networks too large for this machine, and a folder without its main network's weights, before
     anything is built: the count comes from shapes alone (``count_parameters``)."""
     n = count_parameters(mcfg)
     if n > MAX_PARAMETERS:
         raise CheckpointError(f"config.json describes networks with {n / 1e6:,.0f} M parameters; this app "
                               f"opens models of at most {MAX_PARAMETERS / 1e6:.0f} M.")
-    weights = folder / (CLASSIFIER if isinstance(mcfg, ClassifierConfig) else GENERATOR)
+    weights = weights_file(folder, _net_names(mcfg)[0])
     if not weights.is_file():
         raise CheckpointError(f"{weights.name} is missing from {folder}.")
 
@@ -166,7 +210,8 @@ def load_checkpoint(folder: str | os.PathLike, discriminator: bool = False, devi
 
     Args:
         folder: path to the folder.
-        discriminator: also load discriminator.safetensors when present.
+        discriminator: also load the discriminators (``D``...) when their files are there; the generators
+            (``G``...) or the classifier are always loaded.
         device: where to put the networks.
 
     Raises:
@@ -176,26 +221,28 @@ def load_checkpoint(folder: str | os.PathLike, discriminator: bool = False, devi
     if not folder.is_dir():
         raise CheckpointError(f"{folder} is not a folder.")
     config = _read_json(folder / CONFIG, "config.json")
-    mdict = config.get("model")
-    if not isinstance(mdict, dict):
-        raise CheckpointError("config.json has no 'model' object describing the networks.")
     metrics = _read_json(folder / METRICS, "metrics.json") if (folder / METRICS).is_file() else {}
     try:
-        mcfg = (ClassifierConfig if mdict.get("kind") == "classifier" else ModelConfig).from_dict(mdict)
+        mcfg = _model_config(config.get("model"))
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"config.json describes no valid model: {e}") from None
     _check_size(mcfg, folder)
-    if isinstance(mcfg, ClassifierConfig):
-        net = _load_into(build_classifier(mcfg), folder / CLASSIFIER).to(device)
-        return Checkpoint(folder, config, mcfg, classifier=net, metrics=metrics)
-    G = _load_into(build_generator(mcfg), folder / GENERATOR).to(device)
-    D = None
-    if discriminator and (folder / DISCRIMINATOR).is_file():
-        D = _load_into(build_discriminator(mcfg), folder / DISCRIMINATOR).to(device)
-    return Checkpoint(folder, config, mcfg, generator=G, discriminator=D, metrics=metrics)
+    nets = {}
+    for net in _net_names(mcfg):
+        path = weights_file(folder, net)
+        if net.startswith("D") and not (discriminator and path.is_file()):
+            continue
+        nets[net] = _load_into(_build(mcfg, net), path).to(device)
+    return Checkpoint(folder, config, mcfg, networks=nets, metrics=metrics)
 
 
-ALLOWED_FILES = {CONFIG, GENERATOR, DISCRIMINATOR, CLASSIFIER, METRICS, SAMPLES, CARD}
+def allowed_files() -> set[str]:
+    """The file names a checkpoint folder may hold: config, metrics, samples, card, and every registered
+    family's networks (by name, and by the earlier versions' names)."""
+    nets = {f"{n}.safetensors" for fam in FAMILIES.values() for n in fam.networks}
+    return {CONFIG, METRICS, SAMPLES, CARD, CLASSIFIER, *LEGACY_WEIGHTS.values(), *nets}
+
+
 MAX_ZIP_BYTES = 50_000_000
 MAX_UNZIPPED_BYTES = 250_000_000
 
@@ -220,10 +267,12 @@ def extract_checkpoint_zip(data: bytes, dest: str | os.PathLike) -> Path:
     if len(data) > MAX_ZIP_BYTES:
         raise CheckpointError(f"The upload is larger than {MAX_ZIP_BYTES // 1_000_000} MB.")
 
+    allowed = allowed_files()
+
     def wanted(info) -> bool:
         parts = Path(info.filename).parts
         return (not info.is_dir() and 0 < len(parts) <= 2 and ".." not in parts and
-                not info.filename.startswith("/") and parts[-1] in ALLOWED_FILES)
+                not info.filename.startswith("/") and parts[-1] in allowed)
 
     try:
         zf, infos = open_zip(data, "The upload", CHECKPOINT_ZIP, counted=wanted)
@@ -239,8 +288,9 @@ def extract_checkpoint_zip(data: bytes, dest: str | os.PathLike) -> Path:
             raise CheckpointError("config.json is too large to be a checkpoint's config.")
         try:
             config = json.loads(read_member(zf, chosen[CONFIG], "The upload").decode("utf-8"))
-            mdict = config["model"]
-            mcfg = (ClassifierConfig if mdict.get("kind") == "classifier" else ModelConfig).from_dict(mdict)
+            if not isinstance(config, dict) or "model" not in config:
+                raise KeyError("model")
+            mcfg = _model_config(config["model"])
         except IntakeError as e:
             raise CheckpointError(str(e)) from None
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
@@ -253,8 +303,8 @@ def extract_checkpoint_zip(data: bytes, dest: str | os.PathLike) -> Path:
             raise CheckpointError(f"config.json describes networks with {n / 1e6:,.0f} M parameters; this app "
                                   f"opens models of at most {MAX_PARAMETERS / 1e6:.0f} M.")
         need = 4 * n + 1_000_000   # float32 of every network, plus the headers
-        for name in (GENERATOR, DISCRIMINATOR, CLASSIFIER):
-            if name in chosen and chosen[name].file_size > need:
+        for name in chosen:
+            if name.endswith(".safetensors") and chosen[name].file_size > need:
                 raise CheckpointError(f"{name} would inflate to {chosen[name].file_size / 1e6:,.1f} MB, more than "
                                       f"the networks config.json describes can hold ({need / 1e6:,.1f} MB).")
         out = Path(dest)
@@ -328,7 +378,7 @@ def checkpoint_zip(folder: str | os.PathLike) -> bytes:
     folder = Path(folder)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(ALLOWED_FILES):
+        for name in sorted(allowed_files()):
             if (folder / name).is_file():
                 zf.write(folder / name, f"{folder.name}/{name}")
     return buf.getvalue()

@@ -98,7 +98,7 @@ def _train(args) -> int:
                             "how": "measured by the trainer during this run (losses of the last step)"}}
     if selection is not None:
         metrics["selection"] = selection.summary()
-    save_checkpoint(out, trainer.checkpoint_config(), trainer.G_ema, trainer.D, metrics=metrics,
+    save_checkpoint(out, trainer.checkpoint_config(), {"G": trainer.G_ema, "D": trainer.D}, metrics=metrics,
                     samples=sampler.to_pil(grid))
     if diverged:
         print(f"error: {diverged} Saved the last good weights to {out}.", file=sys.stderr)
@@ -204,7 +204,7 @@ def _train_classifier(args) -> int:
     info["how"] = "accuracy measured on the held-out 10% of mnist-5k after the last epoch"
     grid = sampler.image_grid(load_mnist5k().batch(slice(0, 5000, 50)), nrow=10)
     save_checkpoint(args.out, {"model": cfg.to_dict(), "dataset": "mnist-5k", "gan_core_version": __version__},
-                    classifier=model, metrics={"training": info}, samples=sampler.to_pil(grid))
+                    {"classifier": model}, metrics={"training": info}, samples=sampler.to_pil(grid))
     if not args.quiet:
         print(f"saved {args.out}: held-out accuracy {info['heldout_accuracy']:.2%}")
     return 0

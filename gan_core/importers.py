@@ -62,7 +62,7 @@ def import_examples_dcgan(pth: str | os.PathLike, out: str | os.PathLike) -> Pat
     card = (f"# Imported: {pth.name}\n\nThe DCGAN generator of the PyTorch examples repository "
             f"(nz={cfg.z_dim}, ngf={cfg.width}, nc={cfg.img_shape[0]}, 64x64), converted by `gan-core import` "
             "from a state dict read with torch.load(weights_only=True). It has no discriminator here.\n")
-    folder = save_checkpoint(out, config, generator=G.eval(), card=card)
+    folder = save_checkpoint(out, config, {"G": G.eval()}, card=card)
     load_checkpoint(folder)  # what every page will do: fail here, not there
     return folder
 

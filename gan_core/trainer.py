@@ -238,8 +238,9 @@ class Trainer:
         """What config.json records for this run."""
         from . import __version__
 
-        return {"model": self.config.model.to_dict(), "training": self.config.to_dict(),
-                "dataset": self.config.dataset, "steps": self.step_count, "gan_core_version": __version__}
+        training = self.config.to_dict()
+        return {"model": training.pop("model"), "training": training, "steps": self.step_count,
+                "gan_core_version": __version__}   # each setting once: the networks under "model", the rest under "training"
 
 
 # Starting points per model ("recipes": the CLI's --model and /train's Model choice); anything can be

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from .checkpoints import weights_file
 from .workers import OverBudget, WorkContext
 
 MIN_RANK_SAMPLES = 100
@@ -120,7 +120,7 @@ def unit_ranking(ctx: WorkContext, path: str, n: int) -> dict:
                          f"this machine; the server stops any one computation after {_hms(ctx.limit)} "
                          "(GAN_STUDIO_WORK_SECONDS), so it was not started.")
     n = min(n, fits)
-    gen_file = Path(path) / "generator.safetensors"
+    gen_file = weights_file(path, "G")
     return cached_ranking(ex.G, ex.C, gen_file, n=n,
                           progress=lambda done, total: ctx.progress(done / total, f"unit {done} of {total}"))
 

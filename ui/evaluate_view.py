@@ -37,9 +37,9 @@ def _results_store() -> dict:
 
 
 def _key(path: str, n: int, seed: int) -> tuple:
-    from pathlib import Path
+    from gan_core.checkpoints import weights_file
 
-    stamp = (Path(path) / "generator.safetensors").stat().st_mtime_ns
+    stamp = weights_file(path, "G").stat().st_mtime_ns
     return (path, stamp, n, seed)
 
 

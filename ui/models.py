@@ -84,7 +84,7 @@ def usable_generator(ck) -> None:
     a 2D toy), and a conditional one with a class count the pages can offer."""
     if ck.generator is None:
         raise CheckpointError("it holds a classifier, not a generator: upload a GAN checkpoint "
-                              "(config.json + generator.safetensors).")
+                              "(config.json + G.safetensors).")
     cfg = ck.model_config
     if cfg.task != "noise->image":
         raise CheckpointError("it is a 2D toy generator (the playground's kind); the pages here draw images.")
@@ -176,7 +176,7 @@ def model_picker(key: str = "model", conditional: bool | None = None, label: str
         st.session_state[key] = default if default in options else (names[0] if names else UPLOAD)
     choice = st.selectbox(label, options, key=key,
                           help="A model this project trained and ships in pretrained/, or your own checkpoint "
-                               "folder zipped (config.json + generator.safetensors, as `gan-core train` writes).")
+                               "folder zipped (config.json + G.safetensors, as `gan-core train` writes).")
     if choice != UPLOAD:
         return paths[choice]
     up = st.file_uploader("Checkpoint zip, or a PyTorch-examples DCGAN netG.pth", type=["zip", "pth", "pt"],

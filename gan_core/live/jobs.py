@@ -189,7 +189,7 @@ class Job:
             cfg["source"] = "gan_core.live"
             metrics = {"steps": t.step_count, **({"coverage": self.coverage[-1]} if self.coverage else {})}
             samples = to_pil(self.snapshots[-1].grid) if self.snapshots else None
-            return save_checkpoint(folder, cfg, generator=t.G_ema, discriminator=t.D, metrics=metrics,
+            return save_checkpoint(folder, cfg, {"G": t.G_ema, "D": t.D}, metrics=metrics,
                                    samples=samples)
 
     # ------------------------------------------------------------------ the thread

@@ -42,14 +42,12 @@ def count_parameters(cfg: ModelConfig | ClassifierConfig) -> int:
 def build_generator(cfg: ModelConfig) -> Generator:
     """The generator described by ``cfg`` (freshly initialised); its ``noise`` is the config's, so samplers
     and metrics draw z the way training did."""
-    G = family(cfg.architecture).generator(cfg)
-    G.noise = cfg.noise
-    return G
+    return family(cfg.architecture).build("G", cfg)
 
 
 def build_discriminator(cfg: ModelConfig) -> Discriminator:
     """The discriminator (or WGAN critic) described by ``cfg``."""
-    return family(cfg.architecture).discriminator(cfg)
+    return family(cfg.architecture).build("D", cfg)
 
 
 def build_classifier(cfg: ClassifierConfig) -> DigitClassifier:

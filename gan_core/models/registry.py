@@ -62,6 +62,17 @@ class Family:
     networks: tuple = ("G", "D")
     objective: Callable | None = None
 
+    def build(self, net: str, cfg: "ModelConfig") -> "nn.Module":
+        """Network ``net`` (one of ``networks``) for ``cfg``, freshly initialised. A generator's ``noise`` is the
+        config's, so samplers and metrics draw z the way training did."""
+        if net == "G":
+            G = self.generator(cfg)
+            G.noise = cfg.noise
+            return G
+        if net == "D":
+            return self.discriminator(cfg)
+        raise ValueError(f"The {self.label} has no network {net!r}; it has {', '.join(self.networks)}.")
+
 
 FAMILIES: dict[str, Family] = {}
 

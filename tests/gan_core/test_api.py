@@ -11,7 +11,7 @@ from gan_core.models import ModelConfig, build_generator
 def folder(tmp_path):
     cfg = ModelConfig(width=8, z_dim=8)
     torch.manual_seed(0)
-    return save_checkpoint(tmp_path / "g", {"model": cfg.to_dict()}, build_generator(cfg).eval())
+    return save_checkpoint(tmp_path / "g", {"model": cfg.to_dict()}, {"G": build_generator(cfg).eval()})
 
 
 def test_sample_is_uint8_nhwc_and_seed_stable(folder):
@@ -33,7 +33,7 @@ def test_interpolate_strip(folder):
 
 def test_conditional_sampling_needs_labels(tmp_path):
     cfg = ModelConfig(conditioning="class", width=8, z_dim=8, num_classes=10)
-    folder = save_checkpoint(tmp_path / "c", {"model": cfg.to_dict()}, build_generator(cfg).eval())
+    folder = save_checkpoint(tmp_path / "c", {"model": cfg.to_dict()}, {"G": build_generator(cfg).eval()})
     G = gan_core.load_generator(folder)
     with pytest.raises(ValueError, match="labels"):
         gan_core.sample(G, [1])
@@ -46,6 +46,10 @@ def test_unknown_name_lists_what_exists(monkeypatch, tmp_path, folder):
     with pytest.raises(gan_core.CheckpointError, match="one of: g"):
         gan_core.load_generator("no-such-model")
     assert gan_core.load_generator("g").z_dim == 8
+    assert gan_core.load_generator("g", net="G").z_dim == 8
+    for net in ("G_AB", "D"):   # a generator the family does not have, or a discriminator
+        with pytest.raises(gan_core.CheckpointError, match="has no generator"):
+            gan_core.load_generator("g", net=net)
 
 
 def test_no_module_imports_the_command_line_entry_point():

@@ -14,7 +14,7 @@ def ckpt(tmp_path):
     cfg = ModelConfig(conditioning="class", num_classes=10, width=8, z_dim=8)
     torch.manual_seed(0)
     G, D = build_generator(cfg).eval(), build_discriminator(cfg).eval()
-    folder = save_checkpoint(tmp_path / "m", {"model": cfg.to_dict()}, G, D, metrics={"fid": 1.0})
+    folder = save_checkpoint(tmp_path / "m", {"model": cfg.to_dict()}, {"G": G, "D": D}, metrics={"fid": 1.0})
     return folder, G, D
 
 
@@ -37,8 +37,8 @@ def test_missing_folder_and_missing_files(tmp_path, ckpt):
     with pytest.raises(CheckpointError, match="config.json is missing"):
         load_checkpoint(tmp_path / "empty")
     folder, _, _ = ckpt
-    (folder / "generator.safetensors").unlink()
-    with pytest.raises(CheckpointError, match="generator.safetensors is missing"):
+    (folder / "G.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="G.safetensors is missing"):
         load_checkpoint(folder)
 
 
@@ -52,7 +52,7 @@ def test_corrupt_config_and_weights(ckpt):
         load_checkpoint(folder)
     (folder / "config.json").write_text(json.dumps({"model": {"kind": "cgan", "num_classes": 10, "width": 8,
                                                               "z_dim": 8}}))
-    (folder / "generator.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{garbage")
+    (folder / "G.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{garbage")
     with pytest.raises(CheckpointError, match="not a valid safetensors"):
         load_checkpoint(folder)
 
@@ -80,7 +80,7 @@ class _Boom:
 def test_disguised_pickle_is_refused_and_never_runs(ckpt, tmp_path, protocol):
     folder, _, _ = ckpt
     marker = tmp_path / f"pwned-{protocol}"
-    (folder / "generator.safetensors").write_bytes(pickle.dumps(_Boom(str(marker)), protocol=protocol))
+    (folder / "G.safetensors").write_bytes(pickle.dumps(_Boom(str(marker)), protocol=protocol))
     with pytest.raises(CheckpointError, match="safetensors"):
         load_checkpoint(folder)
     assert not marker.exists()
@@ -88,7 +88,7 @@ def test_disguised_pickle_is_refused_and_never_runs(ckpt, tmp_path, protocol):
 
 def test_torch_save_archive_is_refused(ckpt, tmp_path):
     folder, G, _ = ckpt
-    torch.save(G.state_dict(), folder / "generator.safetensors")
+    torch.save(G.state_dict(), folder / "G.safetensors")
     with pytest.raises(CheckpointError, match="pickle or a torch.save"):
         load_checkpoint(folder)
 
@@ -97,10 +97,10 @@ def test_nan_weights_are_refused(ckpt):
     from safetensors.torch import load_file, save_file
 
     folder, _, _ = ckpt
-    w = load_file(str(folder / "generator.safetensors"))
+    w = load_file(str(folder / "G.safetensors"))
     k = next(k for k, v in w.items() if v.is_floating_point())
     w[k][...] = float("nan")
-    save_file(w, str(folder / "generator.safetensors"))
+    save_file(w, str(folder / "G.safetensors"))
     with pytest.raises(CheckpointError, match="NaN"):
         load_checkpoint(folder)
 
@@ -113,7 +113,7 @@ def test_a_generator_declares_how_its_z_is_drawn_and_a_checkpoint_keeps_it(tmp_p
     cfg = ModelConfig(width=8, z_dim=8, noise="uniform")
     G = build_generator(cfg).eval()
     assert G.noise == "uniform" and build_generator(ModelConfig(width=8, z_dim=8)).noise == "gaussian"
-    save_checkpoint(tmp_path / "u", {"model": cfg.to_dict()}, generator=G)
+    save_checkpoint(tmp_path / "u", {"model": cfg.to_dict()}, {"G": G})
     loaded = gan_core.load_generator(tmp_path / "u")
     assert loaded.noise == "uniform"
     z = gan_core.seeds_to_z([3, 4], 8, "uniform")

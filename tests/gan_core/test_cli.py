@@ -21,7 +21,7 @@ def test_train_then_sample_end_to_end(tmp_path, capsys):
     rc = main(["train", "--model", "cgan", "--steps", "3", "--batch-size", "8", "--width", "8", "--out", str(out),
                "--quiet"])
     assert rc == 0
-    for f in ("config.json", "generator.safetensors", "discriminator.safetensors", "metrics.json", "samples.png"):
+    for f in ("config.json", "G.safetensors", "D.safetensors", "metrics.json", "samples.png"):
         assert (out / f).is_file(), f
     G = gan_core.load_generator(out)
     assert G.num_classes == 10

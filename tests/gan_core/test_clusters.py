@@ -175,7 +175,7 @@ def test_self_conditioned_checkpoint_round_trips_with_its_clusters(tmp_path, mni
     t = Trainer(default_config("dcgan", model=dict(width=8, z_dim=16, clusters=4, cluster_temperature=0.02),
                                batch_size=16), small)
     t.run(1)
-    folder = save_checkpoint(tmp_path / "sc", t.checkpoint_config(), t.G_ema, t.D)
+    folder = save_checkpoint(tmp_path / "sc", t.checkpoint_config(), {"G": t.G_ema, "D": t.D})
     ck = load_checkpoint(folder, discriminator=True)
     assert ck.model_config.clusters == 4 and ck.generator.cluster_temperature == 0.02
     assert torch.equal(ck.generator.cluster_offset, t.G_ema.cluster_offset)

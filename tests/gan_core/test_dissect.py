@@ -144,7 +144,7 @@ def test_rank_units_matches_a_direct_measurement_and_is_cached(G, tmp_path, monk
     assert top_units(r, "block 1", k, 3)[0] == int(np.argmax(drop[k]))
     # cached beside nothing shipped: in GAN_STUDIO_CACHE, keyed by the weights' bytes
     monkeypatch.setenv("GAN_STUDIO_CACHE", str(tmp_path / "cache"))
-    wfile = tmp_path / "generator.safetensors"
+    wfile = tmp_path / "G.safetensors"
     wfile.write_bytes(b"weights")
     first = cached_ranking(G, C, wfile, n=30)
     monkeypatch.setattr(dissect, "rank_units", lambda *a, **k: pytest.fail("computed again"))

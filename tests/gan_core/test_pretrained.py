@@ -27,7 +27,7 @@ def test_every_recipe_is_shipped_complete_and_small():
         for word in ("Command: `gan-core", "Seed", "Wall time", "cores", "mnist-5k"):
             assert word in card, f"{name} card lacks {word}"
     for name in GANS:
-        assert (root / name / "generator.safetensors").is_file() and (root / name / "discriminator.safetensors").is_file()
+        assert (root / name / "G.safetensors").is_file() and (root / name / "D.safetensors").is_file()
         assert "real-data floor" in (root / name / "card.md").read_text()
 
 

@@ -16,21 +16,37 @@ SHIPPED = {"mnist-dcgan": ("dcgan", "clusters", "batchnorm"), "mnist-cgan": ("dc
            "mnist-wgan-gp": ("dcgan", "clusters", "plain"), "mnist-vanilla": ("mlp", "none", "plain")}
 
 
+LEGACY = Path(__file__).resolve().parents[1] / "data" / "legacy"   # the shipped config.json files as earlier versions wrote them
+
+
 @pytest.mark.parametrize("name", sorted(SHIPPED))
-def test_a_copy_of_each_shipped_config_still_loads_with_its_old_kind(name, tmp_path):
-    """The shipped folders' config.json name an old "kind"; it maps to an architecture, a conditioning and a
-    critic form, and the copy loads with the very weights of the original."""
+def test_a_folder_as_earlier_versions_wrote_it_still_loads(name, tmp_path):
+    """Earlier versions wrote one "kind" (stored twice, under "model" and "training") and generator.safetensors /
+    discriminator.safetensors: such a folder (the shipped config.json as it was, the shipped weights under their
+    old names) loads as today's, with the same networks and the same weights."""
     from gan_core.checkpoints import load_checkpoint
 
-    folder = shutil.copytree(PRETRAINED / name, tmp_path / name)
-    raw = json.loads((folder / "config.json").read_text())
-    assert "kind" in raw["model"]                      # the shipped file is the old format, read as it is
-    ck = load_checkpoint(folder)
-    m = ck.model_config
-    assert (m.architecture, m.conditioning, m.critic) == SHIPPED[name]
+    folder = tmp_path / name
+    folder.mkdir()
+    raw = json.loads((LEGACY / f"{name}.config.json").read_text())
+    assert "kind" in raw["model"] and "kind" in raw["training"]["model"]
+    (folder / "config.json").write_text(json.dumps(raw))
+    shutil.copy(PRETRAINED / name / "G.safetensors", folder / "generator.safetensors")
+    shutil.copy(PRETRAINED / name / "D.safetensors", folder / "discriminator.safetensors")
+    old, new = load_checkpoint(folder, discriminator=True), load_checkpoint(PRETRAINED / name, discriminator=True)
+    m = old.model_config
+    assert (m.architecture, m.conditioning, m.critic) == SHIPPED[name] and m == new.model_config
     assert ModelConfig.from_dict(m.to_dict()) == m      # and today's format round-trips
-    original = load_checkpoint(PRETRAINED / name).generator.state_dict()
-    assert all(torch.equal(v, original[k]) for k, v in ck.generator.state_dict().items())
+    for net in ("G", "D"):
+        want = new.networks[net].state_dict()
+        assert all(torch.equal(v, want[k]) for k, v in old.networks[net].state_dict().items())
+
+
+def test_the_shipped_folders_store_each_setting_once_and_networks_by_name():
+    for name in SHIPPED:
+        raw = json.loads((PRETRAINED / name / "config.json").read_text())
+        assert "model" not in raw["training"] and "dataset" not in raw and "kind" not in raw["model"]
+        assert {"G.safetensors", "D.safetensors"} <= {p.name for p in (PRETRAINED / name).iterdir()}
 
 
 def test_every_old_kind_maps_to_registered_fields():

@@ -105,5 +105,5 @@ def test_load_checkpoint_sizes_the_networks_before_building_them(tmp_path):
     with pytest.raises(CheckpointError, match="M parameters"):
         load_checkpoint(tmp_path)
     (tmp_path / "config.json").write_text(json.dumps({"model": {"kind": "dcgan"}}))
-    with pytest.raises(CheckpointError, match="generator.safetensors is missing"):
+    with pytest.raises(CheckpointError, match="G.safetensors is missing"):
         load_checkpoint(tmp_path)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.pretrained   # the shipped classifier reads the digits
 def _wide_model(tmp_path, width: int):
     torch.manual_seed(0)
     cfg = ModelConfig(width=width, z_dim=16)
-    return str(save_checkpoint(tmp_path / f"w{width}", {"model": cfg.to_dict()}, build_generator(cfg).eval()))
+    return str(save_checkpoint(tmp_path / f"w{width}", {"model": cfg.to_dict()}, {"G": build_generator(cfg).eval()}))
 
 
 def test_a_ranking_that_cannot_fit_the_limit_is_refused_at_once_with_its_estimate(tmp_path):

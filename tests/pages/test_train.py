@@ -126,8 +126,8 @@ def test_start_pause_step_resume_stop_save_open(monkeypatch):
     button(at, "Save").click().run()
     assert any("Saved to" in s.value for s in at.success)
     folder = at.session_state["tr_saved"]
-    assert (ROOT / folder / "generator.safetensors").exists() if not folder.startswith("/") else \
-        __import__("pathlib").Path(folder, "generator.safetensors").exists()
+    assert (ROOT / folder / "G.safetensors").exists() if not folder.startswith("/") else \
+        __import__("pathlib").Path(folder, "G.safetensors").exists()
     assert at.get("download_button")
     button(at, "Open in the latent explorer").click().run()
     assert not at.exception

@@ -18,14 +18,14 @@ def _zip(files: dict) -> bytes:
 
 def test_round_trip_through_a_zip(tmp_path):
     cfg = ModelConfig(width=8, z_dim=8)
-    folder = save_checkpoint(tmp_path / "m", {"model": cfg.to_dict()}, build_generator(cfg).eval())
+    folder = save_checkpoint(tmp_path / "m", {"model": cfg.to_dict()}, {"G": build_generator(cfg).eval()})
     out = extract_checkpoint_zip(checkpoint_zip(folder), tmp_path / "up")
     assert load_checkpoint(out).generator.z_dim == 8
 
 
 def _checkpoint_files(tmp_path, **model) -> dict:
     cfg = ModelConfig(**{"width": 8, "z_dim": 8, **model})
-    folder = save_checkpoint(tmp_path / "src", {"model": cfg.to_dict()}, build_generator(cfg).eval())
+    folder = save_checkpoint(tmp_path / "src", {"model": cfg.to_dict()}, {"G": build_generator(cfg).eval()})
     return {p.name: p.read_bytes() for p in folder.iterdir()}
 
 
@@ -72,7 +72,7 @@ def test_config_is_judged_before_anything_is_built_or_written(tmp_path, config, 
 def test_a_member_with_a_bad_crc_is_refused_and_nothing_is_left(tmp_path):
     files = _checkpoint_files(tmp_path)
     data = bytearray(_zip(files))
-    weights = bytes(files["generator.safetensors"][-64:])
+    weights = bytes(files["G.safetensors"][-64:])
     at = bytes(data).index(weights)
     data[at + 10] ^= 0xFF  # flip a byte inside the stored (uncompressed) weights: the CRC no longer matches
     with pytest.raises(CheckpointError, match="damaged"):
@@ -84,7 +84,7 @@ def test_weights_that_do_not_match_leave_nothing_behind(tmp_path):
     files = _checkpoint_files(tmp_path)
     other = _checkpoint_files(tmp_path / "o", width=16)
     with pytest.raises(CheckpointError, match="shape"):
-        extract_checkpoint_zip(_zip({**files, "generator.safetensors": other["generator.safetensors"]}),
+        extract_checkpoint_zip(_zip({**files, "G.safetensors": other["G.safetensors"]}),
                                tmp_path / "up" / "x")
     assert _nothing_written(tmp_path / "up")
 
@@ -95,9 +95,9 @@ def test_the_classifier_or_a_toy_is_not_accepted_as_a_generator(tmp_path):
     from gan_core.models import ClassifierConfig
 
     with pytest.raises(CheckpointError, match="classifier, not a generator"):
-        usable_generator(Checkpoint(tmp_path, {}, ClassifierConfig(), classifier=object()))
+        usable_generator(Checkpoint(tmp_path, {}, ClassifierConfig(), networks={"classifier": object()}))
     with pytest.raises(CheckpointError, match="toy"):
-        usable_generator(Checkpoint(tmp_path, {}, ModelConfig(architecture="toy", img_shape=(2,)), generator=object()))
+        usable_generator(Checkpoint(tmp_path, {}, ModelConfig(architecture="toy", img_shape=(2,)), networks={"G": object()}))
 
 
 def test_upload_folder_is_pruned_least_recently_used_first(tmp_path):

@@ -66,9 +66,9 @@ def test_a_checkpoint_zip_of_constant_weights_is_refused_as_a_bomb(tmp_path):
     G = build_generator(cfg)
     for p in G.parameters():
         p.data.zero_()
-    folder = save_checkpoint(tmp_path / "m", {"model": cfg.to_dict()}, G.eval())
+    folder = save_checkpoint(tmp_path / "m", {"model": cfg.to_dict()}, {"G": G.eval()})
     data = checkpoint_zip(folder)
-    assert len(data) < 200_000 < (folder / "generator.safetensors").stat().st_size
+    assert len(data) < 200_000 < (folder / "G.safetensors").stat().st_size
     with pytest.raises(CheckpointError, match="zip bomb"):
         extract_checkpoint_zip(data, tmp_path / "up")
     assert not (tmp_path / "up").exists()
@@ -79,7 +79,7 @@ def test_a_weights_member_larger_than_its_config_can_need_is_refused_unread(tmp_
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:   # stored, so the ratio check does not apply: the size check does
         zf.writestr("config.json", json.dumps({"model": cfg.to_dict()}))
-        zf.writestr("generator.safetensors", bytes(5_000_000))
+        zf.writestr("G.safetensors", bytes(5_000_000))
     with pytest.raises(CheckpointError, match="more than the networks"):
         extract_checkpoint_zip(buf.getvalue(), tmp_path / "up")
 
