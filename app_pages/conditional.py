@@ -1,8 +1,8 @@
 """Conditional generation: ask for a digit, hold the style fixed across classes, morph between classes."""
 import streamlit as st
 
-from gan_core.explore import class_samples, every_class, morph, sorted_by_class, strip
-from ui import conditional_view as view
+from gan_core.latent.explorer import class_samples, every_class, morph, sorted_by_class, strip
+from ui.conditional import views as view
 from ui.images import grid, show
 from ui.models import explorer, model_label, model_picker
 from ui.priority import in_turn

@@ -1,7 +1,7 @@
 """Evaluate: measure models, each number beside what real data scores."""
 import streamlit as st
 
-from ui import evaluate_view as view
+from ui.evaluate import views as view
 from ui.models import explorer, model_label, model_paths, model_picker
 
 st.title("Evaluate")

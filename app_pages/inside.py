@@ -1,8 +1,8 @@
 """Inside G: what each layer of the generator draws, and what happens when units are switched off."""
 import streamlit as st
 
-from gan_core.dissect import layers
-from ui import inside_view as view
+from gan_core.latent.dissection import layers
+from ui.inside import views as view
 from ui.models import explorer, model_label, model_picker
 from ui.state import load_query
 from ui.text import quoted

@@ -1,8 +1,8 @@
 """Latent explorer: walk through what a trained generator has learned."""
 import streamlit as st
 
-from ui import latent_view as view
-from ui.find_view import find_section
+from ui.latent import views as view
+from ui.latent.find import find_section
 from ui.models import explorer, model_label, model_picker
 from ui.state import load_query
 

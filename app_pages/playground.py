@@ -1,7 +1,7 @@
 """The 2D playground: a GAN small enough to see everything it does."""
 import streamlit as st
 
-from ui import playground_view as view
+from ui.playground import views as view
 
 st.title("2D playground")
 st.caption("Real data is a cloud of points in the plane. G turns noise into points; D colours the plane by "

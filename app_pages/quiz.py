@@ -1,8 +1,8 @@
 """Real or fake? A human-evaluation quiz for a class, scored HYPE-style."""
 import streamlit as st
 
-from ui import quiz_dashboard as teacher
-from ui import quiz_view as view
+from ui.quiz import dashboard as teacher
+from ui.quiz import participant as view
 
 st.title("Real or fake?")
 st.caption("People are the final judge of generated images. Students join with a code and say which digits "
@@ -22,7 +22,7 @@ if role == "Running a session":
         with one:
             teacher.create_form()
         with several:
-            from ui.quiz_arms_view import create_compare_form
+            from ui.quiz.arms import create_compare_form
 
             create_compare_form(view.quiz_models(), view.quiz_store())
         teacher.open_form()

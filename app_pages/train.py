@@ -1,8 +1,8 @@
 """Live training: watch a GAN learn (and fail) while it trains in the background."""
 import streamlit as st
 
-from ui import live_view as view
-from ui import train_charts
+from ui.train import views as view
+from ui.train import charts as train_charts
 from ui.models import classifier
 
 st.title("Train a GAN, live")

@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from machine import sgemm_gflops  # noqa: E402
 from stclient import ERRORS, Student, next_address  # noqa: E402
-from tests.conftest import free_port, run_app, wait_healthy  # noqa: E402
+from tests.helpers import free_port, run_app, wait_healthy  # noqa: E402
 
 # ----------------------------------------------------------------------------- the class
 

@@ -1,4 +1,4 @@
-"""Dissection: do the units gan_core.dissect ranks for a digit really draw it?
+"""Dissection: do the units gan_core.latent.dissection ranks for a digit really draw it?
 
 For mnist-cgan and mnist-dcgan: units are ranked on 400 samples (seed 0), as the Inside G page does. Then, on
 1,000 other samples (seed 123), for each class: the top 8 units of the best layer for that class are switched
@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 import gan_core
-from gan_core.dissect import ablate, sample_inputs, best_layer, class_probs, rank_units, top_units
-from gan_core.metrics import load_classifier
+from gan_core.latent.dissection import ablate, sample_inputs, best_layer, class_probs, rank_units, top_units
+from gan_core.metrics.scores import load_classifier
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 HARNESS = """<!DOCTYPE html><html><body><div id="host"></div><script>
 let mod = null;

@@ -13,9 +13,9 @@ import time
 
 import torch
 
-from gan_core.live import preset_config
-from gan_core.metrics import class_coverage, load_classifier
-from gan_core.trainer import Trainer
+from gan_core.training.presets import preset_config
+from gan_core.metrics.scores import class_coverage, load_classifier
+from gan_core.training.trainer import Trainer
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ def pth_stride0(tmp: Path):
     """Item 1: a 7,960-byte state dict of stride-0 tensors that says 'examples DCGAN, ngf=512'."""
     import torch
 
-    from gan_core.importers import import_examples_dcgan
+    from gan_core.hub.importers import import_examples_dcgan
 
     one = torch.zeros(1)
     torch.save({"main.0.weight": one.expand(100, 4096, 4, 4), "main.12.weight": one.expand(512, 3, 4, 4)},
@@ -58,7 +58,7 @@ def pth_deflate(tmp: Path):
     """Item 2: a .pth re-zipped with DEFLATE: ~1 MB that torch.load would inflate to a 1 GB tensor."""
     import zipfile
 
-    from gan_core.importers import import_examples_dcgan
+    from gan_core.hub.importers import import_examples_dcgan
 
     # built in another process: this one's peak memory must not already hold the 1 GB tensor
     subprocess.run([sys.executable, "-c", "import torch, sys; torch.save({'w': torch.zeros(250_000_000)}, "
@@ -105,7 +105,7 @@ def _digit_path(raw: bytes):
     did before it (Pillow at full size, RGBA, then prepare_digit)."""
     import numpy as np
 
-    from gan_core.project import prepare_digit
+    from gan_core.latent.inversion import prepare_digit
 
     if _has("gan_core/intake/images.py"):
         from gan_core.intake.images import DIGIT, read_pixels
@@ -152,7 +152,7 @@ def ranking_35M(tmp: Path):
     hours, so it is skipped there."""
     import torch
 
-    from gan_core.checkpoints import save_checkpoint
+    from gan_core.hub.checkpoints import save_checkpoint
     from gan_core.models import ModelConfig, build_generator
 
     cfg = ModelConfig(width=672, z_dim=64)
@@ -160,10 +160,10 @@ def ranking_35M(tmp: Path):
     folder = save_checkpoint(tmp / "big", {"model": cfg.to_dict()}, {"G": G})
     n = sum(p.numel() for p in G.parameters())
     del G
-    if not _has("gan_core/worktasks.py"):
+    if not _has("gan_core/serve/worktasks.py"):
         return None, f"{n / 1e6:.0f} M parameters (no budget in this checkout: not run)"
-    from gan_core import worktasks
-    from gan_core.workers import OverBudget, WorkContext
+    from gan_core.serve import worktasks
+    from gan_core.serve.workers import OverBudget, WorkContext
 
     def run():
         try:
@@ -182,7 +182,7 @@ def playground_hog(tmp: Path):
 
     import torch
 
-    import gan_core.playground as pgmod
+    import gan_core.training.playground as pgmod
 
     torch.set_num_threads(1)
     slots = getattr(pgmod, "FairSlots", None)
@@ -219,7 +219,7 @@ def line_201_sessions(tmp: Path):
     """Item 8: 201 sessions from one address each ask for a computation; how many get into the line."""
     import threading
 
-    from gan_core.workqueue import WorkQueue
+    from gan_core.serve.workqueue import WorkQueue
 
     q = WorkQueue(workers=1, light_workers=0)
     gate = threading.Event()
@@ -272,7 +272,7 @@ def activations_threads(tmp: Path):
 
     import torch
 
-    from gan_core.dissect import activations
+    from gan_core.latent.dissection import activations
     from gan_core.models import DCGANGenerator
 
     torch.manual_seed(0)
@@ -305,7 +305,7 @@ def csv_huge(tmp: Path):
     """Item 11: a CSV of numbers near the float64 limit."""
     import numpy as np
 
-    from gan_core.drawn import parse_csv
+    from gan_core.data.drawn_points import parse_csv
 
     def run():
         pts, _ = parse_csv("-1.7e308,1.7e308\n1.7e308,1.7e308\n0,1.7e308")

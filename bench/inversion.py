@@ -1,4 +1,4 @@
-"""Inversion: how well gan_core.project finds real digits in the shipped generators' latent spaces.
+"""Inversion: how well gan_core.latent.inversion finds real digits in the shipped generators' latent spaces.
 
 200 real digits of mnist-5k (drawn with a fixed seed from all 5,000, so not the first 200) are inverted, one
 at a time, into mnist-dcgan and mnist-cgan (the class searched, not given), with torch on 2 threads. For
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 import gan_core
-from gan_core.data import mnist5k_arrays
-from gan_core.metrics import load_classifier
-from gan_core.project import project, reads_as
+from gan_core.data.datasets import mnist5k_arrays
+from gan_core.metrics.scores import load_classifier
+from gan_core.latent.inversion import project, reads_as
 
 
 def main() -> None:

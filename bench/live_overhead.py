@@ -1,6 +1,6 @@
 """Training inside the app vs the CLI: images/s of a live job against the CLI's loop.
 
-CLI: ``Trainer.run`` with a tqdm progress callback, as ``gan-core train`` runs it. App: a ``gan_core.live``
+CLI: ``Trainer.run`` with a tqdm progress callback, as ``gan-core train`` runs it. App: a ``gan_core.serve.live``
 job as the app runs it (``--jobs process``, the default: a child process; ``--jobs thread``: a background
 thread of this process), with a sample grid every 25 steps and class coverage every 200, while a poller
 thread plays the page's fragment once a second (reads the history and builds the three plotly charts).
@@ -19,10 +19,11 @@ import time
 import torch
 from tqdm import tqdm
 
-from gan_core.data import load_mnist5k
-from gan_core.live import Job, ProcessJob, preset_config
-from gan_core.metrics import load_classifier
-from gan_core.trainer import Trainer
+from gan_core.data.datasets import load_mnist5k
+from gan_core.serve.live import Job, ProcessJob
+from gan_core.training.presets import preset_config
+from gan_core.metrics.scores import load_classifier
+from gan_core.training.trainer import Trainer
 
 
 def cli_round(cfg, steps: int) -> float:
@@ -37,8 +38,8 @@ def cli_round(cfg, steps: int) -> float:
 
 
 def app_round(cfg, steps: int, C, job_class=Job) -> float:
-    from gan_core.timeline import evenly
-    from ui.train_charts import MAX_CHART_POINTS, line_chart
+    from gan_core.training.timeline import evenly
+    from ui.train.charts import MAX_CHART_POINTS, line_chart
 
     job = job_class(cfg, classifier=C, max_steps=steps + 1, torch_threads=torch.get_num_threads()).start()
     stop = threading.Event()

@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from gan_core.playground import Playground, preset
+from gan_core.training.playground import Playground, preset
 
 CHECK_EVERY = 50
 
@@ -62,7 +62,7 @@ def main() -> None:
 
 
 def near_a_mode(points: torch.Tensor) -> float:
-    from gan_core.data import TOY_STD, toy_modes
+    from gan_core.data.toy import TOY_STD, toy_modes
 
     return float((torch.cdist(points, toy_modes("ring8")).min(1).values <= 3 * TOY_STD["ring8"]).float().mean())
 

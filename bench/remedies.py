@@ -19,11 +19,11 @@ import time
 
 import torch
 
-from gan_core.live import preset_config
-from gan_core.metrics import class_coverage, load_classifier
-from gan_core.playground import Playground, preset
-from gan_core.remedies import REMEDIES, applies, with_remedy
-from gan_core.sampler import sample_noise
+from gan_core.training.presets import preset_config
+from gan_core.metrics.scores import class_coverage, load_classifier
+from gan_core.training.playground import Playground, preset
+from gan_core.training.remedies import REMEDIES, applies, with_remedy
+from gan_core.latent.sampling import sample_noise
 
 CHECK_EVERY = 50
 
@@ -49,7 +49,7 @@ def playground(name: str | None, seed: int, steps: int) -> int:
 
 
 def digits(name: str | None, seed: int, steps: int, C) -> int:
-    from gan_core.trainer import Trainer
+    from gan_core.training.trainer import Trainer
 
     cfg = preset_config("Mode collapse on purpose", seed=seed)
     t = Trainer(with_remedy(cfg, name) if name else cfg)

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from machine import sgemm_gflops  # noqa: E402
 from stclient import ERRORS, Student  # noqa: E402
-from tests.conftest import free_port, run_app  # noqa: E402
+from tests.helpers import free_port, run_app  # noqa: E402
 
 PAGES = ["home", "train", "playground", "latent", "conditional", "quiz", "evaluate", "inside"]
 

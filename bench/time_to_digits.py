@@ -21,10 +21,10 @@ from pathlib import Path
 
 import torch
 
-from gan_core.live import PRESETS, preset_config
-from gan_core.metrics import digit_readiness, load_classifier
-from gan_core.sampler import sample_noise
-from gan_core.trainer import Trainer
+from gan_core.training.presets import PRESETS, preset_config
+from gan_core.metrics.scores import digit_readiness, load_classifier
+from gan_core.latent.sampling import sample_noise
+from gan_core.training.trainer import Trainer
 
 
 VERBOSE = False
@@ -68,8 +68,8 @@ def run(seed: int, sets: list[str], check_every: int, max_seconds: float, C, pre
 
 def shipped_context(C) -> None:
     """The criterion on the shipped models (trained for minutes to hours): what 'ready' means in practice."""
-    from gan_core.checkpoints import load_checkpoint
-    from gan_core.pretrained import RECIPES
+    from gan_core.hub.checkpoints import load_checkpoint
+    from gan_core.hub.pretrained import RECIPES
 
     for name in RECIPES:
         if name == "mnist-classifier":

@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from gan_core.data import load_mnist5k
-from gan_core.trainer import Trainer, default_config
+from gan_core.data.datasets import load_mnist5k
+from gan_core.training.recipes import default_config
+from gan_core.training.trainer import Trainer
 
 
 def reference_loop(G, D, real_all, batch, z_dim, steps, seed=0):

@@ -20,7 +20,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, run_app  # noqa: E402
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, run_app  # noqa: E402
 
 PAINTED = """(before) => { const i = document.querySelector("[data-testid='gs-image'] img");
   return i && i.src !== before && i.complete && i.naturalWidth > 0; }"""

@@ -18,8 +18,8 @@ import torch
 
 __version__ = "0.1.0"
 
-from .checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
-from .sampler import generate, interpolate_path, seeds_to_z, to_uint8, truncate  # noqa: E402
+from gan_core.hub.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
+from gan_core.latent.sampling import generate, interpolate_path, seeds_to_z, to_uint8, truncate  # noqa: E402
 
 __all__ = ["__version__", "load_generator", "sample", "interpolate", "list_pretrained", "pretrained_dir",
            "resolve_checkpoint", "load_checkpoint", "save_checkpoint", "Checkpoint", "CheckpointError"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core.explore import upscale
+from gan_core.latent.explorer import upscale
 
 
 def fast_png(img: np.ndarray) -> bytes:
     """A uint8 image (H, W[, C]) as PNG bytes at zlib level 1: lossless like st.image's own PNG (level 6), several
     times faster to make and a little larger. Encoding enlarged images at level 6 was most of a quiz answer's
     and a class change's server time."""
-    from gan_core.explore import png_bytes
+    from gan_core.latent.explorer import png_bytes
 
     return png_bytes(img, compress_level=1)
 
@@ -24,7 +24,7 @@ def show(image: np.ndarray, scale: int = 8, caption: str | None = None, width: i
 
 
 def grid(images: np.ndarray, nrow: int, scale: int = 3) -> np.ndarray:
-    from gan_core.sampler import image_grid
+    from gan_core.latent.sampling import image_grid
 
     return image_grid(images, nrow=nrow, scale=scale)
 
@@ -35,7 +35,7 @@ def inline_html(image: np.ndarray, scale: int = 8, caption: str | None = None, a
     import base64
     import html
 
-    from gan_core.explore import png_bytes
+    from gan_core.latent.explorer import png_bytes
 
     h, w = image.shape[:2]
     src = "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()

@@ -11,10 +11,10 @@ import streamlit as st
 import torch
 
 import gan_core
-from gan_core.checkpoints import (CheckpointError, extract_checkpoint_zip, load_checkpoint, prune_folders,
-                                  publish_folder)
-from gan_core.explore import Explorer
-from gan_core.modelcache import ModelCache, module_bytes
+from gan_core.hub.checkpoints import (CheckpointError, extract_checkpoint_zip, load_checkpoint, prune_folders,
+                                      publish_folder)
+from gan_core.latent.explorer import Explorer
+from gan_core.serve.modelcache import ModelCache, module_bytes
 from ui.text import plain, quoted
 
 UPLOAD = "Upload a checkpoint (.zip)…"
@@ -45,7 +45,7 @@ def checkpoint(path: str):
 @st.cache_resource(show_spinner=False)
 def classifier():
     """The shipped digit classifier, or None when it is missing."""
-    from gan_core.metrics import load_classifier
+    from gan_core.metrics.scores import load_classifier
 
     try:
         return load_classifier()
@@ -115,7 +115,7 @@ UPLOAD_MAX_FILE_MB = 50
 
 def _import_pth(data: bytes) -> str:
     """Convert an uploaded PyTorch-examples netG.pth (once per content) into a checkpoint folder."""
-    from gan_core.importers import import_examples_dcgan
+    from gan_core.hub.importers import import_examples_dcgan
 
     if len(data) > UPLOAD_MAX_FILE_MB * 1_000_000:
         raise CheckpointError(f"the file is larger than {UPLOAD_MAX_FILE_MB} MB.")

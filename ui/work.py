@@ -1,4 +1,4 @@
-"""Heavy page work through the server's one WorkQueue (gan_core.workqueue): the page asks for a result by
+"""Heavy page work through the server's one WorkQueue (gan_core.serve.workqueue): the page asks for a result by
 key; while it is computed the user sees their place in line, a progress bar and a Cancel button, and the page
 reruns by itself when the result is ready. Interactive work (one image per slider move) never comes here.
 
@@ -15,7 +15,7 @@ import time
 
 import streamlit as st
 
-from gan_core.workqueue import ClientBusy, OwnerBusy, QueueFull, Task, WorkQueue
+from gan_core.serve.workqueue import ClientBusy, OwnerBusy, QueueFull, Task, WorkQueue
 from ui.priority import background_turn
 from ui.text import plain
 

@@ -6,11 +6,11 @@ path); 2 to 6 models ("arms") per session ranked with paired intervals (``arms``
 
 No Streamlit here: the page, the benchmark and the tests all use the same ``Store``.
 """
-from .arms import rank_arms
-from .imagesets import ImageSetError, normalise, read_image_zip
-from .report import report
-from .scoring import summarise
-from .store import MODES, PROTOCOLS, AnswerResult, QuizError, SessionInfo, Store, TrialView, default_url
+from gan_core.humaneval.arms import rank_arms
+from gan_core.humaneval.imagesets import ImageSetError, normalise, read_image_zip
+from gan_core.humaneval.report import report
+from gan_core.humaneval.scoring import summarise
+from gan_core.humaneval.store import MODES, PROTOCOLS, AnswerResult, QuizError, SessionInfo, Store, TrialView, default_url
 
 __all__ = ["AnswerResult", "ImageSetError", "MODES", "PROTOCOLS", "QuizError", "SessionInfo", "Store", "TrialView",
            "default_url", "normalise", "rank_arms", "read_image_zip", "report", "summarise"]

@@ -28,7 +28,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .staircase import threshold
+from gan_core.humaneval.staircase import threshold
 
 RESAMPLES = 10_000
 LEVEL = 0.95

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checkpoints import load_checkpoint
-from ..data import load_mnist5k
-from ..sampler import seeds_to_z, to_uint8, truncate
+from gan_core.hub.checkpoints import load_checkpoint
+from gan_core.data.datasets import load_mnist5k
+from gan_core.latent.sampling import seeds_to_z, to_uint8, truncate
 
 
 class QuizImages:

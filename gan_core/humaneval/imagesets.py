@@ -16,7 +16,7 @@ Two steps, both before anything is stored:
    participant receives.
 
 ``prepare_sets`` does both for a whole comparison, one image at a time (a set's raw files are never all held),
-within a cap on images and bytes per session; the app runs it in a worker process (``gan_core.worktasks``).
+within a cap on images and bytes per session; the app runs it in a worker process (``gan_core.serve.worktasks``).
 
 Example:
     >>> import io, zipfile
@@ -39,9 +39,9 @@ from typing import Callable, Iterator
 
 from PIL import Image, ImageOps
 
-from ..intake import IntakeError
-from ..intake.archives import ZipLimits, open_zip, read_member, safe_path
-from ..intake.images import ImageLimits, open_image, read_image
+from gan_core.intake import IntakeError
+from gan_core.intake.archives import ZipLimits, open_zip, read_member, safe_path
+from gan_core.intake.images import ImageLimits, open_image, read_image
 
 MAX_ZIP_BYTES = 50_000_000         # one uploaded zip (Streamlit's maxUploadSize is set to the same)
 MAX_IMAGE_BYTES = 20_000_000       # one image file inside it

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from .records import QuizError
+from gan_core.humaneval.records import QuizError
 
 REAL_POOL = 5000                    # real images are drawn from mnist-5k by index
 MIN_ARMS, MAX_ARMS = 2, 6

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from .schema import QuizSession, Trial, now
+from gan_core.humaneval.schema import QuizSession, Trial, now
 
 NICKNAME_RE = re.compile(r"^[\w][\w .'-]{0,23}$", re.UNICODE)
 

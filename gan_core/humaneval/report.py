@@ -11,11 +11,11 @@ import base64
 import html
 from collections import defaultdict
 
-from . import staircase
-from .arms import rank_arms
-from .records import QuizError
-from .scoring import qualified
-from .sources import SessionImages, png_of
+from gan_core.humaneval import staircase
+from gan_core.humaneval.arms import rank_arms
+from gan_core.humaneval.records import QuizError
+from gan_core.humaneval.scoring import qualified
+from gan_core.humaneval.sources import SessionImages, png_of
 
 PROTOCOL_TEXT = {
     "hype-inf": ("HYPE∞ (Zhou et al., NeurIPS 2019): people judge each image without a time limit. The score is "
@@ -177,7 +177,7 @@ def build_report(store, info) -> str:
 
 def report(session_code: str, key: str, store=None) -> str:
     """The HTML report of a session, for its instructor (``key``). ``store``: default, the app's database."""
-    from .store import Store
+    from gan_core.humaneval.store import Store
 
     store = store or Store()
     info = store.check_key(session_code, key)

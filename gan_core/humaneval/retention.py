@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from .records import QuizError
-from .schema import QuizImage, QuizSession, now
+from gan_core.humaneval.records import QuizError
+from gan_core.humaneval.schema import QuizImage, QuizSession, now
 
 # Bounded storage: a student with a browser cannot fill the teacher's disk with sessions and images.
 MAX_OPEN_PER_CREATOR = 5            # sessions open at once per creator (client address)

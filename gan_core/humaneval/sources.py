@@ -21,8 +21,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from .imagesets import colour_mode, normalise
-from .images import QuizImages
+from gan_core.humaneval.imagesets import colour_mode, normalise
+from gan_core.humaneval.images import QuizImages
 
 SCALE = 8  # 28 px app images shown at 224 px
 
@@ -53,7 +53,7 @@ def array_of(png: bytes) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _mnist():
-    from ..data import load_mnist5k
+    from gan_core.data.datasets import load_mnist5k
 
     return load_mnist5k()
 
@@ -65,7 +65,7 @@ def _model(path: str) -> QuizImages:
 
 def model_images(model: str) -> QuizImages:
     """The generator (and mnist-5k reals) of an app model, by shipped name or checkpoint folder; cached."""
-    from .. import resolve_checkpoint
+    from gan_core import resolve_checkpoint
 
     return _model(str(resolve_checkpoint(model)))
 

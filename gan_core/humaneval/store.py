@@ -23,14 +23,14 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import staircase
-from .retention import Retention
-from .schema import Answer, Base, Participant, QuizImage, QuizSession, Trial, add_missing_columns, now
+from gan_core.humaneval import staircase
+from gan_core.humaneval.retention import Retention
+from gan_core.humaneval.schema import Answer, Base, Participant, QuizImage, QuizSession, Trial, add_missing_columns, now
 
 # The plain records a page sees (SessionInfo, TrialView, ...) are in ``records``; trial plans in ``plans``.
-from .plans import REAL_POOL, check_arms, plan_arm_trials, plan_trials
-from .records import (AnswerResult, QuizError, SessionInfo, TrialView, session_info, trial_view,
-                      normalise_code, validate_nickname)
+from gan_core.humaneval.plans import REAL_POOL, check_arms, plan_arm_trials, plan_trials
+from gan_core.humaneval.records import (AnswerResult, QuizError, SessionInfo, TrialView, session_info, trial_view,
+                                        normalise_code, validate_nickname)
 
 MODES = ("pair", "single")          # side by side (2AFC) / one at a time (HYPE_inf)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in class

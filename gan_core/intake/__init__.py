@@ -15,6 +15,6 @@ Example:
     Traceback (most recent call last):
     IntakeError: your file is not a readable image (this takes PNG, JPEG, WebP, GIF, BMP).
 """
-from .errors import IntakeError
+from gan_core.intake.errors import IntakeError
 
 __all__ = ["IntakeError"]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
 
-from .errors import IntakeError
+from gan_core.intake.errors import IntakeError
 
 METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}   # bzip2 and lzma are refused
 SLACK_BYTES = 64_000   # a member this small may inflate more than max_ratio (a short text of spaces)

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import torch
 
-from ..models import MAX_PARAMETERS
-from .archives import ZipLimits, open_zip
-from .errors import IntakeError
+from gan_core.models import MAX_PARAMETERS
+from gan_core.intake.archives import ZipLimits, open_zip
+from gan_core.intake.errors import IntakeError
 
 MAX_PTH_BYTES = 200_000_000
 MAX_SAFETENSORS_HEADER = 10_000_000

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from . import dcgan, mlp, pt_dcgan, toy  # noqa: F401  (each registers its family)
-from .classifier import DigitClassifier
-from .common import Discriminator, Generator
-from .config import LEGACY_KINDS, ClassifierConfig, ModelConfig
-from .dcgan import DCGANDiscriminator, DCGANGenerator
-from .mlp import MLPDiscriminator, MLPGenerator
-from .pt_dcgan import ExamplesDCGANDiscriminator, ExamplesDCGANGenerator
-from .registry import CONDITIONINGS, CRITICS, FAMILIES, TASKS, Family, family, register
-from .toy import ToyDiscriminator, ToyGenerator
+from gan_core.models import dcgan, examples_dcgan, mlp, toy  # noqa: F401  (each registers its family)
+from gan_core.models.classifier import DigitClassifier
+from gan_core.models.common import Discriminator, Generator
+from gan_core.models.config import LEGACY_KINDS, ClassifierConfig, ModelConfig
+from gan_core.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_core.models.mlp import MLPDiscriminator, MLPGenerator
+from gan_core.models.examples_dcgan import ExamplesDCGANDiscriminator, ExamplesDCGANGenerator
+from gan_core.models.registry import CONDITIONINGS, CRITICS, FAMILIES, TASKS, Family, family, register
+from gan_core.models.toy import ToyDiscriminator, ToyGenerator
 
 __all__ = ["ModelConfig", "ClassifierConfig", "LEGACY_KINDS", "build_generator", "build_discriminator",
            "build_classifier", "Generator", "Discriminator", "Family", "FAMILIES", "TASKS", "CONDITIONINGS",

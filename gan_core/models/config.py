@@ -120,7 +120,7 @@ class ModelConfig:
     pack: int = 1
 
     def __post_init__(self):
-        from .registry import CONDITIONINGS, CRITICS, family
+        from gan_core.models.registry import CONDITIONINGS, CRITICS, family
 
         object.__setattr__(self, "img_shape", check_shape(self.img_shape))
         fam = family(self.architecture)
@@ -193,7 +193,7 @@ class ModelConfig:
     @property
     def task(self) -> str:
         """What the generator maps from and to: one of ``registry.TASKS``."""
-        from .registry import family
+        from gan_core.models.registry import family
 
         return family(self.architecture).task
 

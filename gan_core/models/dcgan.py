@@ -4,10 +4,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .common import Discriminator, Generator, as_onehot, maybe_sn, relu_layers
-from .config import CLUSTER_TEMPERATURE
-from .registry import Family, register
-from .remedies import pack, remedy_layers, unpack_scores
+from gan_core.models.common import Discriminator, Generator, as_onehot, maybe_sn, relu_layers
+from gan_core.models.config import CLUSTER_TEMPERATURE
+from gan_core.models.registry import Family, register
+from gan_core.models.minibatch import pack, remedy_layers, unpack_scores
 
 
 def _plan(img_shape: tuple) -> tuple[int, int]:
@@ -41,13 +41,13 @@ class DCGANGenerator(Generator):
         self.clusters, self.cluster_temperature = clusters, cluster_temperature
         if clusters:
             assert clusters <= z_dim, "the cluster is read from the first `clusters` entries of z"
-            self.register_buffer("cluster_offset", torch.zeros(clusters))  # set by the trainer (gan_core.clusters)
+            self.register_buffer("cluster_offset", torch.zeros(clusters))  # set by the trainer (gan_core.training.clusters)
         self.base, n_up = _plan(self.img_shape)
         ch = width * 2 ** (n_up - 1)
         self.base_ch = ch
         self.project = nn.Linear(z_dim + num_classes + clusters, ch * self.base * self.base, bias=False)
         self.project_bn = nn.BatchNorm1d(ch * self.base * self.base)
-        self.project_act = nn.ReLU()  # a module (no weights) so gan_core.dissect can read and switch its units
+        self.project_act = nn.ReLU()  # a module (no weights) so gan_core.latent.dissection can read and switch its units
         # one stride-1 conv at the base resolution before upsampling (as in the TensorFlow DCGAN MNIST
         # tutorial's generator): it lets G shape strokes before they are enlarged
         blocks = [nn.Conv2d(ch, ch, 3, 1, 1, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]

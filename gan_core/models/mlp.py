@@ -6,8 +6,8 @@ import math
 import torch
 from torch import nn
 
-from .common import Discriminator, Generator, as_onehot, maybe_sn
-from .registry import Family, register
+from gan_core.models.common import Discriminator, Generator, as_onehot, maybe_sn
+from gan_core.models.registry import Family, register
 
 
 class MLPGenerator(Generator):

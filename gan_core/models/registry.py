@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from torch import nn
 
-    from .config import ModelConfig
+    from gan_core.models.config import ModelConfig
 
 TASKS = ("noise->image", "noise->points", "image->image")
 CONDITIONINGS = {
@@ -47,7 +47,7 @@ class Family:
         check: ``cfg -> None``, raising ValueError for settings this family cannot build (sizes, ...).
         networks: the names its checkpoints store (``G.safetensors``, ``D.safetensors``, ...).
         objective: ``trainer -> Objective``, the game it plays, when not its task's
-            (``gan_core.objectives.OBJECTIVES``).
+            (``gan_core.training.objectives.OBJECTIVES``).
     """
 
     name: str

@@ -4,9 +4,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .common import Discriminator, Generator, maybe_sn
-from .registry import Family, register
-from .remedies import pack, remedy_layers, unpack_scores
+from gan_core.models.common import Discriminator, Generator, maybe_sn
+from gan_core.models.registry import Family, register
+from gan_core.models.minibatch import pack, remedy_layers, unpack_scores
 
 
 class ToyGenerator(Generator):

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import main_image_src, stroke, wait_ready
+from tests.helpers import main_image_src, stroke, wait_ready
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]

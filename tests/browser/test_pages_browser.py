@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.helpers import main_image_src, plotly_array, wait_ready
+from tests.helpers import main_image_src, plotly_array, wait_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
 

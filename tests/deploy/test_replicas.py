@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
-from tests.browser.helpers import wait_ready
-from tests.conftest import ROOT, free_port, run_app
-from tests.postgres import new_database, wait_port
+from tests.helpers import wait_ready
+from tests.helpers import ROOT, free_port, run_app
+from tests.helpers import new_database, wait_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.pretrained]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gan_core.serve import nginx_binary, nginx_config, shares
-from tests.conftest import ROOT, free_port
+from gan_core.serve.replicas import nginx_binary, nginx_config, shares
+from tests.helpers import ROOT, free_port
 
 
 def test_the_config_is_the_bundled_one_with_local_replicas(tmp_path):
@@ -72,10 +72,10 @@ def test_serve_two_replicas_behind_nginx_and_stop_them_all():
                                         (["--port", "-5"], "--port must be"), (["--port", "99999"], "--port must be"),
                                         (["--host", "::nope"], "not an address")])
 def test_bad_serve_arguments_get_one_line_not_a_traceback(argv, says, monkeypatch, capsys):
-    import gan_core.serve
+    import gan_core.serve.replicas
 
-    monkeypatch.setattr(gan_core.serve, "nginx_binary", lambda: "/usr/sbin/nginx")   # checked after the arguments
-    from gan_core.cli import main
+    monkeypatch.setattr(gan_core.serve.replicas, "nginx_binary", lambda: "/usr/sbin/nginx")   # checked after the arguments
+    from gan_core.cli.main import main
 
     assert main(["serve", *argv]) == 2
     err = capsys.readouterr().err

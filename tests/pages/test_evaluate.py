@@ -1,7 +1,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, settle
+from tests.helpers import ROOT, settle
 
 pytestmark = pytest.mark.pretrained
 PAGE = str(ROOT / "app_pages/evaluate.py")
@@ -54,7 +54,7 @@ def test_upload_option_reports_a_bad_file():
 
 
 def test_scale_notes_explain_a_negative_kid_and_ppl_alone():
-    from ui.evaluate_view import scale_notes
+    from ui.evaluate.views import scale_notes
 
     notes = scale_notes({"a": {"kid": -0.0003, "floor_kid": 0.0001, "ppl": 31880.0}})
     assert any("KID below 0 (a)" in n and "unbiased" in n for n in notes)

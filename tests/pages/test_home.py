@@ -1,6 +1,6 @@
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_app_renders_home_page():

@@ -4,10 +4,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from gan_core.checkpoints import CheckpointError
-from gan_core.models.pt_dcgan import ExamplesDCGANGenerator
-from tests.conftest import ROOT, settle
-from tests.gan_core.test_checkpoints import _Boom
+from gan_core.hub.checkpoints import CheckpointError
+from gan_core.models.examples_dcgan import ExamplesDCGANGenerator
+from tests.helpers import ROOT, settle
+from tests.helpers import Boom
 
 
 def _pth_bytes(tmp_path, payload=None) -> bytes:
@@ -33,7 +33,7 @@ def test_pth_upload_is_converted_once_and_payloads_are_refused(imported, tmp_pat
     assert models._import_pth(_pth_bytes(tmp_path)) == folder          # the same file: the same folder
     marker = tmp_path / "pwned"
     with pytest.raises(CheckpointError, match="refused"):
-        models._import_pth(_pth_bytes(tmp_path, _Boom(str(marker))))
+        models._import_pth(_pth_bytes(tmp_path, Boom(str(marker))))
     assert not marker.exists()
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [folder.rsplit("/", 1)[1]]  # no scratch left
 

@@ -2,7 +2,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, settle
+from tests.helpers import ROOT, settle
 
 pytestmark = pytest.mark.pretrained
 PAGE = str(ROOT / "app_pages/inside.py")
@@ -88,7 +88,7 @@ def test_no_one_choice_radio_and_no_arrow_for_no_change():
     assert after.proto.color == 2   # grey: more or less of the first reading is neither good nor bad
     import torch
 
-    from gan_core.project import encode_z
+    from gan_core.latent.inversion import encode_z
     found = AppTest.from_file(PAGE, default_timeout=240)
     found.session_state["lat_found"] = encode_z(torch.zeros(64))
     found.run()

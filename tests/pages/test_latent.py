@@ -2,7 +2,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, settle
+from tests.helpers import ROOT, settle
 
 pytestmark = pytest.mark.pretrained
 PAGE = str(ROOT / "app_pages/latent.py")
@@ -84,7 +84,7 @@ def test_a_link_restores_the_interpolation_and_a_found_z_says_where_it_came_from
 
     import torch
 
-    from gan_core.project import encode_z
+    from gan_core.latent.inversion import encode_z
     link = AppTest.from_file(PAGE, default_timeout=180)
     link.query_params.update({"f": encode_z(torch.zeros(64))})
     link.run()
@@ -94,7 +94,7 @@ def test_a_link_restores_the_interpolation_and_a_found_z_says_where_it_came_from
 
 
 def test_the_classifier_bars_show_every_class_in_order():
-    from ui.latent_view import probability_bars
+    from ui.latent.views import probability_bars
 
     probs = [0.0] * 10
     probs[7], probs[1] = 0.75, 0.25
@@ -135,7 +135,7 @@ def test_the_latent_map_is_drawn_after_the_first_paint():
 
 def test_a_self_conditioned_model_says_which_cluster_z_is_in():
     import gan_core
-    from gan_core.sampler import seeds_to_z
+    from gan_core.latent.sampling import seeds_to_z
 
     at = AppTest.from_file(PAGE, default_timeout=180)
     at.query_params["model"] = "mnist-dcgan"

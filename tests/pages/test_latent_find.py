@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, settle
+from tests.helpers import ROOT, settle
 
 pytestmark = pytest.mark.pretrained
 PAGE = str(ROOT / "app_pages/latent.py")
@@ -27,7 +27,7 @@ def _metric(at, label_start: str) -> list[str]:
 
 
 def test_find_a_real_digit_then_explore_from_it():
-    from gan_core.data import mnist5k_arrays
+    from gan_core.data.datasets import mnist5k_arrays
 
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     _, y = mnist5k_arrays()
@@ -59,7 +59,7 @@ def test_find_a_real_digit_then_explore_from_it():
 def test_found_digit_link_opens_it_and_bad_links_warn():
     import torch
 
-    from gan_core.project import encode_z
+    from gan_core.latent.inversion import encode_z
 
     z = torch.randn(64, generator=torch.Generator().manual_seed(3))
     at = AppTest.from_file(PAGE, default_timeout=180)
@@ -77,7 +77,7 @@ def test_found_digit_link_opens_it_and_bad_links_warn():
 
 def test_upload_path_errors_are_messages_not_tracebacks(tmp_path):
     """Blank and unreadable input get a sentence (the canvas and upload both go through prepare_digit)."""
-    from gan_core.project import DigitError, prepare_digit
+    from gan_core.latent.inversion import DigitError, prepare_digit
 
     for bad in [np.zeros((50, 50), np.uint8), np.full((40, 40, 3), 200, np.uint8)]:
         with pytest.raises(DigitError):
@@ -88,8 +88,8 @@ def test_a_digit_changed_right_after_find_is_searched_not_previewed():
     """The canvas sends a stroke 200 ms after the mouse is released, so a press of Find can reach the server
     before the last stroke; the digit that arrives next is searched (it showed the preview again before). Once
     a result has been shown and a moment has passed, a changed digit waits for its own press."""
-    from gan_core.data import mnist5k_arrays
-    from ui import find_view
+    from gan_core.data.datasets import mnist5k_arrays
+    from ui.latent import find as find_view
 
     _, y = mnist5k_arrays()
     first, second = 7, 7 + len(y) // 2            # two different classes (the set is sorted by class)

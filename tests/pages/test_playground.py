@@ -1,7 +1,7 @@
 """AppTest of /playground: presets, settings, play/step/reset, slow motion, layers."""
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 PAGE = str(ROOT / "app_pages/playground.py")
 

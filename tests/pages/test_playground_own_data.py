@@ -2,8 +2,8 @@
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from gan_core import drawn
-from tests.conftest import ROOT
+from gan_core.data import drawn_points as drawn
+from tests.helpers import ROOT
 
 PAGE = str(ROOT / "app_pages/playground.py")
 

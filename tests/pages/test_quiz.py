@@ -2,7 +2,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, settle
+from tests.helpers import ROOT, settle
 from ui.text import unescaped
 
 pytestmark = pytest.mark.pretrained
@@ -12,7 +12,7 @@ PAGE = str(ROOT / "app_pages/quiz.py")
 @pytest.fixture(autouse=True)
 def _own_db(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_STUDIO_QUIZ_DB", f"sqlite:///{tmp_path / 'quiz.sqlite3'}")
-    from ui.quiz_view import quiz_store
+    from ui.quiz.participant import quiz_store
     quiz_store.clear()
     yield
     quiz_store.clear()
@@ -55,7 +55,7 @@ def test_instructor_and_participant_flow():
     p = join(code)
     assert p.session_state["quiz_joined"] == "Ada"
     assert any("Warm-up" in i.value for i in p.info)
-    from ui.quiz_view import quiz_store
+    from ui.quiz.participant import quiz_store
     token = p.session_state["quiz_token"]
     for i in range(4):
         assert len(p.get("image")) == 2 and len(answer_buttons(p)) == 2
@@ -91,7 +91,7 @@ def test_one_at_a_time_warm_up_is_one_image_and_its_feedback_says_it_was_the_war
     admin = new_app()
     code, _ = create(admin, trials=2, qual=2, mode="single", feedback=False)
     p = join(code)
-    from ui.quiz_view import quiz_store
+    from ui.quiz.participant import quiz_store
     token = p.session_state["quiz_token"]
     for i in range(2):
         assert any("Warm-up" in x.value for x in p.info)
@@ -150,7 +150,7 @@ def test_a_reload_resumes_the_same_participant_and_leaving_cannot_rejoin():
     reload.query_params["p"] = token
     reload.run()
     assert not reload.exception and reload.session_state["quiz_token"] == token
-    from ui.quiz_view import quiz_store
+    from ui.quiz.participant import quiz_store
     assert [p["nickname"] for p in quiz_store().participants(code)] == ["Ada"]  # not a second participant
     assert quiz_store().progress(token)[0] == 1
     answer_buttons(reload)[0].click().run()
@@ -172,7 +172,7 @@ def test_teacher_removes_a_participant_and_their_answers_leave_the_scores():
     for _ in range(2):
         answer_buttons(stuffer)[0].click().run()
     admin.run()
-    from ui.quiz_view import quiz_store
+    from ui.quiz.participant import quiz_store
     assert len(quiz_store().rows(code)) == 2
     admin.selectbox(key="quiz_remove_who").set_value(admin.selectbox(key="quiz_remove_who").options[0]).run()
     next(b for b in admin.button if b.label == "Remove").click().run()
@@ -186,8 +186,8 @@ def test_teacher_removes_a_participant_and_their_answers_leave_the_scores():
 def test_each_participant_gets_unique_image_bytes_per_trial():
     import numpy as np
 
-    from ui.quiz_dashboard import csv_cell
-    from ui.quiz_view import veil
+    from ui.quiz.dashboard import csv_cell
+    from ui.quiz.participant import veil
 
     img = np.zeros((224, 224), np.uint8) + 100
     a, b = veil(img, "tok-a", 0, 0), veil(img, "tok-b", 0, 0)
@@ -198,7 +198,7 @@ def test_each_participant_gets_unique_image_bytes_per_trial():
 
 
 def _image_zip(seed, n=12, size=(90, 70), fmt="PNG"):
-    from tests.images import image_zip
+    from tests.helpers import image_zip
 
     return image_zip(seed, n, size, fmt)
 
@@ -226,7 +226,7 @@ def test_create_a_three_arm_image_set_session_answer_and_rank():
     at = compare(new_app(), [("stylegan.zip", _image_zip(1)), ("biggan.zip", _image_zip(2, fmt="JPEG"))],
                  _image_zip(0, fmt="WEBP"), models=["mnist-cgan"])
     code, key = at.session_state["quiz_admin"]
-    from ui.quiz_view import quiz_store
+    from ui.quiz.participant import quiz_store
     info = quiz_store().check_key(code, key)
     assert info.arm_names == ["mnist-cgan", "stylegan", "biggan"] and info.display_size == 64
     assert quiz_store().image_counts(code) == {0: 12, 2: 12, 3: 12}  # set k + 1 holds arm k's images

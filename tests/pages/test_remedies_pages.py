@@ -3,14 +3,14 @@ one remedy; the remedy switches reach the run's config."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
-from tests.pages.test_train import job_of, tiny_app
-from ui.live_view import job_manager
+from tests.helpers import ROOT
+from tests.helpers import tiny_train_app, train_job
+from ui.train.views import job_manager
 
 
 @pytest.mark.pretrained
 def test_train_fix_it_restarts_the_collapse_preset_with_a_remedy():
-    at = tiny_app()
+    at = tiny_train_app()
     at.selectbox(key="tr_preset").set_value("Mode collapse on purpose").run()
     at.number_input(key="tr_seed").set_value(5).run()
     assert at.selectbox(key="tr_fix").value == "Feature matching + minibatch features"  # the best measured first
@@ -18,13 +18,13 @@ def test_train_fix_it_restarts_the_collapse_preset_with_a_remedy():
     assert "Metz et al. 2017" in " ".join(c.value for c in at.caption)
     at.button(key="tr_fix_go").click().run()
     assert not at.exception
-    job = job_of(at)
+    job = train_job(at)
     assert job is not None and job.config.unrolled_steps == 5 and job.config.seed == 5
     assert job.config.lr_g == 2e-3 and at.multiselect(key="tr_remedies").value == ["Unrolled D"]
     # a remedy with its own setting: the setting itself is switched
     at.selectbox(key="tr_fix").set_value("Spectral norm").run()
     at.button(key="tr_fix_go").click().run()
-    job2 = job_of(at)
+    job2 = train_job(at)
     assert job2 is not job and job2.config.model.spectral_norm and job2.config.unrolled_steps == 0
     assert at.checkbox(key="tr_sn").value and at.multiselect(key="tr_remedies").value == []
     job_manager().remove(at.session_state["train_owner"])
@@ -38,7 +38,7 @@ def _clean_manager():
 
 @pytest.mark.pretrained
 def test_train_remedy_switches_reach_the_config_or_explain():
-    at = tiny_app()                                                      # Fast digits: AC-GAN, conditional
+    at = tiny_train_app()                                                      # Fast digits: AC-GAN, conditional
     at.multiselect(key="tr_remedies").set_value(["Minibatch discrimination", "Feature matching"]).run()
     assert not at.error
     at.multiselect(key="tr_remedies").set_value(["Packing (PacGAN)"]).run()
@@ -88,12 +88,12 @@ def test_playground_keep_as_reference_draws_the_reference_beside_the_next_run():
 
 def start_collapse():
     """/train with a tiny "Mode collapse on purpose" run started: (the app, its job)."""
-    at = tiny_app()
+    at = tiny_train_app()
     at.selectbox(key="tr_preset").set_value("Mode collapse on purpose").run()
     at.number_input(key="tr_width").set_value(4)
     at.number_input(key="tr_batch").set_value(8).run()
     next(b for b in at.button if b.label.endswith("Start")).click().run()
-    return at, job_of(at)
+    return at, train_job(at)
 
 
 @pytest.mark.pretrained
@@ -109,7 +109,7 @@ def test_train_keep_as_reference_then_fix_shows_two_grids():
     assert at.session_state["tr_reference"].snapshots
     at.selectbox(key="tr_fix").set_value("Minibatch discrimination").run()
     at.button(key="tr_fix_go").click().run()
-    job2 = job_of(at)
+    job2 = train_job(at)
     end = time.time() + 60
     while not job2.snapshots and time.time() < end:
         time.sleep(0.2)
@@ -135,5 +135,5 @@ def test_fix_it_keeps_the_failing_run_as_the_reference_by_itself():
     assert not at.exception
     ref = at.session_state["tr_reference"]
     assert ref.label.startswith("Mode collapse on purpose, seed 0") and ref.history
-    assert job_of(at) is not job
+    assert train_job(at) is not job
     assert any("Fix it kept the failing run" in c.value for c in at.caption)

@@ -4,21 +4,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core.live import PRESETS, preset_config
-from tests.conftest import ROOT
-from ui.live_view import job_manager
+from gan_core.training.presets import PRESETS, preset_config
+from tests.helpers import ROOT, tiny_train_app, train_job
+from ui.train.views import job_manager
 
 pytestmark = pytest.mark.pretrained  # coverage uses the shipped classifier
-
-
-def tiny_app():
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/train.py").run()
-    assert not at.exception
-    at.number_input(key="tr_width").set_value(4)
-    at.number_input(key="tr_batch").set_value(8)
-    at.number_input(key="tr_z").set_value(8).run()
-    return at
 
 
 def button(at, label):
@@ -28,10 +18,6 @@ def button(at, label):
 def grid_image(at):
     """The sample grid (the watch link's QR code is an image too)."""
     return next(e for e in at.get("image") if "noise vectors" in str(e.proto))
-
-
-def job_of(at):
-    return job_manager().get(at.session_state["train_owner"])
 
 
 def until(at, predicate, timeout=30):
@@ -89,11 +75,11 @@ def test_presets_fill_every_setting_and_say_why():
 
 def test_start_pause_step_resume_stop_save_open(monkeypatch):
     monkeypatch.setenv("GAN_STUDIO_PUBLIC_URL", "http://192.168.1.20:8501")
-    at = tiny_app()
+    at = tiny_train_app()
     button(at, "Start").click().run()
     watch = [c.value for c in at.code]   # "watch this run": the run's own link, with a QR code
     assert f"http://192.168.1.20:8501/train?run={at.session_state['train_owner']}" in watch
-    job = job_of(at)
+    job = train_job(at)
     assert job is not None
     until(at, lambda: len(job.history) >= 3)
     assert not at.exception
@@ -136,13 +122,13 @@ def test_start_pause_step_resume_stop_save_open(monkeypatch):
 
 
 def test_the_no_labels_preset_trains_with_the_cluster_settings_shown():
-    at = tiny_app()
+    at = tiny_train_app()
     at.selectbox(key="tr_preset").set_value("Fast digits, no labels").run()
     at.number_input(key="tr_width").set_value(4)
     at.number_input(key="tr_z").set_value(32).run()
     at.number_input(key="tr_ctemp").set_value(0.03).run()
     button(at, "Start").click().run()
-    job = job_of(at)
+    job = train_job(at)
     assert job is not None and not at.exception, [e.value for e in at.error]
     m = job.config.model
     assert (m.conditioning, m.num_classes, m.clusters, m.cluster_temperature) == ("aux-class", 0, 30, 0.03)
@@ -150,11 +136,11 @@ def test_the_no_labels_preset_trains_with_the_cluster_settings_shown():
 
 
 def test_reset_forgets_the_run():
-    at = tiny_app()
+    at = tiny_train_app()
     button(at, "Start").click().run()
-    assert job_of(at) is not None
+    assert train_job(at) is not None
     button(at, "Reset").click().run()
-    assert job_of(at) is None and any("press **Start**" in i.value for i in at.info)
+    assert train_job(at) is None and any("press **Start**" in i.value for i in at.info)
 
 
 def test_busy_server_gives_a_clear_message():
@@ -162,14 +148,14 @@ def test_busy_server_gives_a_clear_message():
     cfg = preset_config("Fast digits", model={"width": 4}, batch_size=8)
     for o in ("other1", "other2"):
         m.start(o, cfg, paused=True)
-    at = tiny_app()
+    at = tiny_train_app()
     button(at, "Start").click().run()
-    assert not at.exception and job_of(at) is None
+    assert not at.exception and train_job(at) is None
     assert any("busy: 2 training jobs running" in w.value for w in at.warning)
 
 
 def test_divergence_is_explained():
-    at = tiny_app()
+    at = tiny_train_app()
     # the page's own job, with a gradient ceiling any step exceeds: it diverges at once
     cfg = preset_config("Fast digits", model={"width": 4, "z_dim": 8}, batch_size=8, max_grad_norm=1e-9)
     job = job_manager().start(at.session_state["train_owner"], cfg)
@@ -201,15 +187,15 @@ def test_an_unknown_preset_in_the_link_gets_a_message():
 
 
 def test_a_reload_finds_the_same_run_and_a_stale_link_gets_a_message():
-    at = tiny_app()
+    at = tiny_train_app()
     button(at, "Start").click().run()
-    job = job_of(at)
+    job = train_job(at)
     token = at.session_state["train_owner"]
     assert str(at.query_params["run"]).strip("[]'") == token
     again = AppTest.from_file(str(ROOT / "app_pages/train.py"), default_timeout=120)  # a reload: new session
     again.query_params["run"] = token
     again.run()
-    assert not again.exception and again.session_state["train_owner"] == token and job_of(again) is job
+    assert not again.exception and again.session_state["train_owner"] == token and train_job(again) is job
     stale = AppTest.from_file(str(ROOT / "app_pages/train.py"), default_timeout=120)
     stale.query_params["run"] = "0123456789abcdef"
     stale.run()

@@ -4,7 +4,7 @@ import zipfile
 import pytest
 import torch
 
-from gan_core.checkpoints import CheckpointError, checkpoint_zip, extract_checkpoint_zip, load_checkpoint, save_checkpoint
+from gan_core.hub.checkpoints import CheckpointError, checkpoint_zip, extract_checkpoint_zip, load_checkpoint, save_checkpoint
 from gan_core.models import ModelConfig, build_generator
 
 
@@ -91,7 +91,7 @@ def test_weights_that_do_not_match_leave_nothing_behind(tmp_path):
 
 def test_the_classifier_or_a_toy_is_not_accepted_as_a_generator(tmp_path):
     from ui.models import usable_generator
-    from gan_core.checkpoints import Checkpoint
+    from gan_core.hub.checkpoints import Checkpoint
     from gan_core.models import ClassifierConfig
 
     with pytest.raises(CheckpointError, match="classifier, not a generator"):
@@ -104,7 +104,7 @@ def test_upload_folder_is_pruned_least_recently_used_first(tmp_path):
     import os
     import time
 
-    from gan_core.checkpoints import prune_folders
+    from gan_core.hub.checkpoints import prune_folders
 
     for i in range(5):
         (tmp_path / f"f{i}").mkdir()

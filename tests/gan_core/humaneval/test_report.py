@@ -6,7 +6,7 @@ import pytest
 from gan_core.humaneval import normalise, read_image_zip, report
 from gan_core.humaneval.sources import SessionImages
 from gan_core.humaneval.store import Store
-from tests.images import image_zip
+from tests.helpers import image_zip
 
 
 def image_set(seed, n=12, size=(100, 80), fmt="PNG"):

@@ -14,7 +14,7 @@ from gan_core.humaneval.plans import plan_trials
 from gan_core.humaneval.records import QuizError
 from gan_core.humaneval.schema import QuizSession, now
 from gan_core.humaneval.store import Store
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.fixture

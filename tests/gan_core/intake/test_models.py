@@ -7,8 +7,8 @@ import zipfile
 import pytest
 import torch
 
-import gan_core.importers as importers
-from gan_core.checkpoints import CheckpointError, checkpoint_zip, extract_checkpoint_zip, save_checkpoint
+import gan_core.hub.importers as importers
+from gan_core.hub.checkpoints import CheckpointError, checkpoint_zip, extract_checkpoint_zip, save_checkpoint
 from gan_core.intake import IntakeError
 from gan_core.intake.models import read_state_dict
 from gan_core.models import ModelConfig, build_generator
@@ -85,7 +85,7 @@ def test_a_weights_member_larger_than_its_config_can_need_is_refused_unread(tmp_
 
 
 def test_two_identical_uploads_racing_keep_one_folder(tmp_path):
-    from gan_core.checkpoints import publish_folder
+    from gan_core.hub.checkpoints import publish_folder
 
     for i in range(2):
         (tmp_path / f"s{i}").mkdir()

@@ -1,0 +1,175 @@
+"""The game a GAN plays, one class per task: what a discriminator step and a generator step compute.
+
+The Trainer owns the networks, the optimizers, EMA, the divergence checks and the loop; it asks the objective
+for D's loss and G's loss (after NVlabs' stylegan3 ``training/loss.py``, where the loop calls
+``accumulate_gradients(phase, ...)`` and never knows which GAN it runs). The remedies that change a loss plug
+in here: the WGAN-GP penalty, AC-GAN's class term, feature matching, unrolled D, DiffAugment.
+
+Example:
+    >>> from gan_core.training.config import TrainConfig
+    >>> from gan_core.training.trainer import Trainer
+    >>> from gan_core.models import ModelConfig
+    >>> t = Trainer(TrainConfig(model=ModelConfig(width=8), batch_size=16))
+    >>> type(t.objective).__name__
+    'NoiseGame'
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from gan_core.training import losses
+from gan_core.training.clusters import noise_in_clusters
+from gan_core.latent.sampling import sample_noise
+
+if TYPE_CHECKING:
+    from gan_core.training.trainer import Trainer
+
+PREVIEW_SEED = 12345   # the fixed noise of the samples shown while training
+
+
+class Objective:
+    """What every task's game provides to the Trainer."""
+
+    def __init__(self, trainer: "Trainer"):
+        self.trainer = trainer
+        self.config = trainer.config
+
+    def before_step(self, step: int) -> None:
+        """Called by the Trainer before each step (0, 1, ...): a schedule (a resolution that grows, a weight
+        that ramps) changes here. Nothing by default."""
+
+    def d_loss(self, D: torch.nn.Module, keep_fake: bool = False) -> tuple[torch.Tensor, dict]:
+        """D's loss on one fresh batch, and measurements (tensors) of it. ``D`` is the Trainer's, or a copy
+        being unrolled ahead of it. With ``keep_fake``, G's graph of this batch's fakes is kept for the
+        generator step (``take_kept``)."""
+        raise NotImplementedError
+
+    def g_loss(self, D: torch.nn.Module) -> torch.Tensor:
+        """G's loss against ``D`` (frozen by the Trainer)."""
+        raise NotImplementedError
+
+    def preview_inputs(self, n: int) -> tuple:
+        """The fixed inputs of the samples shown while training (about ``n`` of them)."""
+        raise NotImplementedError
+
+    def preview(self, G: torch.nn.Module, inputs: tuple) -> torch.Tensor:
+        """G's samples for ``inputs``."""
+        return G(*inputs)
+
+    def preview_columns(self) -> int:
+        """Columns of the preview grid."""
+        return 8
+
+
+class NoiseGame(Objective):
+    """Noise -> image (and noise -> points for the playground): G maps z (plus a class, or a cluster it draws
+    itself) to a sample, D scores real against generated samples with the run's loss (``losses``)."""
+
+    def __init__(self, trainer: "Trainer"):
+        super().__init__(trainer)
+        self._kept = None   # the last D step's fakes with G's graph, reused by the G step
+
+    # ------------------------------------------------------------------ batches
+    def fake_inputs(self, y_real: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """z and labels for a batch of fakes judged beside a real batch with labels ``y_real``: the same classes
+        (or clusters), so D must judge quality, not labels."""
+        t, m = self.trainer, self.config.model
+        z, y_fake = t.noise(self.config.batch_size)
+        if m.conditional:
+            y_fake = y_real
+        elif m.clusters:  # z drawn given the real batch's clusters
+            z = noise_in_clusters(y_real, m.z_dim, t.G.cluster_offset, m.noise, t.rng).to(t.device)
+            y_fake = y_real
+        return z, y_fake
+
+    def take_kept(self):
+        kept, self._kept = self._kept, None
+        return kept
+
+    # ------------------------------------------------------------------ D
+    def d_loss(self, D, keep_fake=False):
+        cfg, t = self.config, self.trainer
+        real, y_real = t.real_batch(cfg.batch_size)
+        z, y_fake = self.fake_inputs(y_real)
+        with torch.set_grad_enabled(keep_fake):
+            fake_g = t.G(z, y_fake)
+        self._kept = (fake_g, y_fake) if keep_fake else None
+        fake = fake_g.detach()                                          # no gradient into G from D's loss
+        class_loss = None
+        if D.aux_classes:  # AC-GAN: D also learns to name the class of real digits
+            s_real, c_real = D.scores_and_classes(t.augment(real))
+            class_loss = F.cross_entropy(c_real, y_real)
+        else:
+            s_real = D(t.augment(real), y_real)                          # (B,)
+        s_fake = D(t.augment(fake), y_fake)                              # (B,)
+        loss = losses.discriminator_loss(cfg.loss, s_real, s_fake, cfg.label_smoothing)
+        if class_loss is not None:
+            loss = loss + cfg.aux_weight * class_loss
+        if cfg.loss == "wgan-gp" and cfg.gp_weight > 0:
+            loss = loss + cfg.gp_weight * losses.gradient_penalty(D, real, fake, y_real, t.rng)
+        return loss, {"d_real": losses.d_probability(cfg.loss, s_real).mean(),
+                      "d_fake": losses.d_probability(cfg.loss, s_fake).mean()}
+
+    # ------------------------------------------------------------------ G
+    def g_loss(self, D):
+        cfg, t = self.config, self.trainer
+        kept = self.take_kept()
+        if kept is not None:
+            fake, y_fake = kept
+        else:
+            z, y_fake = t.noise(cfg.batch_size)
+            fake = t.G(z, y_fake)
+        # Full unrolling (through D's future updates) for the playground's small D; a first-order copy for
+        # images, and in the playground beside feature matching (which needs D's features, not its score) or
+        # minibatch discrimination (whose second derivative over the batch's pairs is far too slow).
+        full = cfg.unrolled_steps and t.toy and not cfg.feature_matching and not cfg.model.minibatch_disc
+        if cfg.unrolled_steps and not full:
+            from gan_core.training.unrolled import unrolled_copy
+
+            D = unrolled_copy(self, D, t.opt_d)
+            D.requires_grad_(False)
+        if full:
+            from gan_core.training.unrolled import unrolled_generator_loss
+
+            return unrolled_generator_loss(self, D, t.opt_d, fake)
+        if cfg.feature_matching:  # Salimans et al. 2016: ||E f(x) - E f(G(z))||², f = D's last features
+            real, y_real = t.real_batch(cfg.batch_size)
+            with torch.no_grad():
+                f_real = D.penultimate(t.augment(real), y_real).mean(0)
+            loss = (D.penultimate(t.augment(fake), y_fake).mean(0) - f_real).pow(2).sum()
+            if D.aux_classes:
+                loss = loss + cfg.aux_weight * F.cross_entropy(D.scores_and_classes(t.augment(fake))[1], y_fake)
+            return loss
+        if D.aux_classes:  # AC-GAN: fool D, and be read by D as the class asked for
+            s_fake, c_fake = D.scores_and_classes(t.augment(fake))
+            return losses.generator_loss(cfg.loss, s_fake) + cfg.aux_weight * F.cross_entropy(c_fake, y_fake)
+        return losses.generator_loss(cfg.loss, D(t.augment(fake), y_fake))
+
+    # ------------------------------------------------------------------ preview
+    def preview_inputs(self, n):
+        """Fixed z (seed ``PREVIEW_SEED``); for a conditional model whole rows of one sample per class, so each
+        column of the grid is one class."""
+        m = self.config.model
+        if m.conditional and m.num_classes <= 16:
+            n = max(m.num_classes, n // m.num_classes * m.num_classes)
+        z = sample_noise(n, m.z_dim, m.noise, torch.Generator().manual_seed(PREVIEW_SEED))
+        y = (torch.arange(n) % m.num_classes) if m.conditional else None
+        return z.to(self.trainer.device), None if y is None else y.to(self.trainer.device)
+
+    def preview_columns(self):
+        m = self.config.model
+        return m.num_classes if m.conditional and m.num_classes <= 16 else 8
+
+
+OBJECTIVES = {"noise->image": NoiseGame, "noise->points": NoiseGame}   # a task's game; a family may name its own
+
+
+def objective_for(trainer: "Trainer") -> Objective:
+    """The game of the trainer's model: its family's own objective, else its task's."""
+    from gan_core.models import family
+
+    fam = family(trainer.config.model.architecture)
+    return (fam.objective or OBJECTIVES[fam.task])(trainer)

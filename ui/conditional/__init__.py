@@ -1,0 +1,1 @@
+"""The /conditional page's parts."""

@@ -1,0 +1,1 @@
+"""The /inside page's parts."""

@@ -1,0 +1,1 @@
+"""The /latent page's parts: the explorer (views) and Find your digit (find)."""
