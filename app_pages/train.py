@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui.train import views as view
-from ui.train import charts as train_charts
+from ui.train import charts
 from ui.models import classifier
 
 st.title("Train a GAN, live")
@@ -15,4 +15,4 @@ if job is None:
     st.info("Pick a preset (or edit the settings) and press **Start**. On a laptop CPU the default preset "
             "shows all ten digits in about a minute, sharper a few minutes later.")
 else:
-    train_charts.live(job)
+    charts.live(job)

@@ -12,7 +12,8 @@ import torch
 
 import gan_core
 from gan_core.hub.checkpoints import (CheckpointError, extract_checkpoint_zip, load_checkpoint, prune_folders,
-                                      publish_folder)
+                                      publish_folder, read_model_config)
+from gan_core.models import ModelConfig
 from gan_core.latent.explorer import Explorer
 from gan_core.serve.modelcache import ModelCache, module_bytes
 from ui.text import plain, quoted
@@ -156,18 +157,27 @@ def open_upload(name: str, data: bytes) -> str:
         raise
 
 
+def _fits(path: str, task: str, conditional: bool | None) -> bool:
+    try:
+        cfg = read_model_config(path)
+    except CheckpointError:
+        return False
+    return isinstance(cfg, ModelConfig) and cfg.task == task and \
+        (conditional is None or bool(cfg.num_classes) == conditional)
+
+
 def model_picker(key: str = "model", conditional: bool | None = None, label: str = "Model",
-                 default: str | None = None) -> str | None:
+                 default: str | None = None, task: str = "noise->image") -> str | None:
     """A select box of shipped models plus an upload option. Returns the chosen checkpoint folder or None.
 
-    conditional: True/False keeps only conditional/unconditional models; None keeps all.
+    conditional: True/False keeps only conditional/unconditional models; None keeps all. task: only models of
+    this task (read from each config.json alone, nothing is loaded to list them).
     """
     mine = st.session_state.setdefault("my_models", {})
     for gone in [k for k, v in mine.items() if not Path(v, "config.json").is_file()]:
         del mine[gone]  # a saved run the server has since pruned to keep its disk use bounded
     paths = {**model_paths(), **mine}  # shipped + this session's own runs
-    names = [n for n in paths if conditional is None or
-             bool(checkpoint(paths[n]).model_config.num_classes) == conditional]
+    names = [n for n in paths if _fits(paths[n], task, conditional)]
     options = names + [UPLOAD]
     if st.session_state.get(key) not in options:
         if st.session_state.get(key) is not None:  # e.g. a shared link naming a model this server lacks

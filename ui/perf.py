@@ -1,8 +1,8 @@
 """Keeping the server responsive: Python's cyclic garbage collector and a large, long-lived heap.
 
 torch, torchmetrics, plotly, scikit-learn and SQLAlchemy leave over half a million Python objects alive
-for the server's whole life. Every full (generation 2) collection walks all of them: measured at about
-300 ms here, during which every session's script, the training-job readers and the web server wait. Slider
+for the server's whole life. Every full (generation 2) collection walks all of them (hundreds of
+milliseconds; bench/rerun_cost.py), during which every session's script, the training-job readers and the web server wait. Slider
 moves that meet one take twice as long as the others. `gc.freeze()` moves the objects alive at that moment
 out of the collector's sight; collections afterwards only walk what was created since.
 """

@@ -205,6 +205,16 @@ def _check_size(mcfg: ModelConfig | ClassifierConfig, folder: Path) -> None:
         raise CheckpointError(f"{weights.name} is missing from {folder}.")
 
 
+def read_model_config(folder: str | os.PathLike) -> ModelConfig | ClassifierConfig:
+    """What a checkpoint folder's networks are, from its config.json alone (nothing is built or read beside it):
+    enough to list models by task or conditioning. Raises CheckpointError like ``load_checkpoint``."""
+    config = _read_json(Path(folder) / CONFIG, "config.json")
+    try:
+        return _model_config(config.get("model"))
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"config.json describes no valid model: {e}") from None
+
+
 def load_checkpoint(folder: str | os.PathLike, discriminator: bool = False, device: str = "cpu") -> Checkpoint:
     """Load a checkpoint folder safely.
 

@@ -35,8 +35,8 @@ PRESETS: dict[str, dict] = {
         base="dcgan", model=dict(clusters=50),
         why="An unconditional DCGAN whose D is told which of 50 k-means clusters of the real digits each image "
             "belongs to, while G picks a cluster from its own z (after Liu et al. 2020). No labels are used, yet "
-            "the shipped DCGAN trained this way is far cleaner than without clusters (precision 0.76 vs 0.57, FID "
-            "4.9 vs 15.0)."),
+            "the shipped DCGAN trained this way is far cleaner than without clusters (its card, and the README, "
+            "give the figures)."),
     "Fast digits, no labels": dict(
         idle_rate=42,
         base="acgan", model=dict(width=32, num_classes=0, clusters=30, cluster_temperature=0.02), batch_size=64,
@@ -47,7 +47,7 @@ PRESETS: dict[str, dict] = {
             "nearest-neighbour graph of the digits (spectral clustering), which keeps 4s and 9s apart far "
             "better than k-means on pixels, and G's cluster code is sharp (temperature 0.02), so few samples "
             "fall between two clusters. With learning rates twice Fast digits' (1e-3): digits of every class in "
-            "well under a minute on a laptop CPU (650 to 875 steps, by seed)."),
+            "well under a minute on a laptop CPU (bench/time_to_digits.py)."),
     "WGAN-GP": dict(
         idle_rate=10,
         base="wgan-gp", why="A critic that scores instead of classifying, kept smooth by a gradient penalty "

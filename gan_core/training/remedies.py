@@ -20,8 +20,8 @@ REMEDIES: dict[str, dict] = {
     "Feature matching": dict(
         set={"feature_matching": True},
         help="G stops trying to fool D and instead matches the average of D's inner features on real data: a "
-             "target that does not move to whatever D likes today. The best single remedy measured on the digits "
-             "preset (7-8 of 10 classes instead of 2-3); with minibatch features it cures it (below).", paper="Salimans et al. 2016", where="both"),
+             "target that does not move to whatever D likes today. The best single remedy on the digits "
+             "collapse preset (bench/remedies.py; figures in the README); with minibatch features it cures it (below).", paper="Salimans et al. 2016", where="both"),
     "Unrolled D": dict(
         set={"unrolled_steps": 5}, set_toy={"unrolled_steps": 10},
         help="G is scored by D as it will be a few steps ahead (10 in the playground, where G's gradient also "
@@ -32,29 +32,28 @@ REMEDIES: dict[str, dict] = {
     "Packing (PacGAN)": dict(
         set={"model.pack": 2},
         help="D judges two samples at once, both real or both fake: two copies of the same mode look fake "
-             "together. Unconditional models only. Measured: 7, 7 and 3 digit classes instead of 2-3; in the "
-             "playground's extreme preset it did not help.", paper="Lin et al. 2018", where="both"),
+             "together. Unconditional models only. It helps on the digits collapse preset on some seeds, not in the "
+             "playground's extreme preset (bench/remedies.py).", paper="Lin et al. 2018", where="both"),
     "Spectral norm": dict(
         set={"model.spectral_norm": True},
         help="Limits how sharply D can change (each layer's largest singular value is 1): steadier gradients "
-             "for G, but no cure for this collapse, which comes from G outrunning D (measured: little change).", paper="Miyato et al. 2018", where="both"),
+             "for G, but no cure for this collapse, which comes from G outrunning D (bench/remedies.py: little change).", paper="Miyato et al. 2018", where="both"),
     "Two learning rates": dict(
         set={"lr_g": 1e-4, "lr_d": 4e-4}, set_toy={"lr_g": 1e-3, "lr_d": 2e-3},
         help="D learns faster than G (the two time-scale rule) instead of the other way round: it removes the "
              "cause of these presets. For images D gets 4e-4 and G 1e-4, which in 800 steps only partly helps; in "
              "the playground D gets 2e-3 and G the playground's usual 1e-3, which cures the collapse preset on "
-             "every seed (measured: 7, 8 and 8 of 8 modes).",
+             "every seed (bench/remedies.py).",
         paper="Heusel et al. 2017 (TTUR)", where="both"),
     "Label smoothing": dict(
         set={"label_smoothing": 0.1},
         help="D aims at 0.9 instead of 1 for real samples, so it is never fully sure and keeps giving G "
-             "gradients. Against collapse it does not help (measured: 1-3 classes).", paper="Salimans et al. 2016", where="images"),
+             "gradients. Against collapse it does not help (bench/remedies.py).", paper="Salimans et al. 2016", where="images"),
     "Feature matching + minibatch features": dict(
         set={"feature_matching": True, "model.minibatch_disc": 8, "model.minibatch_std": True},
         help="Three of the above together: G matches D's average features, and D sees both how alike the samples "
              "of a batch are (minibatch discrimination) and how much they vary (minibatch std). The only setting "
-             "measured to cure the digits collapse preset on every seed (bench/remedies.py: 10, 9 and 9 of 10 "
-             "classes in 800 steps).", paper="Salimans et al. 2016; Karras et al. 2018", where="images",
+             "that cures the digits collapse preset on every seed in 800 steps (bench/remedies.py).", paper="Salimans et al. 2016; Karras et al. 2018", where="images",
         combination=True),
     "Augmentation": dict(
         set={"augment": "translation"},

@@ -119,3 +119,26 @@ def test_upload_folder_is_pruned_least_recently_used_first(tmp_path):
 def test_oversized_upload_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match="larger"):
         extract_checkpoint_zip(b"0" * 50_000_001, tmp_path / "d")
+
+
+def test_the_picker_filters_by_task_and_classes_from_config_json_alone(tmp_path):
+    """Only config.json is read to list models: a folder without any weights still sorts by task and classes."""
+    import json
+
+    from gan_core.hub.checkpoints import read_model_config
+    from ui.models import _fits
+
+    def folder(name, model):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps({"model": model}))
+        return str(tmp_path / name)
+
+    images = folder("images", ModelConfig(num_classes=10).to_dict())
+    points = folder("points", ModelConfig(architecture="toy", img_shape=(2,)).to_dict())
+    old = folder("old", {"kind": "dcgan"})   # an earlier version's config
+    clf = folder("clf", {"kind": "classifier"})
+    assert read_model_config(images).task == "noise->image" and read_model_config(points).task == "noise->points"
+    assert [_fits(p, "noise->image", None) for p in (images, points, old, clf)] == [True, False, True, False]
+    assert _fits(images, "noise->image", True) and not _fits(old, "noise->image", True)
+    assert _fits(points, "noise->points", None)
+    assert not _fits(folder("bad", {"kind": "gan"}), "noise->image", None)

@@ -12,7 +12,7 @@ from gan_core.training import losses
 from gan_core.data.toy import TOY_DATASETS
 from gan_core.data.drawn_points import USER_DATASET
 from gan_core.training.playground import EXTENT, PLAYGROUND_PRESETS, Playground, preset
-from ui.playground import drawn_points as drawn_view
+from ui.playground import drawn_points as drawn_editor
 from ui.compare import add_reference_traces, keep_button, reference
 from ui.priority import background_turn
 from ui.text import plain
@@ -84,7 +84,7 @@ def settings():
     if "pg_preset" not in st.session_state:
         st.session_state.pg_preset = "Default"
         apply_preset()
-    drawn_view.from_link()
+    drawn_editor.from_link()
     st.selectbox("Preset", list(PLAYGROUND_PRESETS), key="pg_preset", on_change=apply_preset,
                  help="A starting point; every setting stays editable.")
     st.caption(PLAYGROUND_PRESETS[st.session_state.pg_preset]["why"])
@@ -124,11 +124,11 @@ def settings():
     s = st.session_state
     points = ()
     if s.pg_dataset == USER_DATASET:
-        points = drawn_view.editor()
+        points = drawn_editor.editor()
         if points is None:
             return None
     else:
-        drawn_view.to_link(None)
+        drawn_editor.to_link(None)
     try:
         from gan_core.training.playground import playground_config
         from ui.fix_it import with_remedies
@@ -310,7 +310,7 @@ def board(pg: Playground) -> None:
     @st.fragment(run_every=TICK_SECONDS if playing else None)
     def _board():
         # Toy MLPs gain nothing from a second intra-op thread, and in Streamlit's script threads a second
-        # OpenMP team halves the speed (measured: 5.7 vs 10.4 ms per step). The setting is per thread.
+        # OpenMP team was measured to halve the speed. The setting is per thread.
         torch.set_num_threads(1)
         if s.get("pg_playing"):
             end = time.perf_counter() + TRAIN_SECONDS_PER_TICK

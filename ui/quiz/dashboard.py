@@ -156,9 +156,9 @@ def dashboard() -> None:
                          help="One row per answer: participant, trial, which images, the answer, correctness, "
                               "response time.")
     if compare:
-        from ui.quiz import arms as quiz_arms_view
+        from ui.quiz import arms as arms_view
 
-        quiz_arms_view.report_and_delete(info, key, quiz_store())
+        arms_view.report_and_delete(info, key, quiz_store())
     else:
         d[1].download_button("Download per-image results (CSV)", lambda: csv_bytes(image_table(info)),
                              f"quiz-{code}-images.csv", "text/csv", on_click="ignore",
@@ -168,12 +168,12 @@ def dashboard() -> None:
     @in_turn
     def _live():
         if compare:
-            from ui.quiz import arms as quiz_arms_view
+            from ui.quiz import arms as arms_view
 
             people = quiz_store().participants(code)
             rows = quiz_store().rows(code)
             st.subheader(f"{count(len(people), 'participant')}, {count(len(rows), 'answer')}")
-            quiz_arms_view.results(info, rows, quiz_store())
+            arms_view.results(info, rows, quiz_store())
         else:
             results(info)
 

@@ -1,4 +1,4 @@
-// HYPE-time's timed exposure (see ui/exposure.py): image for N ms by requestAnimationFrame, then a mask.
+// HYPE-time's timed exposure (see ui/quiz/exposure.py): image for N ms by requestAnimationFrame, then a mask.
 export default function (component) {
   const { data, setTriggerValue, parentElement } = component;
   let root = parentElement.querySelector('.hype-root');
