@@ -23,7 +23,7 @@ def _pretrained(args) -> int:
         for name in gan_core.list_pretrained(include_classifier=True):
             print(name)
         return 0
-    names = list(pretrained.RECIPES) if args.all else args.names
+    names = list(pretrained.SHIPPED) if args.all else args.names
     if not names:
         raise CLIError("name the models to rebuild, or pass --all (see --list)")
     out_root = Path(args.out_dir) if args.out_dir else gan_core.pretrained_dir()

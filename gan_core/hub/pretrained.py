@@ -16,7 +16,7 @@ import torch
 
 # name -> the command that trains it (written into its card). The classifier comes first: the GANs'
 # checkpoint selection and evaluation measure in its feature space.
-RECIPES: dict[str, str] = {
+SHIPPED: dict[str, str] = {
     "mnist-classifier": "gan-core train-classifier --epochs 15 --width 16 --seed 0",
     "mnist-vanilla": "gan-core train --model vanilla --steps 10000 --label-smoothing 0.1 --seed 0 --select-by fid "
                      "--eval-every 1000",
@@ -106,11 +106,11 @@ def build(name: str, out_root: Path, quiet: bool = False, trained: Path | None =
     from gan_core.cli import commands
     from gan_core.metrics import scores as M
 
-    if name not in RECIPES:
-        raise ValueError(f"No recipe for {name!r}; choose one of {', '.join(RECIPES)}.")
+    if name not in SHIPPED:
+        raise ValueError(f"No recipe for {name!r}; choose one of {', '.join(SHIPPED)}.")
     out = Path(out_root) / name
-    command = RECIPES[name] + f" --out pretrained/{name}"
-    argv = shlex.split(RECIPES[name])[1:] + ["--out", str(out)] + (["--quiet"] if quiet else [])
+    command = SHIPPED[name] + f" --out pretrained/{name}"
+    argv = shlex.split(SHIPPED[name])[1:] + ["--out", str(out)] + (["--quiet"] if quiet else [])
     t0 = time.perf_counter()
     if trained is not None:
         import shutil

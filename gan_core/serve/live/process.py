@@ -45,7 +45,8 @@ def _child_main(conn, config: dict, opts: dict, paused: bool, final_dir: str | N
         classifier = load_classifier()
     events: queue.Queue = queue.Queue()
     job = Job(TrainConfig.from_dict(config), classifier=classifier, on_event=events.put, **opts)
-    job._want_pause = paused
+    if paused:
+        job.pause()   # before it trains: the first grid is drawn, then it waits
     send_lock = threading.Lock()
 
     def send(batch) -> bool:

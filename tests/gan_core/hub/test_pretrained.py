@@ -8,7 +8,7 @@ import pytest
 import gan_core
 from gan_core.training.classifier import accuracy
 from gan_core.data.datasets import load_mnist5k, split
-from gan_core.hub.pretrained import RECIPES
+from gan_core.hub.pretrained import SHIPPED
 
 pytestmark = [pytest.mark.pretrained, pytest.mark.evaluation]
 GANS = ["mnist-vanilla", "mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"]
@@ -17,10 +17,10 @@ FILES = ["config.json", "metrics.json", "samples.png", "card.md"]
 
 def test_every_recipe_is_shipped_complete_and_small():
     root = gan_core.pretrained_dir()
-    assert sorted(gan_core.list_pretrained(include_classifier=True)) == sorted(RECIPES)
+    assert sorted(gan_core.list_pretrained(include_classifier=True)) == sorted(SHIPPED)
     total = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
     assert total < 40 * 1024 * 1024, f"pretrained/ is {total / 2**20:.1f} MB"
-    for name in RECIPES:
+    for name in SHIPPED:
         for f in FILES:
             assert (root / name / f).is_file(), f"{name}/{f}"
         card = (root / name / "card.md").read_text()
@@ -118,7 +118,7 @@ def test_a_model_trained_elsewhere_is_described_with_its_recipe(tmp_path):
     root = tmp_path / "root"
     result = build("mnist-dcgan", root, trained=run, wall_note="shared the machine", n_samples=100)
     card = (root / "mnist-dcgan" / "card.md").read_text()
-    assert f"Command: `{RECIPES['mnist-dcgan']} --out pretrained/mnist-dcgan`" in card
+    assert f"Command: `{SHIPPED['mnist-dcgan']} --out pretrained/mnist-dcgan`" in card
     assert "shared the machine" in card and "real-data floor" in card
     stored = json.loads((root / "mnist-dcgan" / "metrics.json").read_text())
     assert stored["evaluation"]["fid"] == result["evaluation"]["fid"] > 0
