@@ -27,7 +27,7 @@ def _train(args) -> int:
 
     from gan_core.latent import sampling as sampler
     from gan_core.hub.checkpoints import save_checkpoint
-    from gan_core.training.recipes import default_config
+    from gan_core.training.recipes import RECIPES, default_config
     from gan_core.training.trainer import Trainer, TrainingDiverged
 
     if args.steps <= 0:
@@ -40,9 +40,10 @@ def _train(args) -> int:
     for key in ("z_dim", "width"):
         if getattr(args, key) is not None:
             model[key] = getattr(args, key)
-    if args.model == "cgan" or (args.model == "acgan" and not args.clusters):
+    conditioning = RECIPES[args.model]["model"].get("conditioning", "none")
+    if conditioning == "class" or (conditioning == "aux-class" and not args.clusters):
         model["num_classes"] = ds.num_classes
-    elif args.model == "acgan":   # D names self-found clusters instead of classes: unconditional
+    elif conditioning == "aux-class":   # D names self-found clusters instead of classes: unconditional
         model["num_classes"] = 0
     if args.spectral_norm:
         model["spectral_norm"] = True
@@ -60,7 +61,7 @@ def _train(args) -> int:
         n_critic=args.n_critic, seed=args.seed, device=args.device, label_smoothing=args.label_smoothing,
         ema_decay=args.ema_decay, augment=args.augment, feature_matching=args.feature_matching or None,
         unrolled_steps=args.unrolled or None, aux_weight=args.aux_weight,
-        clustering=args.clustering).items() if v is not None}
+        clustering=args.clustering, style_mixing=args.style_mixing, r1_gamma=args.r1_gamma).items() if v is not None}
     try:
         cfg = default_config(args.model, model=model, dataset=args.dataset, **overrides)
         trainer = Trainer(cfg, ds)
@@ -303,6 +304,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
                         "fewer z between two clusters, so fewer blended samples")
     t.add_argument("--aux-weight", type=float, help="acgan: weight of the class (or cluster) term, default 1")
     t.add_argument("--label-smoothing", type=float, help="one-sided: real targets 1 - this")
+    t.add_argument("--style-mixing", type=float, metavar="P",
+                   help="stylegan: share of fakes whose later layers take a second z's w (StyleGAN: 0.9)")
+    t.add_argument("--r1-gamma", type=float, metavar="G",
+                   help="stylegan: weight of the R1 penalty on real images, applied every 16 D steps")
     t.add_argument("--ema-decay", type=float)
     t.add_argument("--minibatch-std", action="store_true",
                    help="remedy: D sees the spread of its features across the batch (Karras et al. 2018)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from gan_core.models import dcgan, examples_dcgan, mlp, toy  # noqa: F401  (each registers its family)
+from gan_core.models import dcgan, examples_dcgan, mlp, stylegan, toy  # noqa: F401  (each registers its family)
 from gan_core.models.classifier import DigitClassifier
 from gan_core.models.common import Discriminator, Generator
 from gan_core.models.config import LEGACY_KINDS, ClassifierConfig, ModelConfig

@@ -97,6 +97,7 @@ class ModelConfig:
         pack: D judges this many samples at once, all real or all fake (PacGAN, Lin et al. 2018; 1 = off).
             Unconditional models only (packed samples carry no labels).
         The three remedies exist for the architectures whose family says ``remedies`` (dcgan, toy).
+        w_dim, mapping_depth: the style-based generator's w size (0: z_dim) and mapping layers (0: its default).
 
     Example:
         >>> ModelConfig(num_classes=10).conditioning, ModelConfig(num_classes=10).task
@@ -118,9 +119,11 @@ class ModelConfig:
     minibatch_std: bool = False
     minibatch_disc: int = 0
     pack: int = 1
+    w_dim: int = 0           # style-based models: size of w (0: z_dim)
+    mapping_depth: int = 0   # style-based models: layers of the mapping network (0: the family's default)
 
     def __post_init__(self):
-        from gan_core.models.registry import CONDITIONINGS, CRITICS, family
+        from gan_core.models.registry import CONDITIONINGS, CRITICS, FAMILIES, family
 
         object.__setattr__(self, "img_shape", check_shape(self.img_shape))
         fam = family(self.architecture)
@@ -128,7 +131,7 @@ class ModelConfig:
             raise ValueError(f"Unknown noise {self.noise!r}; choose 'gaussian' or 'uniform'.")
         for name, lo, hi in (("z_dim", 1, 1024), ("width", 1, 2048), ("depth", 1, 16),
                              ("num_classes", 0, MAX_CLASSES), ("clusters", 0, 1024), ("minibatch_disc", 0, 64),
-                             ("pack", 1, 4)):
+                             ("pack", 1, 4), ("w_dim", 0, 1024), ("mapping_depth", 0, 16)):
             object.__setattr__(self, name, check_int(name, getattr(self, name), lo, hi))
         t = self.cluster_temperature
         if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0.001 <= t <= 1:
@@ -154,6 +157,9 @@ class ModelConfig:
         if self.pack > 1 and (self.num_classes or self.clusters):
             raise ValueError("Packing (PacGAN) is for unconditional models: packed samples carry no labels.")
         self._check_conditioning(fam)
+        for other in {f for fm in FAMILIES.values() for f in fm.fields} - set(fam.fields):
+            if getattr(self, other) != type(self).__dataclass_fields__[other].default:
+                raise ValueError(f"{other} is a setting of other architectures; the {fam.label} does not read it.")
         if fam.task == "noise->points":
             if self.img_shape != (2,):
                 raise ValueError("Toy models generate 2D points: img_shape must be (2,).")

@@ -48,6 +48,8 @@ class Family:
         networks: the names its checkpoints store (``G.safetensors``, ``D.safetensors``, ...).
         objective: ``trainer -> Objective``, the game it plays, when not its task's
             (``gan_core.training.objectives.OBJECTIVES``).
+        fields: the ``ModelConfig`` settings only this family reads (they must stay at their defaults for the
+            others).
     """
 
     name: str
@@ -61,6 +63,7 @@ class Family:
     check: Callable[["ModelConfig"], None] | None = None
     networks: tuple = ("G", "D")
     objective: Callable | None = None
+    fields: tuple = ()
 
     def build(self, net: str, cfg: "ModelConfig") -> "nn.Module":
         """Network ``net`` (one of ``networks``) for ``cfg``, freshly initialised. A generator's ``noise`` is the

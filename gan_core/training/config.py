@@ -44,6 +44,9 @@ class TrainConfig:
     unrolled_steps: int = 0         # G is scored by D trained k steps ahead (Metz et al. 2017); 2D: in full
     aux_weight: float = AUX_CLASS_WEIGHT  # AC-GAN: weight of the class (or cluster) term in D's and G's loss
     clustering: str = "kmeans"      # how model.clusters are found: a key of gan_core.training.clusters.CLUSTERINGS
+    style_mixing: float = 0.0       # style-based models: share of fakes whose later layers take a second z's w
+    r1_gamma: float = 0.0           # style-based models: weight of R1 on real images (lazy, every r1_every D steps)
+    r1_every: int = 16              # StyleGAN2's lazy regularisation interval
     points: tuple = ()              # dataset "drawn": the user's own 2D points ((x, y), ...); see gan_core.data.drawn_points
 
     def __post_init__(self):
@@ -88,6 +91,14 @@ class TrainConfig:
                              "sample, and a packed critic scores several samples at once.")
         if not 0 <= self.aux_weight <= 10:
             raise ValueError("aux_weight (the AC-GAN class term's weight) must be between 0 and 10; 1 is usual.")
+        if not 0 <= self.style_mixing <= 1:
+            raise ValueError("style_mixing is a probability, from 0 to 1 (StyleGAN used 0.9).")
+        if not 0 <= self.r1_gamma <= 100:
+            raise ValueError("r1_gamma must be between 0 and 100 (StyleGAN2: 0.01 to 10, by resolution).")
+        if not 1 <= self.r1_every <= 64:
+            raise ValueError("r1_every must be between 1 and 64 (StyleGAN2: 16).")
+        if (self.style_mixing or self.r1_gamma) and self.model.architecture != "stylegan":
+            raise ValueError("Style mixing and R1 here belong to the style-based model (architecture 'stylegan').")
         if self.gp_weight < 0:
             raise ValueError("gp_weight cannot be negative.")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):

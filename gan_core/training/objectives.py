@@ -85,6 +85,10 @@ class NoiseGame(Objective):
             y_fake = y_real
         return z, y_fake
 
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """A batch of fakes for training (with G's graph when gradients are on)."""
+        return self.trainer.G(z, y)
+
     def take_kept(self):
         kept, self._kept = self._kept, None
         return kept
@@ -95,7 +99,7 @@ class NoiseGame(Objective):
         real, y_real = t.real_batch(cfg.batch_size)
         z, y_fake = self.fake_inputs(y_real)
         with torch.set_grad_enabled(keep_fake):
-            fake_g = t.G(z, y_fake)
+            fake_g = self.generate(z, y_fake)
         self._kept = (fake_g, y_fake) if keep_fake else None
         fake = fake_g.detach()                                          # no gradient into G from D's loss
         class_loss = None
@@ -121,7 +125,7 @@ class NoiseGame(Objective):
             fake, y_fake = kept
         else:
             z, y_fake = t.noise(cfg.batch_size)
-            fake = t.G(z, y_fake)
+            fake = self.generate(z, y_fake)
         # Full unrolling (through D's future updates) for the playground's small D; a first-order copy for
         # images, and in the playground beside feature matching (which needs D's features, not its score) or
         # minibatch discrimination (whose second derivative over the batch's pairs is far too slow).
@@ -162,6 +166,51 @@ class NoiseGame(Objective):
     def preview_columns(self):
         m = self.config.model
         return m.num_classes if m.conditional and m.num_classes <= 16 else 8
+
+
+class StyleGame(NoiseGame):
+    """The noise game with the StyleGAN papers' training parts (Karras et al. 2019, 2020):
+
+    - style mixing: with probability ``style_mixing``, a fake's layers from a random cut on take the w of a
+      second z, so no layer can rely on its neighbours sharing one style;
+    - the running mean of w (for truncation toward it) follows the fakes' w;
+    - fakes are drawn with random noise, so G learns to use it for stochastic detail;
+    - lazy R1 (Mescheder et al. 2018): every ``r1_every`` D steps, gamma/2 times the squared gradient of D on real
+      images, scaled by ``r1_every`` so that it weighs as much as every step would.
+    """
+
+    def __init__(self, trainer: "Trainer"):
+        super().__init__(trainer)
+        self.d_steps = 0
+
+    def generate(self, z, y):
+        t, cfg = self.trainer, self.config
+        G = t.G
+        w = G.mapping(z)
+        if G.training:
+            G.track_w_avg(w)
+        ws = w[:, None].expand(-1, G.num_ws, -1)
+        if cfg.style_mixing > 0:
+            w2 = G.mapping(sample_noise(len(z), G.z_dim, cfg.model.noise, t.rng).to(t.device))
+            cut = torch.randint(1, G.num_ws, (len(z),), generator=t.rng)
+            cut = torch.where(torch.rand(len(z), generator=t.rng) < cfg.style_mixing, cut, G.num_ws).to(t.device)
+            later = torch.arange(G.num_ws, device=t.device)[None] >= cut[:, None]       # (N, num_ws)
+            ws = torch.where(later[..., None], w2[:, None], ws)
+        return G.synthesis(ws, noise_mode="random")
+
+    def d_loss(self, D, keep_fake=False):
+        loss, stats = super().d_loss(D, keep_fake)
+        cfg, t = self.config, self.trainer
+        if D is not t.D or cfg.r1_gamma <= 0:
+            return loss, stats
+        self.d_steps += 1
+        if self.d_steps % cfg.r1_every == 0:
+            real, y_real = t.real_batch(cfg.batch_size)
+            real = real.detach().requires_grad_(True)
+            grad, = torch.autograd.grad(D(t.augment(real), y_real).sum(), real, create_graph=True)
+            r1 = grad.pow(2).flatten(1).sum(1).mean()
+            loss = loss + cfg.r1_gamma / 2 * r1 * cfg.r1_every
+        return loss, stats
 
 
 OBJECTIVES = {"noise->image": NoiseGame, "noise->points": NoiseGame}   # a task's game; a family may name its own

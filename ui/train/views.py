@@ -26,7 +26,8 @@ from ui.text import plain, quoted
 
 SAVE_ROOT = Path(tempfile.gettempdir()) / "gan_studio_trained"
 DATASETS = {"mnist-5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
-MODELS = {name: p["label"] for name, p in RECIPES.items() if name != "toy"}   # /train's Model choice
+MODELS = {name: p["label"] for name, p in RECIPES.items()   # /train's Model choice (the toy model is the playground's)
+          if name != "toy" and p.get("on_train_page", True)}
 
 
 @st.cache_resource

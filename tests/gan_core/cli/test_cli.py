@@ -79,3 +79,15 @@ def test_train_with_clusters_records_them_and_refuses_them_for_conditional_model
     assert cfg["training"]["clustering"] == "spectral" and cfg["training"]["aux_weight"] == 5
     assert gan_core.load_generator(un).num_classes == 0
     assert gan_core.load_generator(un).cluster_temperature == 0.02     # the saved G draws with its temperature
+
+
+def test_train_a_style_based_model_from_the_command_line(tmp_path):
+    from gan_core.hub.checkpoints import load_checkpoint
+
+    out = tmp_path / "sg"
+    assert main(["train", "--model", "stylegan", "--steps", "2", "--width", "4", "--z-dim", "8", "--batch-size", "4",
+                 "--style-mixing", "0.5", "--r1-gamma", "2", "--out", str(out), "--quiet"]) == 0
+    ck = load_checkpoint(out)
+    assert ck.model_config.architecture == "stylegan" and ck.generator.has_w
+    tr = ck.config["training"]
+    assert (tr["style_mixing"], tr["r1_gamma"], tr["beta1"]) == (0.5, 2.0, 0.0)
