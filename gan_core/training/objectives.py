@@ -15,6 +15,7 @@ Example:
 """
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import torch
@@ -34,7 +35,9 @@ class Objective:
     """What every task's game provides to the Trainer."""
 
     def __init__(self, trainer: "Trainer"):
-        self.trainer = trainer
+        # a weak reference: the Trainer owns its objective, and a finished Trainer (its data, networks and any
+        # kept graph) is freed at once instead of waiting for the cycle collector
+        self.trainer = weakref.proxy(trainer)
         self.config = trainer.config
 
     def before_step(self, step: int) -> None:
