@@ -101,7 +101,10 @@ async def measure(base: str, pid: int, n: int, code: str) -> dict:
     await s.set_text("Join code", code)
     await s.set_text("Nickname", "bench")
     await s.click("Join")
-    await asyncio.sleep(2)                      # joining reruns the page once more (st.rerun)
+    t0 = time.monotonic()                       # joining reruns the page once more (st.rerun) and loads the model
+    while not any(label.endswith("Left is real") for label in s.widgets) and time.monotonic() - t0 < 60:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)
     out["quiz answer"] = await m.per(n, lambda i: s.click(["Left is real", "Right is real"][i % 2]))
     await s.close()
 
