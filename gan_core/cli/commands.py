@@ -125,7 +125,7 @@ class _BestByFID:
         if every <= 0 or n <= 1:
             raise CLIError("--eval-every and --eval-samples must be positive")
         self.every, self.bar = every, bar
-        self.tracker = metrics.FIDTracker(trainer.dataset.batch(), metrics.load_classifier())
+        self.tracker = metrics.FIDTracker(trainer.objective.dataset.batch(), metrics.load_classifier())
         m = trainer.config.model
         self.z = sampler.seeds_to_z(range(10_000, 10_000 + n), m.z_dim, m.noise)
         self.y = torch.arange(n) % m.num_classes if m.conditional else None

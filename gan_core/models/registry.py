@@ -46,7 +46,7 @@ class Family:
         remedies: its discriminator has the minibatch std / minibatch discrimination / packing layers.
         check: ``cfg -> None``, raising ValueError for settings this family cannot build (sizes, ...).
         networks: the names its checkpoints store (``G.safetensors``, ``D.safetensors``, ...).
-        objective: ``trainer -> Objective``, the game it plays, when not its task's
+        objective: ``(trainer, dataset) -> Objective``, the game it plays, when not its task's
             (``gan_core.training.objectives.OBJECTIVES``).
         fields: the ``ModelConfig`` settings only this family reads (they must stay at their defaults for the
             others).

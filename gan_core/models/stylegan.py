@@ -270,10 +270,10 @@ def _check(cfg) -> None:
                          f"pixels (28, 32, 64, ...), got {h}x{w}.")
 
 
-def _objective(trainer):
+def _objective(trainer, dataset=None):
     from gan_core.training.objectives import StyleGame
 
-    return StyleGame(trainer)
+    return StyleGame(trainer, dataset)
 
 
 register(Family(

@@ -14,35 +14,16 @@ Example:
 from __future__ import annotations
 
 import copy
-import math
 import time
 from typing import Callable, Iterable
 
 import torch
 
-from gan_core.data import drawn_points as drawn
-from gan_core.training.clusters import argmax_offsets, find_clusters
-from gan_core.data.datasets import ImageDataset, load_dataset
-from gan_core.data.toy import sample_toy
+from gan_core.data.datasets import ImageDataset
 from gan_core.models import build_discriminator, build_generator
-from gan_core.training.objectives import objective_for
-from gan_core.latent.sampling import sample_noise
 from gan_core.training.config import TrainConfig
+from gan_core.training.objectives import objective_for
 
-
-
-def diff_translate(x: torch.Tensor, generator: torch.Generator, max_shift: float = 0.125) -> torch.Tensor:
-    """DiffAugment's translation (Zhao et al. 2020): shift each image by a random whole number of pixels,
-    up to ``max_shift`` of its size, filling with background (-1). Differentiable, so it is applied to real
-    and generated images alike and D never sees a distribution G cannot match."""
-    B, _, H, W = x.shape
-    m = int(H * max_shift + 0.5)
-    shifts = torch.randint(-m, m + 1, (B, 2), generator=generator).to(x.device).float()
-    theta = torch.zeros(B, 2, 3, device=x.device, dtype=x.dtype)
-    theta[:, 0, 0] = theta[:, 1, 1] = 1.0
-    theta[:, 0, 2], theta[:, 1, 2] = 2 * shifts[:, 0] / W, 2 * shifts[:, 1] / H
-    grid = torch.nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
-    return torch.nn.functional.grid_sample(x + 1, grid, mode="nearest", align_corners=False) - 1
 
 
 class TrainingDiverged(RuntimeError):
@@ -68,7 +49,8 @@ class Trainer:
 
     Args:
         config: the run's settings.
-        dataset: image data (defaults to ``load_dataset(config.dataset)``); ignored for toy models.
+        dataset: image data (defaults to ``load_dataset(config.dataset)``); ignored for toy models. The
+            objective holds it, with the batches drawn from it.
     """
 
     def __init__(self, config: TrainConfig, dataset: ImageDataset | None = None):
@@ -76,23 +58,11 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         torch.manual_seed(cfg.seed)  # weight init and dropout masks
         self.rng = torch.Generator().manual_seed(cfg.seed)  # real batches, noise, labels
-        self.toy = cfg.model.task == "noise->points"
-        self.dataset = None
-        self._points = torch.tensor(cfg.points) if cfg.points else None
-        if not self.toy:
-            self.dataset = dataset if dataset is not None else load_dataset(cfg.dataset)
-            if self.dataset.img_shape != cfg.model.img_shape:
-                raise ValueError(f"The model makes {cfg.model.img_shape} images but the data is "
-                                 f"{self.dataset.img_shape}.")
-            if cfg.model.num_classes > self.dataset.num_classes:
-                raise ValueError(f"A model with {cfg.model.num_classes} classes needs labelled data with that "
-                                 f"many classes; {self.dataset.name} has {self.dataset.num_classes}.")
-            self._real = self.dataset.batch().to(self.device)        # (N, C, H, W) in [-1, 1]
-            self._labels = self.dataset.labels.to(self.device)
         self.G = build_generator(cfg.model).to(self.device)
         self.D = build_discriminator(cfg.model).to(self.device)
-        if cfg.model.clusters:
-            self._self_condition(cfg.model.clusters)
+        # the game: its data, D's and G's losses, preview inputs. Made before the EMA copy of G, which must
+        # start with whatever the game sets in G (a self-conditioned G's cluster offsets).
+        self.objective = objective_for(self, dataset)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         if cfg.optimizer == "adam":
             self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
@@ -103,40 +73,6 @@ class Trainer:
         self.step_count = 0
         self.images_seen = 0
         self.should_stop = False
-        self.objective = objective_for(self)   # the game: D's and G's losses, preview inputs
-
-    def _self_condition(self, k: int) -> None:
-        """Self-conditioning: clusters of the real images (k-means or spectral) take the place of class
-        labels for D, and G's cluster offsets make it draw each cluster as often as the real data holds it."""
-        labels, centres = find_clusters(self._real.cpu(), k, self.config.clustering, self.config.seed)
-        self._labels = labels.to(self.device)                          # (N,) cluster of each real image
-        self.D.set_cluster_centres(centres)    # a cluster-conditioned D keeps them (an AC-GAN's D names clusters)
-        prior = torch.bincount(labels, minlength=k).float().clamp_min(1)  # an empty cluster: rare, not never
-        self.G.cluster_offset.copy_(argmax_offsets(prior, self.config.model.noise, seed=self.config.seed))
-
-    # ------------------------------------------------------------------ batches
-    def real_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self._points is not None:
-            return drawn.sample(self._points, n, self.rng).to(self.device), None
-        if self.toy:
-            return sample_toy(self.config.dataset, n, self.rng).to(self.device), None
-        idx = torch.randint(len(self._real), (n,), generator=self.rng).to(self.device)
-        m = self.config.model
-        y = self._labels[idx] if m.conditional or m.clusters else None  # classes, or clusters (self-conditioning)
-        return self._real[idx], y
-
-    def noise(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        m = self.config.model
-        z = sample_noise(n, m.z_dim, m.noise, self.rng).to(self.device)
-        y = None
-        if m.conditional:
-            y = torch.randint(m.num_classes, (n,), generator=self.rng).to(self.device)
-        elif m.clusters:  # the cluster G draws from z: G reads it itself, D is told it
-            y = self.G.cluster_of(z)
-        return z, y
-
-    def augment(self, x: torch.Tensor) -> torch.Tensor:
-        return diff_translate(x, self.rng) if self.config.augment == "translation" else x
 
     # ------------------------------------------------------------------ updates
     def _check(self, loss: torch.Tensor, grad_norm: torch.Tensor, who: str) -> None:
@@ -201,10 +137,9 @@ class Trainer:
         g = self.generator_step()
         self.step_count += 1
         dt = time.perf_counter() - t0
-        n_data = len(self._real) if not self.toy else math.inf
         return {"step": self.step_count, **d, **g,
                 "images_per_s": self.config.batch_size * n_critic / max(dt, 1e-9),
-                "epoch": self.images_seen / n_data}
+                "epoch": self.images_seen / self.objective.epoch_size}
 
     def phase(self, which: str) -> dict:
         """One phase of a step on its own, for slow motion: "D" (one discriminator update) or "G" (one

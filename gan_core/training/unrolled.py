@@ -38,8 +38,8 @@ def unrolled_generator_loss(objective, D: torch.nn.Module, opt_d: torch.optim.Op
     params = {n: p.detach().requires_grad_(True) for n, p in D.named_parameters()}
     scale = adam_scale(D, opt_d, cfg.beta2)
     for _ in range(cfg.unrolled_steps):
-        real, _ = t.real_batch(B)
-        z, _ = t.noise(B)
+        real, _ = objective.real_batch(B)
+        z, _ = objective.noise(B)
         d_loss = losses.discriminator_loss(cfg.loss, functional_call(D, params, (real,)),
                                            functional_call(D, params, (t.G(z),)), cfg.label_smoothing)
         grads = torch.autograd.grad(d_loss, list(params.values()), create_graph=True)

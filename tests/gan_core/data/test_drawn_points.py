@@ -130,7 +130,7 @@ def test_train_config_keeps_points_with_the_drawn_dataset_only():
 def test_trainer_samples_the_drawn_points_with_jitter():
     pts = np.array([[-2.0, -2.0], [2.0, 2.0]], np.float32)
     t = Trainer(playground_config(dataset="drawn", points=pts, batch_size=64))
-    x, y = t.real_batch(2000)
+    x, y = t.objective.real_batch(2000)
     assert y is None
     d = torch.cdist(x, torch.tensor(pts)).min(1).values
     assert d.max() < 6 * drawn.JITTER and d.mean() > drawn.JITTER / 2      # near a drawn point, not on it

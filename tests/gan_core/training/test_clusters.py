@@ -158,12 +158,12 @@ def test_trainer_tells_d_the_clusters_and_g_draws_them_at_their_real_rates(kind,
     small = mnist.subset(torch.arange(0, 5000, 10))               # 500 digits, 50 per class
     t = Trainer(default_config(kind, model=dict(width=8, z_dim=16, clusters=6), batch_size=16), small)
     real = small.batch()
-    assert torch.equal(t._labels, t.D.cluster_of(real))           # real images carry their nearest centre
-    counts = torch.bincount(t._labels, minlength=6)
+    assert torch.equal(t.objective.labels, t.D.cluster_of(real))           # real images carry their nearest centre
+    counts = torch.bincount(t.objective.labels, minlength=6)
     assert (counts > 0).all() and counts.sum() == 500
     drawn = torch.bincount(t.G.cluster_of(torch.randn(60_000, 16)), minlength=6).float() / 60_000
     assert torch.allclose(drawn, counts.float() / 500, atol=0.015)
-    z, y = t.noise(32)
+    z, y = t.objective.noise(32)
     assert torch.equal(y, t.G.cluster_of(z))                      # D is told the cluster G drew
     before = [p.detach().clone() for p in t.G.parameters()]
     hist = t.run(2)
@@ -236,11 +236,11 @@ def test_self_conditioned_acgan_d_names_the_cluster_and_g_stays_unconditional(mn
     assert not cfg.model.conditional and cfg.model.num_classes == 0
     t = Trainer(cfg, small)
     assert t.D.aux_classes == 6 and t.D.clusters == 0   # D is not told the cluster: it names it
-    assert not torch.equal(t._labels, small.labels)                 # the clusters, not the digits' labels
-    assert cfg.clustering == "spectral" and torch.equal(t._labels, spectral_clusters(small.batch(), 6, cfg.seed)[0])
-    z, y = t.noise(32)
+    assert not torch.equal(t.objective.labels, small.labels)                 # the clusters, not the digits' labels
+    assert cfg.clustering == "spectral" and torch.equal(t.objective.labels, spectral_clusters(small.batch(), 6, cfg.seed)[0])
+    z, y = t.objective.noise(32)
     assert torch.equal(y, t.G.cluster_of(z))                        # the cluster comes from z alone
-    real, y_real = small.batch()[:200], t._labels[:200]
+    real, y_real = small.batch()[:200], t.objective.labels[:200]
 
     def cluster_loss():
         t.D.eval()

@@ -146,7 +146,7 @@ def test_full_unrolling_in_the_playground_differentiates_through_d_s_future_step
     t = Trainer(_tiny(unrolled_steps=2))
     t.step()                                                        # D's optimizer has moments now
     d_before = {k: v.clone() for k, v in t.D.state_dict().items()}
-    z, _ = t.noise(32)
+    z, _ = t.objective.noise(32)
 
     def grads(loss_fn):
         t.G.zero_grad(set_to_none=True)

@@ -68,7 +68,7 @@ def test_divergence_raises_naming_the_step_and_keeps_last_good_weights(mnist):
     t.run(2)
     good = {k: v.clone() for k, v in t.D.state_dict().items()}
     with torch.no_grad():
-        t._real[:] = float("nan")  # poison the data: the next D loss is NaN
+        t.objective.real[:] = float("nan")  # poison the data: the next D loss is NaN
     with pytest.raises(TrainingDiverged, match="step 2") as e:
         t.step()
     assert e.value.step == 2
@@ -123,7 +123,7 @@ def test_config_round_trips():
 
 
 def test_diffaugment_translation_shifts_whole_pixels_with_background_fill():
-    from gan_core.training.trainer import diff_translate
+    from gan_core.training.objectives import diff_translate
 
     x = -torch.ones(64, 1, 8, 8)
     x[:, :, 3, 4] = 1.0  # one bright pixel per image
@@ -148,7 +148,7 @@ def test_acgan_trains_the_class_head_on_real_digits_and_pushes_g_toward_the_labe
     import torch.nn.functional as F
 
     t = Trainer(tiny("acgan", lr_d=2e-3, seed=0), mnist)
-    real, labels = t._real[:500], t._labels[:500]
+    real, labels = t.objective.real[:500], t.objective.labels[:500]
 
     def class_loss():
         t.D.eval()
