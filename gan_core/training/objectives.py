@@ -1,7 +1,7 @@
 """The game a GAN plays, one class per task: what a discriminator step and a generator step compute.
 
-The Trainer owns the networks, the optimizers, EMA, the divergence checks and the loop; it asks the objective
-for D's loss and G's loss (after NVlabs' stylegan3 ``training/loss.py``, where the loop calls
+The Trainer owns the networks, the optimizers, EMA, the divergence checks and the loop; the objective holds the
+game's data and draws its batches, and the Trainer asks it for D's loss and G's loss (after NVlabs' stylegan3 ``training/loss.py``, where the loop calls
 ``accumulate_gradients(phase, ...)`` and never knows which GAN it runs). The remedies that change a loss plug
 in here: the WGAN-GP penalty, AC-GAN's class term, feature matching, unrolled D, DiffAugment.
 
@@ -54,7 +54,7 @@ class Objective:
 
     epoch_size: float = math.inf   # real examples in one pass over the data (inf: drawn from a distribution)
 
-    def __init__(self, trainer: "Trainer"):
+    def __init__(self, trainer: "Trainer", dataset: ImageDataset | None = None):
         # a weak reference: the Trainer owns its objective, and a finished Trainer (its data, networks and any
         # kept graph) is freed at once instead of waiting for the cycle collector
         self.trainer = weakref.proxy(trainer)
