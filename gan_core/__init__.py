@@ -56,9 +56,9 @@ def load_generator(name_or_path: str | os.PathLike, net: str = "G", device: str 
     """Load a generator (the EMA weights) in eval mode from a shipped name or a checkpoint folder. ``net`` names
     the network for families with more than one generator (its file is ``<net>.safetensors``)."""
     ckpt = load_checkpoint(resolve_checkpoint(name_or_path), device=device)
-    if ckpt.generator is None and not ckpt.networks.get(net):
+    if "classifier" in ckpt.networks:
         raise CheckpointError(f"{name_or_path} holds a classifier, not a generator.")
-    if net not in ckpt.networks or net.startswith("D"):
+    if net.startswith("D") or net not in ckpt.networks:
         gens = ", ".join(n for n in ckpt.networks if not n.startswith("D"))
         raise CheckpointError(f"{name_or_path} has no generator {net!r}; it has {gens}.")
     return ckpt.networks[net]

@@ -191,8 +191,10 @@ class NoiseGame(Objective):
             loss = loss + cfg.aux_weight * class_loss
         if cfg.loss == "wgan-gp" and cfg.gp_weight > 0:
             loss = loss + cfg.gp_weight * losses.gradient_penalty(D, real, fake, y_real, t.rng)
-        return loss, {"d_real": losses.d_probability(cfg.loss, s_real).mean(),
-                      "d_fake": losses.d_probability(cfg.loss, s_fake).mean()}
+        with torch.no_grad():   # measurements only: no graph for them
+            stats = {"d_real": losses.d_probability(cfg.loss, s_real).mean(),
+                     "d_fake": losses.d_probability(cfg.loss, s_fake).mean()}
+        return loss, stats
 
     # ------------------------------------------------------------------ G
     def g_loss(self, D):
