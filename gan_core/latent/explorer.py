@@ -43,6 +43,21 @@ class Explorer:
         return cls(G, ck.discriminator, C, loss=ck.config.get("training", {}).get("loss", "nonsaturating"))
 
     @property
+    def has_w(self) -> bool:
+        """A style-based G: truncation (psi) moves w toward the mean w instead of z toward 0."""
+        return bool(getattr(self.G, "has_w", False))
+
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None = None, psi: float = 1.0) -> torch.Tensor:
+        """G's images for z, truncated in W by ``psi`` for a style-based G (others are truncated in z by
+        ``z_for``, and ``psi`` must be 1 for them)."""
+        if self.has_w:
+            with torch.no_grad():
+                return self.G(z, y, psi=float(psi)) if psi != 1 else generate(self.G, z, y)
+        if psi != 1:
+            raise ValueError("Only a style-based model is truncated in W; truncate z with z_for.")
+        return generate(self.G, z, y)
+
+    @property
     def conditional(self) -> bool:
         return bool(self.G.num_classes)
 
@@ -78,12 +93,12 @@ class Explorer:
             raise ValueError(f"Pick a class between 0 and {self.G.num_classes - 1}.")
         return torch.full((n,), int(label), dtype=torch.long)
 
-    def images(self, z: torch.Tensor, label: int | None = None) -> np.ndarray:
-        """uint8 (N, H, W, C) for z (N, z_dim)."""
-        return to_uint8(generate(self.G, z, self._y(label, len(z))))
+    def images(self, z: torch.Tensor, label: int | None = None, psi: float = 1.0) -> np.ndarray:
+        """uint8 (N, H, W, C) for z (N, z_dim); ``psi``: truncation in W (style-based models only)."""
+        return to_uint8(self.generate(z, self._y(label, len(z)), psi))
 
-    def image(self, z: torch.Tensor, label: int | None = None) -> np.ndarray:
-        return self.images(z, label)[0]
+    def image(self, z: torch.Tensor, label: int | None = None, psi: float = 1.0) -> np.ndarray:
+        return self.images(z, label, psi)[0]
 
     @torch.no_grad()
     def judge(self, z: torch.Tensor, label: int | None = None) -> dict:
@@ -99,7 +114,7 @@ class Explorer:
 
     @torch.no_grad()
     def view(self, z: torch.Tensor, direction: int, label: int | None = None,
-             sigmas: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3)) -> dict:
+             sigmas: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3), psi: float = 1.0) -> dict:
         """Everything the explorer shows for one z, from one forward pass of G: the image, the strip along
         ``direction`` (``sigmas`` must hold 0: that frame is the image itself) and ``judge``'s verdict on the
         image. Same results as ``image``, ``direction_strip`` and ``judge``, which would run G three times."""
@@ -107,7 +122,7 @@ class Explorer:
         zs = z + torch.tensor(sigmas, dtype=z.dtype).view(-1, 1) * self.directions[direction]
         zs[i] = z[0]                      # exactly z, not z + 0 * d
         y = self._y(label, len(zs))
-        x = generate(self.G, zs, y)
+        x = self.generate(zs, y, psi)
         out = {"image": None, "strip": to_uint8(x), "realness": None,
                "realness_is_probability": self.loss in losses.PROBABILITY_LOSSES, "class_probs": None}
         out["image"] = out["strip"][i]
@@ -126,11 +141,12 @@ class Explorer:
         return self.images(zs, label)
 
     @torch.no_grad()
-    def interpolation(self, waypoints: torch.Tensor, steps: int, method: str, label: int | None = None) -> dict:
+    def interpolation(self, waypoints: torch.Tensor, steps: int, method: str, label: int | None = None,
+                      psi: float = 1.0) -> dict:
         """Frames along a path through the waypoints and how far each step moves in classifier feature space
         (a PPL-style smoothness readout: even steps = smooth, spikes = sudden changes)."""
         z = interpolate_path(waypoints, steps, method)
-        x = generate(self.G, z, self._y(label, len(z)))
+        x = self.generate(z, self._y(label, len(z)), psi)
         dist = None
         if self.C is not None:
             f = self.C.features(x)

@@ -159,7 +159,7 @@ def _lr(t: float, base: float, rampdown: float = 0.25, rampup: float = 0.05) -> 
 def project(G: nn.Module, images: np.ndarray, labels=None, steps: int = 100, restarts: int = 6, seed: int = 0,
             classifier: nn.Module | None = None, candidates: int = 512, lr: float = 0.1,
             feature_weight: float = 0.5, prior_weight: float = 0.05, frames: int = 16,
-            progress: Callable[[int, int], None] | None = None) -> dict:
+            progress: Callable[[int, int], None] | None = None, space: str = "z") -> dict:
     """Find z (and the class, for a conditional G given no label) whose image G(z) matches each image.
 
     Each choice, and where it comes from:
@@ -181,11 +181,20 @@ def project(G: nn.Module, images: np.ndarray, labels=None, steps: int = 100, res
         G: a generator in eval mode. images: uint8 (N, H, W, C) matching G's image shape.
         labels: the class of each image for a conditional G; None searches all classes.
         progress: called as progress(done_steps, total_steps).
+        space: "z" searches z; for a style-based G (``G.has_w``) also "w" (one w for every layer, Abdal et al.
+            2019 call the per-layer form W+) or "w+" (one w per layer). Starts are screened from mapped random z
+            either way, and the prior keeps w's distance from the mean w typical (its spread measured from
+            10,000 mapped samples, as StyleGAN2's projector does).
 
     Returns:
-        {"z": (N, z_dim) tensor, "labels": (N,) list or None, "images": uint8 (N, H, W, C), "loss": (N,) numpy,
-         "history": uint8 (frames, N, H, W, C) of the best start along the way, "steps": int}
+        {"z": (N, z_dim) tensor (z search) or None, "ws": (N, num_ws, w_dim) for a W or W+ search (else absent),
+         "labels": (N,) list or None, "images": uint8 (N, H, W, C), "loss": (N,) numpy,
+         "history": uint8 (frames, N, H, W, C) of the best start along the way, "steps": int, "space": str}
     """
+    if space not in ("z", "w", "w+"):
+        raise ValueError(f"space must be 'z', 'w' or 'w+', got {space!r}.")
+    if space != "z" and not getattr(G, "has_w", False):
+        raise ValueError("Only a style-based generator has a W space to search; use space='z'.")
     target = _to_tensor(images, G.img_shape)                               # (N, C, H, W) in [-1, 1]
     N, z_dim, nc = len(target), G.z_dim, int(G.num_classes)
     C = classifier if classifier is not None else _default_classifier(G.img_shape)
@@ -199,8 +208,25 @@ def project(G: nn.Module, images: np.ndarray, labels=None, steps: int = 100, res
     G = copy.deepcopy(G).eval().requires_grad_(False)
     C = copy.deepcopy(C).eval().requires_grad_(False) if C is not None else None
 
-    def run_G(z, y):
-        return G(z, y) if nc else G(z)
+    in_w = space != "z"
+    if in_w:
+        from gan_core.latent.wspace import sample_w
+
+        w_avg = G.w_avg.detach().reshape(1, -1)
+        w_var = float((sample_w(G, 10_000, seed) - w_avg).pow(2).sum(1).mean()) / G.w_dim
+
+    def run_G(v, y):
+        """v: z (B, z_dim), w (B, w_dim) or ws (B, num_ws, w_dim)."""
+        if in_w:
+            ws = v[:, None].expand(-1, G.num_ws, -1) if v.dim() == 2 else v
+            return G.synthesis(ws, noise_mode="const")
+        return G(v, y) if nc else G(v)
+
+    def spread(v):
+        """|v|² / dim per row: 1 for a typical z, or a typical w measured from the mean w."""
+        if not in_w:
+            return v.pow(2).mean(1)
+        return (v - w_avg).pow(2).flatten(1).mean(1) / w_var
 
     with torch.no_grad():
         t_feat = C.features(target) if C is not None else None
@@ -210,18 +236,21 @@ def project(G: nn.Module, images: np.ndarray, labels=None, steps: int = 100, res
         loss = (x - target[idx]).pow(2).flatten(1).mean(1)
         if C is not None:
             loss = loss + feature_weight * (C.features(x) - t_feat[idx]).pow(2).mean(1)
-        return loss + prior_weight * (z.pow(2).mean(1) - 1.0).pow(2)
+        return loss + prior_weight * (spread(z) - 1.0).pow(2)
 
     # 1. screen random starts: (N images) x (classes) x (candidates)
     classes = [None] if not nc else (range(nc) if labels is None else [None])
     R = restarts
     per_class = max(128, candidates // len(classes)) if len(classes) > 1 else candidates
-    starts_z, starts_y = torch.empty(N, R, z_dim), torch.zeros(N, R, dtype=torch.long)
+    dim = G.w_dim if in_w else z_dim
+    starts_z, starts_y = torch.empty(N, R, dim), torch.zeros(N, R, dtype=torch.long)
     with torch.no_grad():
         for i in range(N):
             zs, ys, ls = [], [], []
             for c in classes:
                 z = torch.randn(per_class, z_dim, generator=gen)
+                if in_w:
+                    z = G.mapping(z)
                 y = None
                 if nc:
                     y = torch.full((per_class,), int(labels[i]) if c is None else c, dtype=torch.long)
@@ -232,7 +261,10 @@ def project(G: nn.Module, images: np.ndarray, labels=None, steps: int = 100, res
             best = torch.cat(ls).topk(R, largest=False).indices
             starts_z[i], starts_y[i] = torch.cat(zs)[best], torch.cat(ys)[best]
     # 2. refine all starts of all images together
-    z = starts_z.reshape(N * R, z_dim).clone().requires_grad_(True)
+    z = starts_z.reshape(N * R, dim).clone()
+    if space == "w+":
+        z = z[:, None].repeat(1, G.num_ws, 1)
+    z.requires_grad_(True)
     y = starts_y.reshape(N * R) if nc else None
     idx = torch.arange(N).repeat_interleave(R)
     opt = torch.optim.Adam([z], lr=lr, betas=(0.9, 0.999))
@@ -257,8 +289,13 @@ def project(G: nn.Module, images: np.ndarray, labels=None, steps: int = 100, res
     best = final.argmin(1)                                                   # (N,)
     rows = torch.arange(N) * R + best
     history = torch.stack(snaps)[:, rows]                                   # (frames, N, C, H, W)
+    found = z.detach()[rows].clone()
+    extra = {}
+    if in_w:
+        extra["ws"] = found[:, None].repeat(1, G.num_ws, 1) if found.dim() == 2 else found
     return {
-        "z": z.detach()[rows].clone(),
+        **extra, "space": space,
+        "z": None if in_w else found,
         "labels": y[rows].tolist() if nc else None,
         "images": to_uint8(x.detach()[rows]),
         "loss": final[torch.arange(N), best].numpy(),

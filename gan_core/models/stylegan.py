@@ -41,6 +41,20 @@ MAPPING_LR = 0.01             # the mapping network learns 100x slower (Karras e
 MAPPING_DEPTH = 4             # the papers use 8 layers of 512; 4 are plenty for digits
 
 
+def noise_modes(noise_mode, n_convs: int) -> list[str]:
+    """One noise mode per conv from a mode or a sequence of ``n_convs`` modes, checked.
+
+    Example:
+        >>> noise_modes("none", 3), noise_modes(["const", "random"], 2)
+        (['none', 'none', 'none'], ['const', 'random'])
+    """
+    modes = [noise_mode] * n_convs if isinstance(noise_mode, str) else list(noise_mode)
+    if len(modes) != n_convs or any(m not in NOISE_MODES for m in modes):
+        raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)} (or a list of one per conv layer, "
+                         f"{n_convs}), got {noise_mode!r}.")
+    return modes
+
+
 def base_resolution(side: int) -> tuple[int, int]:
     """(base side, doublings) for a square image: the smallest side >= 4 reached by halving ``side`` evenly.
 
@@ -156,18 +170,18 @@ class SynthesisNetwork(nn.Module):
             self.torgbs.append(ToRGB(ch[i], channels, w_dim))
         self.num_ws = 2 * (n_up + 1)
 
-    def forward(self, ws: torch.Tensor, noise_mode: str = "const", stop_at: int | None = None) -> torch.Tensor:
-        """The image; with ``stop_at`` (a block index) the image of that coarser resolution instead."""
-        if noise_mode not in NOISE_MODES:
-            raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}.")
+    def forward(self, ws: torch.Tensor, noise_mode="const", stop_at: int | None = None) -> torch.Tensor:
+        """The image; with ``stop_at`` (a block index) the image of that coarser resolution instead.
+        ``noise_mode``: one mode for every layer, or a sequence of one per conv (conv i takes ws[i])."""
+        modes = noise_modes(noise_mode, len(self.convs))
         x = self.const[None].expand(len(ws), *self.const.shape)
-        x = self.convs[0](x, ws[:, 0], noise_mode)
+        x = self.convs[0](x, ws[:, 0], modes[0])
         img = self.torgbs[0](x, ws[:, 1])
         for b in range(1, len(self.torgbs)):
             if stop_at is not None and b > stop_at:
                 break
-            x = self.convs[2 * b - 1](x, ws[:, 2 * b - 1], noise_mode)
-            x = self.convs[2 * b](x, ws[:, 2 * b], noise_mode)
+            x = self.convs[2 * b - 1](x, ws[:, 2 * b - 1], modes[2 * b - 1])
+            x = self.convs[2 * b](x, ws[:, 2 * b], modes[2 * b])
             img = F.interpolate(img, scale_factor=2, mode="bilinear", align_corners=False) + \
                 self.torgbs[b](x, ws[:, 2 * b + 1])
         return img
@@ -199,20 +213,36 @@ class StyleGANGenerator(Generator):
         w = self.mapping_net(z)
         return w if psi == 1 else self.w_avg.lerp(w, psi)
 
-    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        """Images for ws (N, num_ws, w_dim), one w per layer in NVlabs' order."""
+    def synthesis(self, ws: torch.Tensor, noise_mode="const", stop_at: int | None = None) -> torch.Tensor:
+        """Images for ws (N, num_ws, w_dim), one w per layer in NVlabs' order. ``noise_mode``: one mode, or one
+        per conv layer (conv i takes ws[i]); ``stop_at``: the image of that block's (coarser) resolution."""
         if ws.dim() != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be (N, {self.num_ws}, {self.w_dim}), got {tuple(ws.shape)}.")
-        return self.synthesis_net(ws, noise_mode)
+        return self.synthesis_net(ws, noise_mode, stop_at)
+
+    @property
+    def n_convs(self) -> int:
+        return len(self.synthesis_net.convs)
+
+    def conv_sides(self) -> list[int]:
+        """The side of each conv layer's output, in order (conv i takes ws[i])."""
+        return [int(c.noise_const.shape[-1]) for c in self.synthesis_net.convs]
+
+    def style_layers(self) -> list[tuple[int, nn.Module]]:
+        """(ws index, the layer's style affine (w_dim -> in channels)) for every modulated layer: what SeFa on
+        the modulation weights factorises."""
+        out = [(i, c.conv.affine) for i, c in enumerate(self.synthesis_net.convs)]
+        return out + [(2 * b + 1, t.conv.affine) for b, t in enumerate(self.synthesis_net.torgbs)]
 
     @torch.no_grad()
     def track_w_avg(self, w: torch.Tensor) -> None:
         """Move the mean w toward this batch's (training only)."""
         self.mapping_net.w_avg.lerp_(w.detach().mean(0), 1 - W_AVG_BETA)
 
-    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, noise_mode: str = "const") -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, noise_mode: str = "const",
+                psi: float = 1.0) -> torch.Tensor:
         assert z.dim() == 2 and z.shape[1] == self.z_dim, f"z must be (B, {self.z_dim}), got {tuple(z.shape)}"
-        w = self.mapping(z)
+        w = self.mapping(z, psi)
         return self.synthesis(w[:, None].expand(-1, self.num_ws, -1), noise_mode)
 
     def latent_weight(self) -> torch.Tensor:

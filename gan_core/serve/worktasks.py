@@ -85,16 +85,35 @@ def arithmetic(ctx: WorkContext, path: str, a: int, b: int, c: int, start_text: 
         return {"warning": str(e)}
 
 
-def search_digit(ctx: WorkContext, path: str, target: np.ndarray, label: int | None) -> dict:
+def search_digit(ctx: WorkContext, path: str, target: np.ndarray, label: int | None, space: str = "z") -> dict:
+    """Find your digit in ``space``: "z", or for a style-based model "w" or "w+" (the found ws as ``w_text``)."""
     from gan_core.latent.inversion import encode_z, project
 
     ex = explorer_for(path)
     # 512 screened starts, then 6 refined for a few hundred steps (forward and backward: ~3 passes each)
     ctx.budget(_seconds_per_sample(ex) * (512 + 6 * 3 * 300), "The search for your digit")
-    r = project(ex.G, target[None], labels=None if label is None else [label], classifier=ex.C,
+    r = project(ex.G, target[None], labels=None if label is None else [label], classifier=ex.C, space=space,
                 progress=lambda done, total: ctx.progress(done / total, f"step {done} of {total}"))
-    r["z_text"] = encode_z(r["z"][0])
+    if space == "z":
+        r["z_text"] = encode_z(r["z"][0])
+    else:
+        ws = r["ws"][0]
+        r["w_text"] = encode_z(ws[0] if space == "w" else ws.reshape(-1))
     return r
+
+
+def w_directions(ctx: WorkContext, path: str, method: str, k: int) -> dict:
+    """Layer-wise directions in W of a style-based model: "ganspace" (PCA of 10,000 mapped w) or "sefa" (the
+    style affines of every layer)."""
+    from gan_core.latent import wspace
+
+    ex = explorer_for(path)
+    wspace.require_w(ex.G)
+    if method == "ganspace":
+        return wspace.ganspace(ex.G, k)
+    if method == "sefa":
+        return wspace.sefa_w(ex.G, None, k)
+    raise ValueError(f"Unknown direction method {method!r}.")
 
 
 def unit_ranking(ctx: WorkContext, path: str, n: int) -> dict:

@@ -78,15 +78,32 @@ def _real() -> tuple[np.ndarray, int]:
     return X[int(i)].transpose(1, 2, 0), int(y[int(i)])
 
 
-def _search(ex: Explorer, path: str, target: np.ndarray, label: int | None) -> dict | None:
+def explore_from_here_w(w_text: str) -> None:
+    """Make the ws found in W or W+ the W section's starting point."""
+    st.session_state.lat_found_w = w_text
+
+
+SPACES = {"z": "Z", "w": "W (one w)", "w+": "W+ (one w per layer)"}
+
+
+def _space(ex: Explorer) -> str:
+    if not ex.has_w:
+        return "z"
+    return st.radio("Search in", list(SPACES), format_func=SPACES.get, horizontal=True, key="find_space",
+                    help="Z: the input of the mapping network. W: one w for every layer (what the mapping network "
+                         "outputs). W+: a separate w for each layer — the most freedom, so usually the closest "
+                         "match (Abdal et al. 2019), but further from what the model draws by itself.")
+
+
+def _search(ex: Explorer, path: str, target: np.ndarray, label: int | None, space: str = "z") -> dict | None:
     from ui.work import queued
 
     from gan_core.serve import worktasks
     from gan_core.serve.workers import Task
 
     digest = hashlib.sha256(target.tobytes()).hexdigest()[:16]
-    return queued(_search_key(("find_asked", digest, label, path)), "the search for your digit",
-                  Task(worktasks.search_digit, (path, target, label)), light=True)
+    return queued(_search_key(("find_asked", digest, label, path, space)), "the search for your digit",
+                  Task(worktasks.search_digit, (path, target, label, space)), light=True)
 
 
 def find_section(ex: Explorer, path: str, model_name: str) -> None:
@@ -118,19 +135,20 @@ def find_section(ex: Explorer, path: str, model_name: str) -> None:
                             help="This model is told which digit to draw. 'find it' searches every class and "
                                  "keeps the closest; or fix the class yourself.")
         label = None if pick == "find it" else int(pick)
+    space = _space(ex)
     c1, c2 = st.columns([1, 3])
     # on_click: the press is recorded before the script runs, so a rerun that interrupts this one (the last
     # stroke arriving) cannot lose it; the digit it applies to is the one this run or the next one sees
     c1.button("Find it in latent space", type="primary", key="find_go", on_click=_press,
               help="Searches z (a second or two). The same digit is found once and then remembered.")
-    key = ("find_asked", hashlib.sha256(target.tobytes()).hexdigest()[:16], label, path)
+    key = ("find_asked", hashlib.sha256(target.tobytes()).hexdigest()[:16], label, path, space)
     if st.session_state.pop("find_pressed", False) or _follows(key):
         _ask(key)
     if st.session_state.get("find_asked") != key:
         with c2:
             show_inline(target, scale=4, caption="what the model will be asked to match (28x28)", alt="your digit")
         return
-    r = _search(ex, path, target, label)
+    r = _search(ex, path, target, label, space)
     if r is None:
         return
     st.session_state.find_shown = key
@@ -139,7 +157,7 @@ def find_section(ex: Explorer, path: str, model_name: str) -> None:
 
 def _search_key(asked: tuple) -> tuple:
     """The work-queue key of _search for a ``find_asked`` key (digest, label, path)."""
-    return ("project", asked[3], asked[1], asked[2])
+    return ("project", asked[3], asked[1], asked[2], asked[4])
 
 
 def _press() -> None:
@@ -201,10 +219,16 @@ def _result(ex: Explorer, target: np.ndarray, r: dict, truth: int | None, model_
         st.metric("Loss", f"{float(r['loss'][0]):.3f}", help="Pixels + classifier features + a prior on |z|.")
         if r["labels"] is not None:
             st.metric("Class found", r["labels"][0], help="The class given to the model for the found image.")
-    st.button("Explore from here", type="primary", key="find_explore", on_click=explore_from_here,
-              args=(r["z_text"], None if r["labels"] is None else r["labels"][0]),
-              help="Makes the found z the explorer's image above: move it with the sliders, interpolate from it "
-                   "to a seed, do arithmetic with it. The link in the address bar then holds it.")
+    if r.get("space", "z") == "z":
+        st.button("Explore from here", type="primary", key="find_explore", on_click=explore_from_here,
+                  args=(r["z_text"], None if r["labels"] is None else r["labels"][0]),
+                  help="Makes the found z the explorer's image above: move it with the sliders, interpolate from "
+                       "it to a seed, do arithmetic with it. The link in the address bar then holds it.")
+    else:
+        st.button("Explore from here", type="primary", key="find_explore", on_click=explore_from_here_w,
+                  args=(r["w_text"],),
+                  help="Makes the found w the starting point of the W space section above: edit it layer by layer, "
+                       "redraw its noise. (A z search's result moves the main image instead.)")
     st.download_button("Download input, found image and search (PNG)",
                        lambda: png_bytes(upscale(strip(np.concatenate([target[None], r["images"],
                                                                        r["history"][:, 0]])), 4)),

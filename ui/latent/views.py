@@ -99,7 +99,12 @@ def current_state(ex: Explorer) -> dict:
 
 
 def current_z(ex: Explorer, s: dict) -> torch.Tensor:
-    return ex.z_for(s["seed"], s["psi"], s["dirs"], s["dims"], base=s["found"])
+    """z of the current state; a style-based model's ψ acts in W instead (``w_psi``)."""
+    return ex.z_for(s["seed"], 1.0 if ex.has_w else s["psi"], s["dirs"], s["dims"], base=s["found"])
+
+
+def w_psi(ex: Explorer, s: dict) -> float:
+    return s["psi"] if ex.has_w else 1.0
 
 
 @st.fragment
@@ -119,7 +124,7 @@ def current_view(ex: Explorer, model_name: str):
     z = current_z(ex, s)
     d = int(st.session_state.get("lat_strip_dir", 0) or 0)
     d = d if 0 <= d < n_dirs else 0
-    v = ex.view(z, d, s["label"])     # image, strip and verdict from one pass of G (was three)
+    v = ex.view(z, d, s["label"], psi=w_psi(ex, s))   # image, strip and verdict from one pass of G (was three)
     img = v["image"]
     with mid:
         where = "your digit" if s["found"] is not None else f"seed {s['seed']}"
@@ -139,8 +144,10 @@ def current_view(ex: Explorer, model_name: str):
                         help="The seed fixes the random vector z. The same seed always gives the same image.")
         c2.button("New seed", on_click=new_random_seed, help="Jump to a random seed.", width="stretch")
         st.slider("Truncation ψ", 0.0, 1.5, step=0.05, key="lat_psi",
-                  help="Scales z toward the average (0). Below 1: more typical, cleaner images but less variety; "
-                       "above 1: more unusual ones.")
+                  help=("A style-based model: moves w toward the mean w (w_avg + ψ (w − w_avg), the StyleGAN "
+                        "truncation trick). ψ = 0 gives the 'average digit' of the model. " if ex.has_w else
+                        "Scales z toward the average (0). ") +
+                       "Below 1: more typical, cleaner images but less variety; above 1: more unusual ones.")
         if ex.conditional:
             st.selectbox("Class", list(range(ex.G.num_classes)), key="lat_label",
                          help="This model is conditional: you choose which digit it draws.")
@@ -182,6 +189,12 @@ def current_view(ex: Explorer, model_name: str):
                      key="lat_strip_dir", help="The current image moved from −3σ to +3σ along one direction.")
         show_inline(strip(v["strip"]), scale=3, caption="−3σ … +3σ",
                     alt=f"the current image moved along direction {d + 1}")
+    if ex.has_w:   # the W section below starts from this seed and ψ: a change redraws the page
+        follow = (s["seed"], s["psi"])
+        if st.session_state.get("w_follow", follow) != follow:
+            st.session_state.w_follow = follow
+            st.rerun()
+        st.session_state.w_follow = follow
     from ui.state import save_query
 
     save_query({"model": model_name, "seed": s["seed"], "psi": f"{s['psi']:.2f}",
@@ -244,10 +257,10 @@ def interpolation_section(ex: Explorer, model_name: str):
         st.error(str(e))
         return
     s = current_state(ex)
-    wp = truncate(seeds_to_z(seeds, ex.G.z_dim, ex.noise), s["psi"])
+    wp = truncate(seeds_to_z(seeds, ex.G.z_dim, ex.noise), 1.0 if ex.has_w else s["psi"])
     if use_current:
         wp = torch.cat([current_z(ex, s), wp])
-    results = {m: ex.interpolation(wp, steps, m, s["label"]) for m in ("lerp", "slerp")}
+    results = {m: ex.interpolation(wp, steps, m, s["label"], psi=w_psi(ex, s)) for m in ("lerp", "slerp")}
     for m, r in results.items():
         st.markdown(f"**{m}** — " + ("straight line in z" if m == "lerp" else "along the great circle: keeps |z| typical"))
         show(strip(r["frames"]), scale=2)
