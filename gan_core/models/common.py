@@ -56,6 +56,37 @@ class Discriminator(nn.Module):
         """The clusters' centres in pixels, (clusters, C*H*W); only a cluster-conditioned D keeps them."""
 
 
+class ClusterCode:
+    """For a self-conditioned generator (``clusters`` > 0 and a ``cluster_offset`` buffer, set by the trainer):
+    the cluster each z draws is the largest of z's first ``clusters`` entries, shifted by the offsets so that
+    clusters come up as often as in the real data."""
+    clusters: int = 0
+    cluster_temperature: float = 0.05
+
+    def cluster_of(self, z: torch.Tensor) -> torch.Tensor:
+        """The cluster each z draws, (B,) int64 (self-conditioned generators only)."""
+        return (z[:, : self.clusters] + self.cluster_offset).argmax(1)
+
+    def cluster_code(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, clusters): a softmax that is one-hot at ``cluster_of(z)`` except near a tie."""
+        return torch.softmax((z[:, : self.clusters] + self.cluster_offset) / self.cluster_temperature, 1)
+
+
+class NearestCluster:
+    """For a cluster-conditioned discriminator: it keeps the clusters' centres in pixels (a ``centroids``
+    buffer) and tells an image's cluster by the nearest one."""
+    clusters: int = 0
+
+    def set_cluster_centres(self, centres: torch.Tensor) -> None:
+        if self.clusters:
+            self.centroids.copy_(centres)
+
+    def cluster_of(self, x: torch.Tensor) -> torch.Tensor:
+        """Index of the nearest cluster centre (in pixels) for each image, (B,) int64."""
+        with torch.no_grad():
+            return torch.cdist(x.detach().flatten(1), self.centroids).argmin(1)
+
+
 def maybe_sn(layer: nn.Module, enabled: bool) -> nn.Module:
     """Wrap ``layer`` in spectral normalisation when ``enabled``."""
     return spectral_norm(layer) if enabled else layer

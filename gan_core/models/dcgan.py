@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gan_core.models.common import Discriminator, Generator, as_onehot, maybe_sn, relu_layers
+from gan_core.models.common import (ClusterCode, Discriminator, Generator, NearestCluster, as_onehot, maybe_sn,
+                                    relu_layers)
 from gan_core.models.config import CLUSTER_TEMPERATURE
 from gan_core.models.registry import Family, register
 from gan_core.models.minibatch import pack, remedy_layers, unpack_scores
@@ -20,7 +21,7 @@ def _plan(img_shape: tuple) -> tuple[int, int]:
     raise ValueError(f"DCGAN supports 28x28 or 32x32 images, got {img_shape}.")
 
 
-class DCGANGenerator(Generator):
+class DCGANGenerator(ClusterCode, Generator):
     """Project z to a small feature map, then upsample with strided transposed convolutions.
 
     A conditional generator concatenates the one-hot class (or a soft blend of classes) to z. A
@@ -70,14 +71,6 @@ class DCGANGenerator(Generator):
             return out.view(out.shape[0], self.base_ch, self.base, self.base)
         return out
 
-    def cluster_of(self, z: torch.Tensor) -> torch.Tensor:
-        """The cluster each z draws, (B,) int64 (self-conditioned generators only)."""
-        return (z[:, : self.clusters] + self.cluster_offset).argmax(1)
-
-    def cluster_code(self, z: torch.Tensor) -> torch.Tensor:
-        """(B, clusters): a softmax that is one-hot at ``cluster_of(z)`` except near a tie."""
-        return torch.softmax((z[:, : self.clusters] + self.cluster_offset) / self.cluster_temperature, 1)
-
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         assert z.dim() == 2 and z.shape[1] == self.z_dim, f"z must be (B, {self.z_dim}), got {tuple(z.shape)}"
         h = z
@@ -90,7 +83,7 @@ class DCGANGenerator(Generator):
         return self.blocks(h)                                           # (B, C, H, W) in [-1, 1]
 
 
-class DCGANDiscriminator(Discriminator):
+class DCGANDiscriminator(NearestCluster, Discriminator):
     """Strided convolutions with LeakyReLU down to a logit.
 
     Args:
@@ -147,15 +140,6 @@ class DCGANDiscriminator(Discriminator):
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         s = self.head(self.remedies(self.penultimate(x, y))).squeeze(1)
         return unpack_scores(s, self.pack, len(x), self.training)      # (B,) logits / critic scores
-
-    def set_cluster_centres(self, centres: torch.Tensor) -> None:
-        if self.clusters:
-            self.centroids.copy_(centres)
-
-    def cluster_of(self, x: torch.Tensor) -> torch.Tensor:
-        """Index of the nearest cluster centre (in pixels) for each image, (B,) int64."""
-        with torch.no_grad():
-            return torch.cdist(x.detach().flatten(1), self.centroids).argmin(1)
 
     def scores_and_classes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Real/fake scores (B,) and class logits (B, aux_classes) from one pass over the images."""

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_core.models.common import Discriminator, Generator
+from gan_core.models.common import ClusterCode, Discriminator, Generator, NearestCluster
 from gan_core.models.minibatch import MinibatchStd
 from gan_core.models.registry import Family, register
 
@@ -81,17 +81,27 @@ class EqualLinear(nn.Module):
         return F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
 
 
-class MappingNetwork(nn.Module):
-    """z (N, z_dim) -> w (N, w_dim): normalised z through ``depth`` leaky-ReLU layers."""
+def normalize_2nd_moment(x: torch.Tensor) -> torch.Tensor:
+    return x * torch.rsqrt(x.pow(2).mean(1, keepdim=True) + 1e-8)
 
-    def __init__(self, z_dim: int, w_dim: int, depth: int):
+
+class MappingNetwork(nn.Module):
+    """z (N, z_dim) -> w (N, w_dim): normalised z through ``depth`` leaky-ReLU layers. With ``clusters`` (a
+    self-conditioned G), the code of the cluster z draws is embedded in w_dim numbers, normalised and
+    concatenated to z first, as StyleGAN2-ADA's mapping does with a class."""
+
+    def __init__(self, z_dim: int, w_dim: int, depth: int, clusters: int = 0):
         super().__init__()
-        dims = [z_dim] + [w_dim] * depth
+        dims = [z_dim + (w_dim if clusters else 0)] + [w_dim] * depth
+        if clusters:
+            self.embed = EqualLinear(clusters, w_dim)
         self.layers = nn.ModuleList(EqualLinear(a, b, lr_mul=MAPPING_LR) for a, b in zip(dims[:-1], dims[1:]))
         self.register_buffer("w_avg", torch.zeros(w_dim))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = z * torch.rsqrt(z.pow(2).mean(1, keepdim=True) + 1e-8)
+    def forward(self, z: torch.Tensor, code: torch.Tensor | None = None) -> torch.Tensor:
+        x = normalize_2nd_moment(z)
+        if code is not None:
+            x = torch.cat([x, normalize_2nd_moment(self.embed(code))], 1)
         for layer in self.layers:
             x = F.leaky_relu(layer(x), 0.2) * math.sqrt(2)
         return x
@@ -187,7 +197,7 @@ class SynthesisNetwork(nn.Module):
         return img
 
 
-class StyleGANGenerator(Generator):
+class StyleGANGenerator(ClusterCode, Generator):
     """The style-based generator: ``mapping`` then ``synthesis`` (see the module's docstring).
 
     Example:
@@ -197,10 +207,15 @@ class StyleGANGenerator(Generator):
     """
     has_w = True
 
-    def __init__(self, z_dim: int, w_dim: int, img_shape: tuple, width: int = 32, mapping_depth: int = 4):
+    def __init__(self, z_dim: int, w_dim: int, img_shape: tuple, width: int = 32, mapping_depth: int = 4,
+                 clusters: int = 0, cluster_temperature: float = 0.05):
         super().__init__()
         self.z_dim, self.w_dim, self.img_shape = z_dim, w_dim, tuple(img_shape)
-        self.mapping_net = MappingNetwork(z_dim, w_dim, mapping_depth)
+        self.clusters, self.cluster_temperature = clusters, cluster_temperature
+        if clusters:
+            assert clusters <= z_dim, "the cluster is read from the first `clusters` entries of z"
+            self.register_buffer("cluster_offset", torch.zeros(clusters))  # set by the trainer
+        self.mapping_net = MappingNetwork(z_dim, w_dim, mapping_depth, clusters)
         self.synthesis_net = SynthesisNetwork(w_dim, self.img_shape, width)
         self.num_ws = self.synthesis_net.num_ws
 
@@ -210,7 +225,7 @@ class StyleGANGenerator(Generator):
 
     def mapping(self, z: torch.Tensor, psi: float = 1.0) -> torch.Tensor:
         """w for each z, (N, w_dim); ``psi`` < 1 moves it toward the mean w (the truncation trick)."""
-        w = self.mapping_net(z)
+        w = self.mapping_net(z, self.cluster_code(z) if self.clusters else None)
         return w if psi == 1 else self.w_avg.lerp(w, psi)
 
     def synthesis(self, ws: torch.Tensor, noise_mode="const", stop_at: int | None = None) -> torch.Tensor:
@@ -248,20 +263,22 @@ class StyleGANGenerator(Generator):
     def latent_weight(self) -> torch.Tensor:
         """The mapping network's first layer, (w_dim, z_dim): what first reads z."""
         layer = self.mapping_net.layers[0]
-        return layer.weight * layer.scale
+        return (layer.weight * layer.scale)[:, : self.z_dim]
 
     def inside_layers(self) -> dict[str, nn.Module]:
         side = lambda i: self.synthesis_net.convs[i].noise_const.shape[-1]  # noqa: E731
         return {f"conv {i} ({side(i)}x{side(i)})": c.act for i, c in enumerate(self.synthesis_net.convs)}
 
 
-class StyleGANDiscriminator(Discriminator):
+class StyleGANDiscriminator(NearestCluster, Discriminator):
     """StyleGAN2's residual discriminator, scaled down: fromRGB, residual blocks that halve the side (skip path
-    1x1 and both summed / sqrt(2)), minibatch std, a 3x3 conv and two dense layers to one logit."""
+    1x1 and both summed / sqrt(2)), minibatch std, a 3x3 conv and two dense layers to one logit. With
+    ``clusters`` it is told each image's cluster through a projection (Miyato & Koyama 2018, as StyleGAN2-ADA's
+    conditional D): the logit gains the dot product of the last features with the cluster's embedding."""
 
-    def __init__(self, img_shape: tuple, width: int = 32):
+    def __init__(self, img_shape: tuple, width: int = 32, clusters: int = 0):
         super().__init__()
-        self.img_shape = tuple(img_shape)
+        self.img_shape, self.clusters = tuple(img_shape), clusters
         c, side = img_shape[0], img_shape[1]
         base, n_down = base_resolution(side)
         ch = [min(width * 2 ** i, 8 * width) for i in range(n_down + 1)]
@@ -275,6 +292,9 @@ class StyleGANDiscriminator(Discriminator):
         self.conv = nn.Conv2d(ch[-1] + 1, ch[-1], 3, padding=1)
         self.fc = nn.Linear(ch[-1] * base * base, ch[-1])
         self.out = nn.Linear(ch[-1], 1)
+        if clusters:
+            self.embed = nn.Embedding(clusters, ch[-1])
+            self.register_buffer("centroids", torch.zeros(clusters, c * side * side))  # set by the trainer
 
     def penultimate(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = F.leaky_relu(self.from_rgb(x), 0.2)
@@ -290,7 +310,12 @@ class StyleGANDiscriminator(Discriminator):
         return F.leaky_relu(self.fc(h.flatten(1)), 0.2)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.out(self.penultimate(x)).squeeze(1)          # (B,) logits
+        h = self.penultimate(x)
+        logit = self.out(h).squeeze(1)                           # (B,) logits
+        if self.clusters:
+            y = self.cluster_of(x) if y is None else y
+            logit = logit + (self.embed(y) * h).sum(1) / math.sqrt(h.shape[1])
+        return logit
 
 
 def _check(cfg) -> None:
@@ -308,8 +333,9 @@ def _objective(trainer, dataset=None):
 
 register(Family(
     name="stylegan", task="noise->image", label="StyleGAN2 (style-based)", critics=("plain",), check=_check,
-    objective=_objective,
+    objective=_objective, conditionings=("none", "clusters"),
     fields=("w_dim", "mapping_depth"),
     generator=lambda cfg: StyleGANGenerator(cfg.z_dim, cfg.w_dim or cfg.z_dim, cfg.img_shape, cfg.width,
-                                            cfg.mapping_depth or MAPPING_DEPTH),
-    discriminator=lambda cfg: StyleGANDiscriminator(cfg.img_shape, cfg.width)))
+                                            cfg.mapping_depth or MAPPING_DEPTH, cfg.clusters,
+                                            cfg.cluster_temperature),
+    discriminator=lambda cfg: StyleGANDiscriminator(cfg.img_shape, cfg.width, cfg.clusters)))

@@ -24,7 +24,7 @@ RECIPES: dict[str, dict] = {
                     lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5),
     # StyleGAN2 (Karras et al. 2020): Adam with betas (0, 0.99), style mixing 0.9, lazy R1; the learning rate and
     # R1 weight are lowered for 28x28 digits on a CPU (the paper: 0.0025 and 10 at 1024 px).
-    "stylegan": dict(label="StyleGAN2 (style-based)", on_train_page=False,
+    "stylegan": dict(label="StyleGAN2 (style-based)",
                      model=dict(architecture="stylegan", z_dim=64, w_dim=64, width=16), loss="nonsaturating",
                      lr_g=1e-3, lr_d=1e-3, beta1=0.0, beta2=0.99, style_mixing=0.9, r1_gamma=1.0, batch_size=32),
     "toy": dict(label="2D toy MLP", model=dict(architecture="toy", img_shape=(2,), z_dim=2, width=64, depth=3),

@@ -109,11 +109,8 @@ def edited_view(ex: Explorer, path: str, model_name: str, groups: dict) -> None:
                                       help="Which layers take the edit: low ws are coarse (pose, shape — here the "
                                            "digit), high ws fine (stroke, texture).")
             ranges[k] = W.layer_range(G, lo, hi)
-        if st.button("Reset directions", key="w_reset"):
-            for k in range(K_W):
-                ss[f"w_amt{k}"] = 0.0
-                ss.pop(f"w_rng{k}", None)          # back to the whole range
-            st.rerun(scope="fragment")
+        st.button("Reset directions", key="w_reset", on_click=_reset_directions,
+                  help="Every direction back to 0 and to all layers.")
     edited = W.edit(ws, dirs["directions"], dirs["sigmas"], amounts, ranges)
     img = W.render(G, edited)[0]
     with right:
@@ -220,6 +217,14 @@ def variation_view(ex: Explorer, model_name: str, groups: dict) -> None:
                     alt="standard deviation of each pixel over the noise draws")
     st.caption(f"Mean per-pixel standard deviation: **{r['mean_std']:.4f}** (0-1 image range)." if on else
                "No layer redraws its noise: every draw is the same image (standard deviation 0).")
-    if st.button("Draw again", key="w_var_again", help="New noise draws."):
-        st.session_state.w_var_seed = int(st.session_state.get("w_var_seed", 0)) + 1
-        st.rerun(scope="fragment")
+    st.button("Draw again", key="w_var_again", help="New noise draws.", on_click=_draw_again)
+
+
+def _draw_again():
+    st.session_state.w_var_seed = int(st.session_state.get("w_var_seed", 0)) + 1
+
+
+def _reset_directions():
+    for k in range(K_W):
+        st.session_state[f"w_amt{k}"] = 0.0
+        st.session_state.pop(f"w_rng{k}", None)          # back to the whole range

@@ -64,8 +64,10 @@ FIELDS = {  # widget key -> (where in the config, how to read it)
     "tr_width": "model.width", "tr_noise": "model.noise", "tr_ncritic": "n_critic",
     "tr_smooth": "label_smoothing", "tr_sn": "model.spectral_norm", "tr_seed": "seed", "tr_ema": "ema_decay",
     "tr_augment": "augment", "tr_clusters": "model.clusters", "tr_auxw": "aux_weight", "tr_clustering": "clustering",
-    "tr_ctemp": "model.cluster_temperature",
+    "tr_ctemp": "model.cluster_temperature", "tr_wdim": "model.w_dim", "tr_mapdepth": "model.mapping_depth",
+    "tr_mixing": "style_mixing", "tr_r1": "r1_gamma",
 }
+STYLE_ONLY = ("tr_wdim", "tr_mapdepth", "tr_mixing", "tr_r1")   # read only when the model is style-based
 
 
 def config_value(cfg: TrainConfig, where: str):
@@ -77,9 +79,18 @@ def config_value(cfg: TrainConfig, where: str):
 def apply_preset() -> None:
     """Copy the chosen preset into the settings widgets."""
     cfg = preset_config(st.session_state.tr_preset)
-    for key, where in FIELDS.items():
-        st.session_state[key] = config_value(cfg, where)
+    set_fields(cfg)
     st.session_state.tr_remedies = []
+
+
+def set_fields(cfg: TrainConfig) -> None:
+    """The settings widgets' values from a config (a non-style model leaves the style settings to their
+    defaults, for when the Model is switched to the style-based one)."""
+    for key, where in FIELDS.items():
+        if key in STYLE_ONLY and cfg.model.architecture != "stylegan":
+            st.session_state.pop(key, None)
+        else:
+            st.session_state[key] = config_value(cfg, where)
 
 
 def fix_train_with(name: str) -> None:
@@ -93,8 +104,7 @@ def fix_train_with(name: str) -> None:
     if job is not None and job.history:
         keep_before_fixing("tr_reference", lambda: train_reference(job))
     cfg = with_remedies(preset_config(s.tr_preset, seed=int(s.tr_seed)), [name])
-    for key, where in FIELDS.items():
-        s[key] = config_value(cfg, where)
+    set_fields(cfg)
     s.tr_remedies = new_remedies_in(cfg)
     s.tr_fix_start = name
 
@@ -123,7 +133,8 @@ def settings() -> TrainConfig | None:
         c[1].selectbox("Model", list(MODELS), key="tr_model", format_func=MODELS.get,
                        help="The networks: DCGAN is convolutional; the 2014 original is fully connected; "
                             "conditional gives G and D the class; AC-GAN gives G the class and makes D name "
-                            "it; WGAN-GP's critic has no BatchNorm.")
+                            "it; WGAN-GP's critic has no BatchNorm; StyleGAN2 maps z to w and styles each "
+                            "layer with it.")
         c[2].selectbox("Loss", list(losses.LOSSES), key="tr_loss",
                        help="What G and D optimise. " + " ".join(f"**{k}**: {v}" for k, v in
                                                                losses.DESCRIPTIONS.items()))
@@ -167,12 +178,15 @@ def settings() -> TrainConfig | None:
         c[1].number_input("Class term weight", 0.0, 10.0, key="tr_auxw", step=0.5,
                           help="AC-GAN only: how much D's naming of the class (or cluster) counts beside "
                                "real-or-fake, in D's loss and in G's. 1 is the paper's (Odena et al. 2017).")
+        if s_model_is_style():
+            style_controls(st.columns(4))
         cluster_controls(st.columns(3))
         from ui.fix_it import remedy_picker
 
         remedy_picker("tr_remedies", toy=False)
     s = st.session_state
     recipe = RECIPES[s.tr_model]["model"]
+    style = recipe["architecture"] == "stylegan"
     try:
         # the recipe's networks (architecture, conditioning, critic form) at the sizes chosen here; a recipe
         # with classes gives up its classes for clusters (AC-GAN's D then names the cluster)
@@ -181,7 +195,9 @@ def settings() -> TrainConfig | None:
                             noise=s.tr_noise, spectral_norm=bool(s.tr_sn),
                             num_classes=0 if s.tr_clusters else recipe.get("num_classes", 0),
                             img_shape=DATASETS[s.tr_dataset], clusters=int(s.tr_clusters),
-                            cluster_temperature=float(s.get("tr_ctemp", CLUSTER_TEMPERATURE)))
+                            cluster_temperature=float(s.get("tr_ctemp", CLUSTER_TEMPERATURE)),
+                            **(dict(w_dim=int(s.get("tr_wdim", 0)), mapping_depth=int(s.get("tr_mapdepth", 0)))
+                               if style else {}))
         from ui.fix_it import with_remedies
 
         cfg = TrainConfig(model=model, dataset=s.tr_dataset, loss=s.tr_loss, lr_g=float(s.tr_lr_g),
@@ -189,11 +205,45 @@ def settings() -> TrainConfig | None:
                           batch_size=int(s.tr_batch), n_critic=int(s.tr_ncritic),
                           label_smoothing=float(s.tr_smooth), ema_decay=float(s.tr_ema), seed=int(s.tr_seed),
                           aux_weight=float(s.get("tr_auxw", 1.0)), clustering=s.get("tr_clustering", "kmeans"),
-                          augment=s.tr_augment)
+                          augment=s.tr_augment,
+                          **(dict(style_mixing=float(s.get("tr_mixing", 0.0)), r1_gamma=float(s.get("tr_r1", 0.0)))
+                             if style else {}))
         return with_remedies(cfg, s.get("tr_remedies", []))
     except ValueError as e:
         st.error(f"These settings cannot train: {plain(e)}")
         return None
+
+
+def s_model_is_style() -> bool:
+    return RECIPES[st.session_state.tr_model]["model"]["architecture"] == "stylegan"
+
+
+def style_controls(c) -> None:
+    """The style-based model's own settings (StyleGAN, Karras et al. 2019; StyleGAN2, 2020)."""
+    s = st.session_state
+    from gan_core.models.stylegan import MAPPING_DEPTH
+
+    defaults = RECIPES["stylegan"]
+    for key, value in (("tr_mixing", defaults["style_mixing"]), ("tr_r1", defaults["r1_gamma"])):
+        s.setdefault(key, value)
+    if int(s.get("tr_wdim", 0)) < 1:          # 0 in a config means "as z"
+        s.tr_wdim = int(s.get("tr_z", 64))
+    if int(s.get("tr_mapdepth", 0)) < 1:      # 0 in a config means the family's default
+        s.tr_mapdepth = MAPPING_DEPTH
+    c[0].number_input("w size", 1, 1024, key="tr_wdim",
+                      help="Length of w, the mapping network's output that sets every layer's style (the papers: "
+                           "512). It may differ from z's size.")
+    c[1].number_input("Mapping layers", 1, 16, key="tr_mapdepth",
+                      help="Fully connected layers that turn z into w (the papers: 8). They learn 100x slower "
+                           "than the rest, as in StyleGAN.")
+    c[2].number_input("Style mixing", 0.0, 1.0, key="tr_mixing", step=0.1,
+                      help="Share of fakes made from two w: the layers after a random point take the second one's "
+                           "styles. It keeps neighbouring layers' styles from depending on each other, so coarse "
+                           "and fine styles can be mixed later (StyleGAN: 0.9).")
+    c[3].number_input("R1 γ", 0.0, 100.0, key="tr_r1", step=0.5,
+                      help="Penalty on D's gradient at real images, (γ/2)·|∇D(x)|², computed every 16 D steps "
+                           "with a weight 16x (lazy regularisation, StyleGAN2). It keeps D smooth where the data "
+                           "is (Mescheder et al. 2018).")
 
 
 # ----------------------------------------------------------------------------- controls
