@@ -358,9 +358,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     s.set_defaults(func=_sample)
 
     i = sub.add_parser("import", help="convert a generator trained elsewhere into a checkpoint folder")
-    i.add_argument("--from", dest="source", required=True, choices=["pytorch-examples-dcgan"],
-                   help="pytorch-examples-dcgan: netG saved by github.com/pytorch/examples dcgan/main.py")
-    i.add_argument("pth", help="the .pth state dict (read with torch.load(weights_only=True) only)")
+    i.add_argument("--from", dest="source", required=True,
+                   choices=["pytorch-examples-dcgan", "stylegan2-rosinality", "stylegan2-ada-pkl"],
+                   help="pytorch-examples-dcgan: netG saved by github.com/pytorch/examples dcgan/main.py; "
+                        "stylegan2-rosinality: a rosinality/stylegan2-pytorch .pt (converted or train.py's); "
+                        "stylegan2-ada-pkl: an NVlabs/stylegan2-ada-pytorch network snapshot .pkl")
+    i.add_argument("pth", help="the file (read without running any code in it: torch.load(weights_only=True) "
+                               "for .pth/.pt, a restricted unpickler for NVlabs' .pkl)")
     i.add_argument("--out", required=True, help="checkpoint folder to write")
     i.set_defaults(func=_import)
     return p, sub

@@ -15,7 +15,7 @@ from gan_core.intake import IntakeError
 from gan_core.intake.models import read_state_dict
 from gan_core.models import MAX_PARAMETERS, ModelConfig, build_generator, count_parameters
 
-SOURCES = ("pytorch-examples-dcgan",)
+SOURCES = ("pytorch-examples-dcgan", "stylegan2-rosinality", "stylegan2-ada-pkl")
 
 
 def _read_state_dict(path: Path) -> dict:
@@ -68,6 +68,11 @@ def import_examples_dcgan(pth: str | os.PathLike, out: str | os.PathLike) -> Pat
 
 
 def import_generator(source: str, pth: str | os.PathLike, out: str | os.PathLike) -> Path:
-    if source != "pytorch-examples-dcgan":
+    """A generator file of ``source`` (one of ``SOURCES``) -> a checkpoint folder at ``out``."""
+    if source not in SOURCES:
         raise CheckpointError(f"Unknown source {source!r}; supported: {', '.join(SOURCES)}.")
+    if source.startswith("stylegan2"):
+        from gan_core.hub.stylegan2_import import import_stylegan2
+
+        return import_stylegan2(source, pth, out)
     return import_examples_dcgan(pth, out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from gan_core.models import dcgan, examples_dcgan, mlp, stylegan, toy  # noqa: F401  (each registers its family)
+from gan_core.models import dcgan, examples_dcgan, mlp, stylegan, stylegan2, toy  # noqa: F401  (each registers its family)
 from gan_core.models.classifier import DigitClassifier
 from gan_core.models.common import Discriminator, Generator
 from gan_core.models.config import LEGACY_KINDS, ClassifierConfig, ModelConfig
@@ -33,8 +33,8 @@ def count_parameters(cfg: ModelConfig | ClassifierConfig) -> int:
         True
     """
     with torch.device("meta"):
-        nets = [build_classifier(cfg)] if isinstance(cfg, ClassifierConfig) else \
-            [build_generator(cfg), build_discriminator(cfg)]
+        fam = None if isinstance(cfg, ClassifierConfig) else family(cfg.architecture)
+        nets = [build_classifier(cfg)] if fam is None else [fam.build(n, cfg) for n in fam.networks]
     return sum(t.numel() for net in nets for t in list(net.parameters()) + list(net.buffers()))
 
 

@@ -121,6 +121,9 @@ class ModelConfig:
     pack: int = 1
     w_dim: int = 0           # style-based models: size of w (0: z_dim)
     mapping_depth: int = 0   # style-based models: layers of the mapping network (0: the family's default)
+    channels: tuple = ()     # imported StyleGAN2: channels per resolution from 4x4 (read from the checkpoint)
+    conv_clamp: float = 0.0  # imported StyleGAN2: the activations' clamp (NVlabs' conv_clamp; 0: none)
+    mapping_lr: float = 0.0  # imported StyleGAN2: the mapping layers' learning-rate multiplier (0: 0.01)
 
     def __post_init__(self):
         from gan_core.models.registry import CONDITIONINGS, CRITICS, FAMILIES, family
@@ -133,6 +136,15 @@ class ModelConfig:
                              ("num_classes", 0, MAX_CLASSES), ("clusters", 0, 1024), ("minibatch_disc", 0, 64),
                              ("pack", 1, 4), ("w_dim", 0, 1024), ("mapping_depth", 0, 16)):
             object.__setattr__(self, name, check_int(name, getattr(self, name), lo, hi))
+        ch = self.channels
+        if not isinstance(ch, (list, tuple)) or len(ch) > 10:
+            raise ValueError(f"channels must be a list of at most 10 channel counts, got {ch!r}.")
+        object.__setattr__(self, "channels", tuple(check_int("channels", c, 1, 1024) for c in ch))
+        for name, hi in (("conv_clamp", 1e6), ("mapping_lr", 1.0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v <= hi:
+                raise ValueError(f"{name} must be a number from 0 to {hi:g}, got {v!r}.")
+            object.__setattr__(self, name, float(v))
         t = self.cluster_temperature
         if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0.001 <= t <= 1:
             raise ValueError(f"cluster_temperature must be a number from 0.001 to 1, got {t!r}.")
