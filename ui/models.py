@@ -114,9 +114,17 @@ def _save_upload(data: bytes) -> str:
 UPLOAD_MAX_FILE_MB = 50
 
 
-def _import_pth(data: bytes) -> str:
-    """Convert an uploaded PyTorch-examples netG.pth (once per content) into a checkpoint folder."""
-    from gan_core.hub.importers import import_examples_dcgan
+def upload_source(name: str, data: bytes) -> str:
+    """Which importer reads an uploaded file: an NVlabs snapshot (.pkl), a rosinality StyleGAN2 checkpoint (a .pt
+    whose pickle names g_ema; torch.save stores it uncompressed) or the PyTorch-examples DCGAN's netG.pth."""
+    if name.lower().endswith(".pkl"):
+        return "stylegan2-ada-pkl"
+    return "stylegan2-rosinality" if b"g_ema" in data else "pytorch-examples-dcgan"
+
+
+def _import_pth(data: bytes, source: str = "pytorch-examples-dcgan") -> str:
+    """Convert an uploaded generator file (once per content) into a checkpoint folder."""
+    from gan_core.hub.importers import import_generator
 
     if len(data) > UPLOAD_MAX_FILE_MB * 1_000_000:
         raise CheckpointError(f"the file is larger than {UPLOAD_MAX_FILE_MB} MB.")
@@ -126,8 +134,8 @@ def _import_pth(data: bytes) -> str:
         UPLOAD_ROOT.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(dir=UPLOAD_ROOT, prefix=".import-"))
         try:
-            (scratch / "netG.pth").write_bytes(data)
-            import_examples_dcgan(scratch / "netG.pth", scratch / "ckpt")
+            (scratch / "upload").write_bytes(data)
+            import_generator(source, scratch / "upload", scratch / "ckpt")
             publish_folder(scratch / "ckpt", folder)  # two identical uploads at once: the second keeps the first's
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -151,7 +159,9 @@ def open_upload(name: str, data: bytes) -> str:
     if known is not None:
         raise CheckpointError(known)
     try:
-        return _save_upload(data) if not name.lower().endswith((".pth", ".pt")) else _import_pth(data)
+        if name.lower().endswith((".pth", ".pt", ".pkl")):
+            return _import_pth(data, upload_source(name, data))
+        return _save_upload(data)
     except CheckpointError as e:
         refused.put(digest, str(e), 1_000)
         raise
@@ -189,14 +199,19 @@ def model_picker(key: str = "model", conditional: bool | None = None, label: str
                                "folder zipped (config.json + G.safetensors, as `gan-core train` writes).")
     if choice != UPLOAD:
         return paths[choice]
-    up = st.file_uploader("Checkpoint zip, or a PyTorch-examples DCGAN netG.pth", type=["zip", "pth", "pt"],
+    up = st.file_uploader("Checkpoint zip, a PyTorch-examples DCGAN netG.pth, or a StyleGAN2 .pt / .pkl",
+                          type=["zip", "pth", "pt", "pkl"],
                           key=f"{key}_upload", max_upload_size=UPLOAD_MAX_FILE_MB,
-                          help="Zip a checkpoint folder (only safetensors weights are read; nothing is unpickled), "
-                               "or give the netG.pth that github.com/pytorch/examples dcgan/main.py saves: it is "
-                               "read with torch.load(weights_only=True), which builds tensors only, and converted. "
-                               f"At most {UPLOAD_MAX_FILE_MB} MB.")
+                          help="Zip a checkpoint folder (only safetensors weights are read; nothing is unpickled); "
+                               "or the netG.pth that github.com/pytorch/examples dcgan/main.py saves, or a "
+                               "rosinality/stylegan2-pytorch .pt: read with torch.load(weights_only=True), which "
+                               "builds tensors only; or an NVlabs stylegan2-ada-pytorch network snapshot .pkl: read "
+                               "by a restricted unpickler that never runs the code stored in it. Each is converted. "
+                               f"At most {UPLOAD_MAX_FILE_MB} MB (larger files: `gan-core import` on the command "
+                               "line, then zip the folder it writes).")
     if up is None:
-        st.info("Upload a zipped checkpoint folder, or a DCGAN netG.pth, to explore your own model.")
+        st.info("Upload a zipped checkpoint folder, a DCGAN netG.pth or a StyleGAN2 checkpoint to explore your own "
+                "model.")
         return None
     try:
         return open_upload(up.name, up.getvalue())

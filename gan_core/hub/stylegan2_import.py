@@ -16,8 +16,6 @@ import argparse
 import math
 import os
 import pickle
-import re
-import zipfile
 from pathlib import Path
 
 import torch
@@ -47,21 +45,22 @@ def _get(sd: dict, key: str, what: str) -> torch.Tensor:
 
 # ------------------------------------------------------------------ rosinality
 def read_rosinality(path: Path) -> tuple[dict, torch.Tensor | None]:
-    """(g_ema's state dict, latent_avg or None) of a rosinality checkpoint."""
+    """(g_ema's state dict, latent_avg or None) of a rosinality checkpoint, through the model-file intake."""
+    from gan_core.intake import IntakeError
+    from gan_core.intake.models import count_tensors, read_torch_file
+
     try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
-    except pickle.UnpicklingError as e:
-        why = re.search(r"(Unsupported global: GLOBAL [\w.]+)", str(e))
-        raise CheckpointError(f"{path.name} was refused: it holds more than tensors, plain containers and an "
-                              f"argparse.Namespace{f' ({why.group(1)})' if why else ''}. Nothing in it was run.") from None
-    except (RuntimeError, EOFError, OSError, ValueError, AttributeError, TypeError) as e:
-        raise CheckpointError(f"{path.name} is not a file torch.save wrote ({e.__class__.__name__}).") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("g_ema"), dict):
-        raise CheckpointError(f"{path.name} is not a rosinality StyleGAN2 checkpoint: it has no 'g_ema' state dict "
-                              "(the converted form has g_ema and latent_avg; train.py's has g, d, g_ema and args).")
+        obj = read_torch_file(path, allowed=(argparse.Namespace,), max_bytes=MAX_FILE_BYTES)
+        if not isinstance(obj, dict) or not isinstance(obj.get("g_ema"), dict):
+            raise CheckpointError(f"{path.name} is not a rosinality StyleGAN2 checkpoint: it has no 'g_ema' state "
+                                  "dict (the converted form has g_ema and latent_avg; train.py's has g, d, g_ema "
+                                  "and args).")
+        sd = {k: v for k, v in obj["g_ema"].items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
+        count_tensors(sd.values(), f"{path.name}'s g_ema")
+    except IntakeError as e:
+        raise CheckpointError(str(e)) from None
     avg = obj.get("latent_avg")
-    return obj["g_ema"], avg if isinstance(avg, torch.Tensor) else None
+    return sd, avg if isinstance(avg, torch.Tensor) and avg.numel() <= 4096 else None
 
 
 def from_rosinality(sd: dict, lr_mul: float = 0.01) -> tuple[ModelConfig, dict]:
@@ -139,8 +138,15 @@ def read_nvlabs(path: Path):
 
 
 def from_nvlabs(G) -> tuple[ModelConfig, dict]:
+    from gan_core.intake import IntakeError
+    from gan_core.intake.models import count_tensors
+
     what = "stylegan2-ada-pytorch generator"
     sd = G.tensors()
+    try:
+        count_tensors(sd.values(), "This snapshot's G_ema")
+    except IntakeError as e:
+        raise CheckpointError(str(e)) from None
     st = G.state
     z_dim, c_dim, w_dim = (int(st.get(k, 0) or 0) for k in ("z_dim", "c_dim", "w_dim"))
     res, img_c = int(st.get("img_resolution", 0) or 0), int(st.get("img_channels", 0) or 0)

@@ -50,6 +50,41 @@ def _check_torch_archive(path: Path) -> None:
     zf.close()
 
 
+def read_torch_file(path: str | os.PathLike, allowed: tuple = (), max_bytes: int = MAX_PTH_BYTES):
+    """What a torch.save file holds, read by PyTorch's restricted unpickler (tensors, plain containers and the
+    ``allowed`` classes only; nothing is run), after its archive was checked (stored members within the file's
+    size). Large archives are memory-mapped, so tensors nobody reads (optimiser states) cost no memory.
+
+    Raises:
+        IntakeError: too large, compressed, holds another object, or is not a torch.save file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise IntakeError(f"{path} does not exist.")
+    if path.stat().st_size > max_bytes:
+        raise IntakeError(f"{path.name} is larger than {max_bytes // 1_000_000:,} MB.")
+    is_zip = zipfile.is_zipfile(path)
+    if is_zip:
+        _check_torch_archive(path)
+    try:
+        with warnings.catch_warnings(), torch.serialization.safe_globals(list(allowed)):
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
+    except pickle.UnpicklingError as e:
+        why = re.search(r"(Unsupported global: GLOBAL [\w.]+)", str(e))
+        raise IntakeError(f"{path.name} was refused: it holds more than tensors and plain containers"
+                          f"{' and ' + ', '.join(c.__name__ for c in allowed) if allowed else ''}; a pickle can run "
+                          f"code, so nothing else is read{f' ({why.group(1)})' if why else ''}. Nothing was run.") from None
+    except (RuntimeError, EOFError, OSError, ValueError, AttributeError, TypeError, MemoryError) as e:
+        raise IntakeError(f"{path.name} is not a file torch.save wrote ({e.__class__.__name__}).") from None
+
+
+def count_tensors(tensors, what: str) -> None:
+    """Refuse a collection of tensors whose declared sizes sum above MAX_PARAMETERS (before any arithmetic on
+    them: a stride-0 tensor declares a huge shape for a tiny storage)."""
+    check_parameter_count(sum(t.numel() for t in tensors if isinstance(t, torch.Tensor)), what)
+
+
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """A state dict (names -> tensors) from a .pth, read safely and counted before anything is built.
 

@@ -92,3 +92,17 @@ def test_no_w_section_for_a_model_without_w(tmp_path):
     at.session_state["model"] = "dc"
     at.run()
     assert not at.exception and not any(s.value.startswith("W space") for s in at.subheader)
+
+
+def test_an_uploaded_nvlabs_snapshot_opens_with_the_w_tools(tmp_path):
+    from tests.gan_core.hub.test_stylegan2_import import nvlabs_snapshot, rosinality_state
+    from ui import models
+
+    marker = tmp_path / "PAYLOAD_RAN"
+    folder = models.open_upload("network-snapshot-000100.pkl", nvlabs_snapshot(rosinality_state(), str(marker)))
+    assert not marker.exists()
+    at = open_page(folder)
+    assert not at.exception and any(s.value.startswith("W space") for s in at.subheader)
+    assert any("ws 4-5 (16x16)" in c.value for c in at.caption)
+    at.radio(key="w_mix_group").set_value("coarse").run()
+    assert not at.exception and not marker.exists()

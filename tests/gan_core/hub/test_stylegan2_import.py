@@ -376,3 +376,21 @@ def test_the_cli_imports_both(ros_file, nv_file, tmp_path, capsys):
     assert run(["import", "--from", "stylegan2-ada-pkl", str(nv_file[0]), "--out", str(tmp_path / "c2")]) == 0
     assert "wrote" in capsys.readouterr().out
     assert run(["import", "--from", "stylegan2-ada-pkl", str(tmp_path / "missing.pkl"), "--out", str(tmp_path / "c3")]) == 2
+
+
+def test_a_tiny_file_declaring_a_huge_network_is_refused_before_any_arithmetic(ros_file, tmp_path):
+    _, sd = ros_file
+    sd = dict(sd)
+    sd["convs.0.conv.blur.kernel"] = torch.zeros(1).expand(60_000, 1_000)     # 60 M declared, 4 bytes stored
+    torch.save({"g_ema": sd}, tmp_path / "bomb.pt")
+    assert (tmp_path / "bomb.pt").stat().st_size < 200_000
+    with pytest.raises(CheckpointError, match="declares tensors of 60 M"):
+        import_generator("stylegan2-rosinality", tmp_path / "bomb.pt", tmp_path / "b")
+
+
+def test_uploads_are_routed_to_their_importer(ros_file, nv_file):
+    from ui.models import upload_source
+
+    assert upload_source("snap.pkl", nv_file[0].read_bytes()) == "stylegan2-ada-pkl"
+    assert upload_source("g.pt", ros_file[0].read_bytes()) == "stylegan2-rosinality"
+    assert upload_source("netG.pth", b"PK\x03\x04 main.0.weight") == "pytorch-examples-dcgan"
