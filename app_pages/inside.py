@@ -52,4 +52,7 @@ if ex.conditional:
                  help="This model is conditional: you choose which digit it draws.")
 view.dissect_view(ex, path, name)
 st.divider()
+if ex.has_w:
+    view.styles_section(ex)
+    st.divider()
 view.ranking_section(ex, path)

@@ -196,6 +196,19 @@ def layer_range(G, lo: int, hi: int) -> list[int]:
     return list(range(lo, hi + 1))
 
 
+@torch.no_grad()
+def styles(G, ws: torch.Tensor) -> list[dict]:
+    """Each modulated layer's style for ws (1, num_ws, w_dim): the per-input-channel scales its affine map makes
+    of its w. Returns one {"ws": index, "layer": name, "side": int, "scales": numpy (in_channels,)} per layer, in
+    the order the synthesis applies them."""
+    sides, out = G.conv_sides(), []
+    for pos, (i, aff) in enumerate(G.style_layers()):      # the convs first, then one toRGB per block
+        block = pos - G.n_convs
+        kind, side = (f"conv {i}", sides[i]) if block < 0 else ("toRGB", sides[2 * block])
+        out.append({"ws": i, "layer": kind, "side": side, "scales": aff(ws[:, i])[0].numpy()})
+    return sorted(out, key=lambda r: (r["ws"], r["layer"] == "toRGB"))
+
+
 def std_image(std: np.ndarray) -> np.ndarray:
     """A per-pixel standard deviation as a uint8 (H, W, 1) picture, scaled so its largest value is white."""
     top = float(std.max()) or 1.0

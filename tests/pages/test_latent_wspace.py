@@ -106,3 +106,13 @@ def test_an_uploaded_nvlabs_snapshot_opens_with_the_w_tools(tmp_path):
     assert any("ws 4-5 (16x16)" in c.value for c in at.caption)
     at.radio(key="w_mix_group").set_value("coarse").run()
     assert not at.exception and not marker.exists()
+
+
+def test_inside_shows_the_styles_per_layer(folder):
+    at = AppTest.from_file(str(ROOT / "app_pages/inside.py"), default_timeout=180)
+    at.session_state["my_models"] = {"tiny-stylegan": folder}
+    at.session_state["model"] = "tiny-stylegan"
+    at = settle(at.run())
+    assert not at.exception and any(s.value == "Styles per layer" for s in at.subheader)
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("ws 0: conv 0 (7x7)" in s and "ws 5: toRGB (28x28)" in s for s in specs)

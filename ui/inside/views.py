@@ -186,3 +186,32 @@ def ranking_section(ex: Explorer, path: str) -> None:
         others = [c for c in range(drop.shape[0]) if c != cls]
         st.caption(f"{r['counts'][cls]} of {r['n']} samples were read as {cls}. For comparison, the same units' "
                    f"mean effect on the other digits: {float(drop[others][:, units].mean()):+.3f}.")
+
+
+def styles_section(ex: Explorer) -> None:
+    """A style-based G's styles per layer for the current image: what each layer's affine map makes of its w."""
+    from gan_core.latent import wspace as W
+
+    if not ex.has_w:
+        return
+    st.subheader("Styles per layer")
+    st.caption("In a style-based generator every layer gets its own style: an affine map of w gives one scale "
+               "per input channel, which multiplies that channel's weights (modulation) before the weights are "
+               "normalised again (demodulation). Scales far from 1 are the channels this w turns up or down in "
+               "that layer. Low ws indices style the coarse layers, high ones the fine layers.")
+    z, _, _ = current_z(ex)
+    ws = W.ws_of(ex.G, z)
+    rows = W.styles(ex.G, ws)
+    width = max(len(r["scales"]) for r in rows)
+    import numpy as np
+    import plotly.graph_objects as go
+
+    grid = np.full((len(rows), width), np.nan)
+    for k, r in enumerate(rows):
+        grid[k, : len(r["scales"])] = r["scales"]
+    names = [f"ws {r['ws']}: {r['layer']} ({r['side']}x{r['side']})" for r in rows]
+    fig = go.Figure(go.Heatmap(z=grid, y=names, colorscale="RdBu", zmid=1.0, colorbar=dict(title="scale"),
+                               hovertemplate="%{y}<br>channel %{x}: %{z:.3f}<extra></extra>"))
+    fig.update_layout(height=120 + 26 * len(rows), margin=dict(l=10, r=10, t=10, b=10), xaxis_title="input channel",
+                      yaxis=dict(autorange="reversed"))
+    st.plotly_chart(fig, key="in_styles")

@@ -128,3 +128,16 @@ def test_ws_from_text_refuses_what_is_not_a_w(G):
         W.ws_from_text("abc", G)
     with pytest.raises(ValueError):
         W.ws_from_text(encode_z(torch.zeros(5)), G)
+
+
+def test_styles_per_layer_are_each_layers_affine_of_its_w(G):
+    ws = W.ws_of_seeds(G, [2])
+    ws[:, 3] += 1.0                                   # a different w at ws 3 only
+    rows = W.styles(G, ws)
+    assert [(r["ws"], r["layer"], r["side"]) for r in rows][:4] == [(0, "conv 0", 7), (1, "conv 1", 14),
+                                                                    (1, "toRGB", 7), (2, "conv 2", 14)]
+    assert len(rows) == G.n_convs + 3
+    conv3 = next(r for r in rows if r["layer"] == "conv 3")
+    aff = G.synthesis_net.convs[3].conv.affine
+    with torch.no_grad():
+        assert np.allclose(conv3["scales"], aff(ws[:, 3])[0].numpy())
