@@ -50,3 +50,9 @@ def inline_html(image: np.ndarray, scale: int = 8, caption: str | None = None, a
 def show_inline(image: np.ndarray, scale: int = 8, caption: str | None = None, alt: str = "generated image") -> None:
     """`show`, for an image that changes at every slider move: see `inline_html`."""
     st.html(inline_html(image, scale, caption, alt))
+
+
+def scale_for(side: int, target: int = 336) -> int:
+    """How many times to enlarge an image of ``side`` pixels so it shows about ``target`` pixels wide (a 28 px
+    digit 12x, a 256 px face 1x)."""
+    return max(1, target // max(1, int(side)))

@@ -80,6 +80,26 @@ def ws_of_seeds(G, seeds: Sequence[int], psi: float = 1.0) -> torch.Tensor:
     return ws_of(G, seeds_to_z(seeds, G.z_dim, getattr(G, "noise", "gaussian")), psi)
 
 
+PREVIEW_SIDE = 32      # a big model's quick image: the synthesis stopped at the block of at most this side
+BIG_SIDE = 128         # models from this side up show that preview first
+
+
+def block_side(G, block: int) -> int:
+    """The side of synthesis block ``block``'s image (block 0: the base resolution)."""
+    n_res = G.num_ws // 2
+    return G.img_shape[1] // 2 ** (n_res - 1 - block)
+
+
+def preview_block(G, max_side: int = PREVIEW_SIDE) -> int:
+    """The last synthesis block whose image is at most ``max_side`` pixels (block 0 is the base resolution)."""
+    n_res = G.num_ws // 2
+    base = G.img_shape[1] // 2 ** (n_res - 1)
+    b = 0
+    while b + 1 < n_res and base * 2 ** (b + 1) <= max_side:
+        b += 1
+    return b
+
+
 def mix(ws_a: torch.Tensor, ws_b: torch.Tensor, layers: Sequence[int]) -> torch.Tensor:
     """A's styles with B's at ``layers`` (style mixing)."""
     out = ws_a.clone()
@@ -88,15 +108,18 @@ def mix(ws_a: torch.Tensor, ws_b: torch.Tensor, layers: Sequence[int]) -> torch.
 
 
 @torch.no_grad()
-def render(G, ws: torch.Tensor, noise_mode="const", batch: int = 64) -> np.ndarray:
-    """uint8 (N, H, W, C) images for ws, clamped for display only."""
-    out = [to_uint8(G.synthesis(ws[i:i + batch], noise_mode=noise_mode)) for i in range(0, len(ws), batch)]
+def render(G, ws: torch.Tensor, noise_mode="const", batch: int = 64, stop_at: int | None = None) -> np.ndarray:
+    """uint8 (N, H, W, C) images for ws, clamped for display only; ``stop_at``: at that block's resolution."""
+    out = [to_uint8(G.synthesis(ws[i:i + batch], noise_mode=noise_mode, stop_at=stop_at))
+           for i in range(0, len(ws), batch)]
     return np.concatenate(out) if out else np.zeros((0, *G.img_shape[1:], G.img_shape[0]), np.uint8)
 
 
 @torch.no_grad()
-def mixing_grid(G, seeds_a: Sequence[int], seeds_b: Sequence[int], layers: Sequence[int], psi: float = 1.0) -> dict:
-    """The StyleGAN paper's Figure 3: sources A down, sources B across, each cell A with B's styles at ``layers``.
+def mixing_grid(G, seeds_a: Sequence[int], seeds_b: Sequence[int], layers: Sequence[int], psi: float = 1.0,
+                stop_at: int | None = None) -> dict:
+    """The StyleGAN paper's Figure 3: sources A down, sources B across, each cell A with B's styles at ``layers``
+    (``stop_at``: every image at that synthesis block's resolution, for big models).
 
     Returns {"a": uint8 (na, H, W, C), "b": uint8 (nb, ...), "grid": uint8 (na, nb, H, W, C)}.
     """
@@ -104,8 +127,9 @@ def mixing_grid(G, seeds_a: Sequence[int], seeds_b: Sequence[int], layers: Seque
     wa, wb = ws_of_seeds(G, seeds_a, psi), ws_of_seeds(G, seeds_b, psi)
     na, nb = len(wa), len(wb)
     cells = mix(wa.repeat_interleave(nb, 0), wb.repeat(na, 1, 1), layers)
-    grid = render(G, cells)
-    return {"a": render(G, wa), "b": render(G, wb), "grid": grid.reshape(na, nb, *grid.shape[1:])}
+    grid = render(G, cells, stop_at=stop_at)
+    return {"a": render(G, wa, stop_at=stop_at), "b": render(G, wb, stop_at=stop_at),
+            "grid": grid.reshape(na, nb, *grid.shape[1:])}
 
 
 def conv_groups(G, groups: Sequence[str]) -> list[str]:
@@ -115,7 +139,8 @@ def conv_groups(G, groups: Sequence[str]) -> list[str]:
 
 
 @torch.no_grad()
-def stochastic_variation(G, ws: torch.Tensor, n: int = 8, groups: Sequence[str] = GROUPS, seed: int = 0) -> dict:
+def stochastic_variation(G, ws: torch.Tensor, n: int = 8, groups: Sequence[str] = GROUPS, seed: int = 0,
+                         stop_at: int | None = None) -> dict:
     """The StyleGAN paper's Figure 4: one ws (1, num_ws, w_dim), ``n`` draws of the noise in the chosen layer
     groups (the other layers keep their stored noise), and the per-pixel standard deviation over the draws.
 
@@ -130,7 +155,7 @@ def stochastic_variation(G, ws: torch.Tensor, n: int = 8, groups: Sequence[str] 
     modes = conv_groups(G, groups)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        x = G.synthesis(ws.expand(n, -1, -1), noise_mode=modes).clamp(-1, 1)
+        x = G.synthesis(ws.expand(n, -1, -1), noise_mode=modes, stop_at=stop_at).clamp(-1, 1)
     std = ((x + 1) / 2).std(0, unbiased=False).mean(0) if n > 1 else torch.zeros(x.shape[2:])
     return {"images": to_uint8(x), "std": std.numpy(), "mean_std": float(std.mean())}
 

@@ -11,7 +11,7 @@ import torch
 
 from gan_core.latent.explorer import Explorer, gif_bytes, png_bytes, strip, upscale
 from gan_core.latent.sampling import seeds_to_z, truncate
-from ui.images import show, show_inline
+from ui.images import scale_for, show, show_inline
 from ui.priority import in_turn
 from ui.state import format_offsets, parse_offsets
 from ui.text import plain
@@ -128,7 +128,8 @@ def current_view(ex: Explorer, model_name: str):
     img = v["image"]
     with mid:
         where = "your digit" if s["found"] is not None else f"seed {s['seed']}"
-        show_inline(img, scale=12, caption=f"{where}, ψ = {s['psi']:.2f}", alt=f"the generated image for {where}")
+        show_inline(img, scale=scale_for(img.shape[0]), caption=f"{where}, ψ = {s['psi']:.2f}",
+                    alt=f"the generated image for {where}")
         if s["found"] is not None:
             st.caption("Exploring from the z found for your digit (below). The sliders move it; the "
                        "interpolation starts from it." if st.session_state.get("lat_found_here") else
@@ -187,7 +188,7 @@ def current_view(ex: Explorer, model_name: str):
             st.html(probability_bars(probs))
         st.selectbox("Show what a direction does", list(range(n_dirs)), format_func=lambda i: f"Direction {i + 1}",
                      key="lat_strip_dir", help="The current image moved from −3σ to +3σ along one direction.")
-        show_inline(strip(v["strip"]), scale=3, caption="−3σ … +3σ",
+        show_inline(strip(v["strip"]), scale=scale_for(img.shape[0], 84), caption="−3σ … +3σ",
                     alt=f"the current image moved along direction {d + 1}")
     if ex.has_w:   # the W section below starts from this seed and ψ: a change redraws the page
         follow = (s["seed"], s["psi"])

@@ -10,7 +10,8 @@ import torch
 from gan_core.latent import wspace as W
 from gan_core.latent.explorer import Explorer, png_bytes, strip, upscale
 from gan_core.latent.sampling import SeedError, parse_seeds
-from ui.images import show, show_inline
+from gan_core.latent.sampling import to_uint8
+from ui.images import inline_html, scale_for, show, show_inline
 from ui.text import plain
 
 K_W = 6            # layer-wise direction sliders
@@ -53,6 +54,18 @@ def current_ws(ex: Explorer) -> tuple[torch.Tensor, str]:
     ss = st.session_state
     seed, psi = int(ss.get("lat_seed", 0)), float(ss.get("lat_psi", 1.0))
     return W.ws_of_seeds(ex.G, [seed], psi), f"seed {seed}, ψ = {psi:.2f}"
+
+
+def big_stop(G) -> int | None:
+    """For a big model, the grids are drawn at the preview resolution (said under them); None for small ones."""
+    if G.img_shape[1] < W.BIG_SIDE:
+        return None
+    block = W.preview_block(G)
+    st.caption(f"This model draws {G.img_shape[1]} px images, seconds each on a CPU: the images here stop at the "
+               f"{W.block_side(G, block)} px "
+               "block of the same synthesis (a real, coarser image of it: StyleGAN2 adds an image at every "
+               "resolution).")
+    return block
 
 
 def _layer_options(G) -> list[int]:
@@ -112,9 +125,20 @@ def edited_view(ex: Explorer, path: str, model_name: str, groups: dict) -> None:
         st.button("Reset directions", key="w_reset", on_click=_reset_directions,
                   help="Every direction back to 0 and to all layers.")
     edited = W.edit(ws, dirs["directions"], dirs["sigmas"], amounts, ranges)
-    img = W.render(G, edited)[0]
+    side = G.img_shape[1]
     with right:
-        show_inline(img, scale=10, caption=f"{where}, edited", alt="the edited image")
+        slot = st.empty()
+        if side >= W.BIG_SIDE:
+            # a big model: first a real image of the same synthesis at a coarser block (StyleGAN2's skip outputs),
+            # sent at once; the full image replaces it when it is done
+            block = W.preview_block(G)
+            with torch.no_grad():
+                pv = to_uint8(G.synthesis(edited, stop_at=block))[0]
+            slot.html(inline_html(pv, scale=scale_for(side) * side // pv.shape[0],
+                                  caption=f"preview at {pv.shape[0]} px; the {side} px image follows",
+                                  alt="a low-resolution preview of the edited image"))
+        img = W.render(G, edited)[0]
+        slot.html(inline_html(img, scale=scale_for(side), caption=f"{where}, edited", alt="the edited image"))
         if ss.get("lat_found_w"):
             st.button("Back to the seed", key="w_back", on_click=back_to_seed,
                       help="Forget the digit found in W: the seed above gives w again.")
@@ -179,9 +203,10 @@ def mixing_view(ex: Explorer, model_name: str, groups: dict) -> None:
     if sa is None or sb is None:
         return
     psi = float(ss.get("lat_psi", 1.0))
-    r = W.mixing_grid(G, sa, sb, groups[group], psi)
+    stop = big_stop(G)
+    r = W.mixing_grid(G, sa, sb, groups[group], psi, stop_at=stop)
     img = mixing_image(r)
-    show(img, scale=3, caption=f"rows: A = {', '.join(map(str, sa))}; columns: B = {', '.join(map(str, sb))}; "
+    show(img, scale=scale_for(G.img_shape[1], 84), caption=f"rows: A = {', '.join(map(str, sa))}; columns: B = {', '.join(map(str, sb))}; "
                                f"each cell is A with B's {group} styles ({W.describe(G, groups[group])}), ψ = {psi:.2f}")
     if ex.C is not None:
         with torch.no_grad():
@@ -208,12 +233,12 @@ def variation_view(ex: Explorer, model_name: str, groups: dict) -> None:
                         format_func=lambda g: f"{g} ({W.describe(G, groups[g])})",
                         help="Layers not chosen keep the model's stored noise, so they add no variation.")
     ws, where = current_ws(ex)
-    r = W.stochastic_variation(G, ws, n, on, seed=int(st.session_state.get("w_var_seed", 0)))
+    r = W.stochastic_variation(G, ws, n, on, seed=int(st.session_state.get("w_var_seed", 0)), stop_at=big_stop(G))
     a, b = st.columns([3, 1])
     with a:
-        show(strip(r["images"]), scale=3, caption=f"{where}: {n} noise draws")
+        show(strip(r["images"]), scale=scale_for(G.img_shape[1], 84), caption=f"{where}: {n} noise draws")
     with b:
-        show_inline(W.std_image(r["std"]), scale=4, caption=f"per-pixel std (white = {r['std'].max():.3f})",
+        show_inline(W.std_image(r["std"]), scale=scale_for(G.img_shape[1], 112), caption=f"per-pixel std (white = {r['std'].max():.3f})",
                     alt="standard deviation of each pixel over the noise draws")
     st.caption(f"Mean per-pixel standard deviation: **{r['mean_std']:.4f}** (0-1 image range)." if on else
                "No layer redraws its noise: every draw is the same image (standard deviation 0).")

@@ -141,3 +141,18 @@ def test_styles_per_layer_are_each_layers_affine_of_its_w(G):
     aff = G.synthesis_net.convs[3].conv.affine
     with torch.no_grad():
         assert np.allclose(conv3["scales"], aff(ws[:, 3])[0].numpy())
+
+
+def test_a_big_models_preview_is_a_real_coarser_image_of_the_same_synthesis():
+    from gan_core.models.stylegan2 import StyleGAN2Generator
+
+    torch.manual_seed(0)
+    G = StyleGAN2Generator(8, 8, (3, 256, 256), (4,) * 7, mapping_depth=2).eval()
+    b = W.preview_block(G)
+    assert (b, W.block_side(G, b)) == (3, 32)
+    ws = W.ws_of_seeds(G, [1])
+    r = W.mixing_grid(G, [1], [2], W.layer_groups(G)["fine"], stop_at=b)
+    assert r["grid"].shape == (1, 1, 32, 32, 3)
+    with torch.no_grad():
+        assert W.render(G, ws, stop_at=6).shape == (1, 256, 256, 3)     # the last block is the full image
+        assert torch.equal(G.synthesis(ws, stop_at=6), G.synthesis(ws))
