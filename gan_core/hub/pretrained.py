@@ -25,6 +25,8 @@ SHIPPED: dict[str, str] = {
     "mnist-cgan": "gan-core train --model cgan --steps 12000 --seed 0 --select-by fid --eval-every 1000",
     "mnist-wgan-gp": "gan-core train --model wgan-gp --lr 2e-4 --augment translation --clusters 50 --steps 10000 "
                      "--seed 0 --select-by fid --eval-every 1000",
+    "mnist-stylegan": "gan-core train --model stylegan --clusters 50 --lr 2e-3 --augment translation --steps 12000 "
+                      "--seed 0 --select-by fid --eval-every 1000",
 }
 SELF_COND = ("Self-conditioned (after Liu et al. 2020): the 5,000 real digits were split into 50 k-means clusters "
              "of their pixels, without their labels; D is told each image's cluster, and G draws a cluster from "
@@ -46,6 +48,14 @@ DESCRIPTIONS = {
                      "BatchNorm in the critic, gradient penalty 10, 5 critic steps per generator step, Adam at 2e-4 "
                      "with betas (0, 0.9), and random shifts of every image the critic sees (DiffAugment "
                      "translation, Zhao et al. 2020) against overfitting the 5,000 digits. " + SELF_COND,
+    "mnist-stylegan": "A style-based generator (StyleGAN2, Karras et al. 2020) scaled down for digits: a 4-layer "
+                      "mapping network z -> w (64 numbers, learning rate 0.01x), a learned 7x7 constant, modulated "
+                      "and demodulated 3x3 convolutions at 7, 14 and 28 px with per-pixel noise, skip image outputs "
+                      "(6 ws: coarse 0-1 at 7x7, middle 2-3 at 14x14, fine 4-5 at 28x28), against a residual D with "
+                      "minibatch std; style mixing 0.9, lazy R1 (gamma 1, every 16 steps), Adam (0, 0.99) at 2e-3, "
+                      "EMA, random shifts of every image D sees (DiffAugment translation). Self-conditioned: the "
+                      "mapping network embeds the cluster G draws from z beside z, and D projects its features on "
+                      "the cluster's embedding. " + SELF_COND,
 }
 
 

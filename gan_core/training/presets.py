@@ -50,13 +50,15 @@ PRESETS: dict[str, dict] = {
             "well under a minute on a laptop CPU (bench/time_to_digits.py)."),
     "StyleGAN": dict(
         idle_rate=12,
-        base="stylegan",
+        base="stylegan", model=dict(clusters=50), lr_g=2e-3, lr_d=2e-3, augment="translation",
         why="A style-based generator (StyleGAN2, Karras et al. 2020), small enough for a laptop. A mapping network "
             "turns z into w; w sets a style for each layer of a synthesis network that starts from a learned 7x7 "
             "constant (not from z); each 3x3 convolution is modulated by its style and demodulated, and adds "
             "per-pixel noise with a learned strength. Style mixing (90% of fakes take a second w from a random "
-            "layer on) keeps coarse and fine styles apart, and a lazy R1 penalty keeps D smooth. After training, "
-            "/latent mixes styles, redraws the noise and edits w layer by layer."),
+            "layer on) keeps coarse and fine styles apart, and a lazy R1 penalty keeps D smooth. Like the shipped "
+            "mnist-stylegan it is self-conditioned on 50 clusters of the real digits (no labels) and D sees "
+            "randomly shifted images. After training, /latent mixes styles, redraws the noise and edits w layer "
+            "by layer."),
     "WGAN-GP": dict(
         idle_rate=10,
         base="wgan-gp", why="A critic that scores instead of classifying, kept smooth by a gradient penalty "

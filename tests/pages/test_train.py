@@ -201,3 +201,26 @@ def test_a_reload_finds_the_same_run_and_a_stale_link_gets_a_message():
     stale.run()
     assert not stale.exception and any("has ended" in i.value for i in stale.info)
     assert stale.session_state["train_owner"] != "0123456789abcdef"
+
+
+def test_the_stylegan_preset_shows_and_trains_its_own_settings():
+    at = tiny_train_app()
+    at.selectbox(key="tr_preset").set_value("StyleGAN").run()
+    assert at.selectbox(key="tr_model").value == "stylegan" and any("modulated" in c.value for c in at.caption)
+    for key, value in (("tr_wdim", 64), ("tr_mapdepth", 4), ("tr_mixing", 0.9), ("tr_r1", 1.0), ("tr_clusters", 50)):
+        assert at.number_input(key=key).value == value and at.number_input(key=key).help, key
+    at.number_input(key="tr_width").set_value(4)
+    at.number_input(key="tr_wdim").set_value(16)
+    at.number_input(key="tr_mapdepth").set_value(2)
+    at.number_input(key="tr_r1").set_value(0.0)          # 0 is a choice, not "unset": it stays 0
+    at.number_input(key="tr_mixing").set_value(0.5).run()
+    assert at.number_input(key="tr_r1").value == 0.0 and not at.error
+    button(at, "Start").click().run()
+    job = train_job(at)
+    assert job is not None and not at.exception, [e.value for e in at.error]
+    c = job.config
+    assert (c.model.architecture, c.model.w_dim, c.model.mapping_depth, c.style_mixing, c.r1_gamma) == \
+        ("stylegan", 16, 2, 0.5, 0.0)
+    # another model: the style settings are hidden and not read
+    at.selectbox(key="tr_preset").set_value("Conditional").run()
+    assert not any(n.key == "tr_wdim" for n in at.number_input) and not at.error
