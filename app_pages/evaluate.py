@@ -28,7 +28,9 @@ measurable = []
 for name, path in wanted:
     ex = explorer(path)
     if tuple(ex.G.img_shape) != (1, 28, 28):
-        st.error(f"{name}: these metrics judge 28x28 digits; this model makes {tuple(ex.G.img_shape)} images.")
+        st.error(f"{name}: these metrics are measured in the shipped digit classifier's features, which read 28x28 "
+                 f"grayscale digits; this model makes {tuple(ex.G.img_shape)} images, so it cannot be scored here. "
+                 "Its samples can still be judged by people: a zip of them is an arm of Quiz → Compare several models.")
         continue
     measurable.append((name, path, ex.G))
 if measurable:

@@ -206,7 +206,7 @@ def import_stylegan2(source: str, path: str | os.PathLike, out: str | os.PathLik
     """A StyleGAN2 checkpoint of ``source`` -> a checkpoint folder at ``out`` (G only)."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path} does not exist.")
+        raise CheckpointError(f"{path} is not a file." if path.exists() else f"{path} does not exist.")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise CheckpointError(f"{path.name} is larger than {MAX_FILE_BYTES // 1_000_000:,} MB.")
     avg = None

@@ -72,6 +72,9 @@ def read_torch_file(path: str | os.PathLike, allowed: tuple = (), max_bytes: int
             return torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except pickle.UnpicklingError as e:
         why = re.search(r"(Unsupported global: GLOBAL [\w.]+)", str(e))
+        if why is None:
+            raise IntakeError(f"{path.name} is not a file torch.save wrote (its pickle does not read). Nothing was "
+                              "run.") from None
         raise IntakeError(f"{path.name} was refused: it holds more than tensors and plain containers"
                           f"{' and ' + ', '.join(c.__name__ for c in allowed) if allowed else ''}; a pickle can run "
                           f"code, so nothing else is read{f' ({why.group(1)})' if why else ''}. Nothing was run.") from None

@@ -116,3 +116,17 @@ def test_inside_shows_the_styles_per_layer(folder):
     assert not at.exception and any(s.value == "Styles per layer" for s in at.subheader)
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("ws 0: conv 0 (7x7)" in s and "ws 5: toRGB (28x28)" in s for s in specs)
+
+
+def test_samples_for_a_quiz_arm_are_a_zip_of_pngs(folder):
+    import io
+    import zipfile
+
+    import gan_core
+    from PIL import Image
+    from ui.latent.wspace import samples_zip
+
+    zf = zipfile.ZipFile(io.BytesIO(samples_zip(gan_core.load_generator(folder), 5)))
+    names = zf.namelist()
+    assert names == [f"seed{i:04d}.png" for i in range(5)]
+    assert Image.open(zf.open(names[0])).size == (28, 28)

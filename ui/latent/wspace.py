@@ -91,6 +91,25 @@ def w_section(ex: Explorer, path: str, model_name: str) -> None:
     mixing_view(ex, model_name, groups)
     st.divider()
     variation_view(ex, model_name, groups)
+    n = 64 if G.img_shape[1] < W.BIG_SIDE else 16
+    st.download_button(f"Download {n} samples for a quiz (zip)", lambda: samples_zip(G, n), f"{model_name}-samples.zip",
+                       "application/zip", key="w_quiz_zip", on_click="ignore",
+                       help="Seeds 0 to n-1 at ψ = 1, as PNG files: upload the zip as one arm under Quiz → Compare "
+                            "several models (with a zip of real images of the same kind) to see how often people "
+                            "take them for real.")
+
+
+def samples_zip(G, n: int) -> bytes:
+    """Seeds 0..n-1 of G as PNGs in a zip (made when the download is clicked)."""
+    import io
+    import zipfile
+
+    imgs = W.render(G, W.ws_of_seeds(G, range(n)), batch=8)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for i, im in enumerate(imgs):
+            zf.writestr(f"seed{i:04d}.png", png_bytes(im))
+    return buf.getvalue()
 
 
 @st.fragment
