@@ -1,6 +1,6 @@
 """What the StyleGAN paper (Karras et al. 2019) claimed about W, measured on a style-based model of ours.
 
-- Perceptual path length (section 4.1), full paths, epsilon 1e-4: in Z along slerp of z, in W along lerp of w, on
+- Perceptual path length (section 4.1), full paths, epsilon 1e-4: in Z along slerp of z (as metrics.scores does), in W along lerp of w, on
   the same pairs and the same t; distances in the shipped classifier's 128-d features (the paper used VGG16
   LPIPS, which cannot be downloaded here); the 1st-99th percentiles kept, as the paper does. It found W's far lower.
 - Linear separability: a logistic regression (scikit-learn) predicts the digit class the classifier reads in
@@ -21,6 +21,7 @@ import torch
 
 import gan_core
 from gan_core.latent import wspace as W
+from gan_core.latent.sampling import slerp
 from gan_core.metrics.scores import load_classifier
 
 
@@ -37,8 +38,8 @@ def path_lengths(G, C, n: int, eps: float = 1e-4, seed: int = 0, batch: int = 25
         b = min(batch, n - i)
         z0, z1 = torch.randn(b, G.z_dim, generator=g), torch.randn(b, G.z_dim, generator=g)
         t = torch.rand(b, generator=g).double()
-        za = W.slerp(z0.double(), z1.double(), t).float()
-        zb = W.slerp(z0.double(), z1.double(), t + eps).float()
+        za = slerp(z0.double(), z1.double(), t).float()
+        zb = slerp(z0.double(), z1.double(), t + eps).float()
         fa, fb = C.features(G(za).clamp(-1, 1)), C.features(G(zb).clamp(-1, 1))
         dz.append(((fa.double() - fb.double()) ** 2).sum(1) / eps ** 2)
         w0, w1 = G.mapping(z0).double(), G.mapping(z1).double()

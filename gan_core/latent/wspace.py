@@ -240,17 +240,6 @@ def std_image(std: np.ndarray) -> np.ndarray:
     return (np.clip(std / top, 0, 1) * 255).round().astype(np.uint8)[..., None]
 
 
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation between rows of a and b at fractions t (N,), on normalised directions with the
-    norm interpolated linearly (as the StyleGAN paper's PPL in Z)."""
-    an, bn = a / a.norm(dim=1, keepdim=True), b / b.norm(dim=1, keepdim=True)
-    omega = torch.acos((an * bn).sum(1).clamp(-1 + 1e-7, 1 - 1e-7))[:, None]
-    t = t[:, None]
-    so = torch.sin(omega)
-    d = (torch.sin((1 - t) * omega) / so) * an + (torch.sin(t * omega) / so) * bn
-    return d * ((1 - t) * a.norm(dim=1, keepdim=True) + t * b.norm(dim=1, keepdim=True))
-
-
 def ws_from_text(text: str, G) -> torch.Tensor:
     """A found w (one row) or W+ (num_ws rows), encoded by inversion.encode_z, as (1, num_ws, w_dim)."""
     from gan_core.latent.inversion import decode_z

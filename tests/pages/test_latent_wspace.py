@@ -130,3 +130,17 @@ def test_samples_for_a_quiz_arm_are_a_zip_of_pngs(folder):
     names = zf.namelist()
     assert names == [f"seed{i:04d}.png" for i in range(5)]
     assert Image.open(zf.open(names[0])).size == (28, 28)
+
+
+def test_a_big_model_shows_its_image_alone_then_previews_in_w(tmp_path):
+    m = ModelConfig(architecture="stylegan2", z_dim=8, w_dim=8, img_shape=(3, 128, 128), channels=(4,) * 6,
+                    mapping_depth=2)
+    out = tmp_path / "big"
+    save_checkpoint(out, {"model": m.to_dict(), "training": {"loss": "nonsaturating"}}, {"G": build_generator(m)})
+    at = open_page(str(out))
+    assert not at.exception
+    assert any("strip along a direction" in c.value for c in at.caption)
+    assert any("An interpolation draws 30 images" in i.value for i in at.info)
+    assert any("stop at the 32 px block" in c.value for c in at.caption)
+    html = " ".join(e.proto.body for e in at.get("html"))
+    assert "the edited image" in html and 'width="256"' in html          # 128 px shown 2x, not 12x

@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 
 from gan_core.latent.explorer import Explorer, gif_bytes, png_bytes, strip, upscale
+from gan_core.latent.wspace import BIG_SIDE
 from gan_core.latent.sampling import seeds_to_z, truncate
 from ui.images import scale_for, show, show_inline
 from ui.priority import in_turn
@@ -124,7 +125,9 @@ def current_view(ex: Explorer, model_name: str):
     z = current_z(ex, s)
     d = int(st.session_state.get("lat_strip_dir", 0) or 0)
     d = d if 0 <= d < n_dirs else 0
-    v = ex.view(z, d, s["label"], psi=w_psi(ex, s))   # image, strip and verdict from one pass of G (was three)
+    big = ex.G.img_shape[-1] >= BIG_SIDE    # seconds per image on a CPU: the image alone, no strip of seven
+    v = ex.view(z, d, s["label"], sigmas=(0,) if big else (-3, -2, -1, 0, 1, 2, 3),
+                psi=w_psi(ex, s))   # image, strip and verdict from one pass of G (was three)
     img = v["image"]
     with mid:
         where = "your digit" if s["found"] is not None else f"seed {s['seed']}"
@@ -186,10 +189,15 @@ def current_view(ex: Explorer, model_name: str):
             st.metric("Classifier reads", f"{top}  ({probs[top]:.0%})",
                       help="What the shipped digit classifier thinks this image shows.")
             st.html(probability_bars(probs))
-        st.selectbox("Show what a direction does", list(range(n_dirs)), format_func=lambda i: f"Direction {i + 1}",
-                     key="lat_strip_dir", help="The current image moved from −3σ to +3σ along one direction.")
-        show_inline(strip(v["strip"]), scale=scale_for(img.shape[0], 84), caption="−3σ … +3σ",
-                    alt=f"the current image moved along direction {d + 1}")
+        if big:
+            st.caption(f"This model draws {img.shape[0]} px images, a second or more each on a CPU: the strip along "
+                       "a direction (seven images) is shown for smaller models only.")
+        else:
+            st.selectbox("Show what a direction does", list(range(n_dirs)),
+                         format_func=lambda i: f"Direction {i + 1}", key="lat_strip_dir",
+                         help="The current image moved from −3σ to +3σ along one direction.")
+            show_inline(strip(v["strip"]), scale=scale_for(img.shape[0], 84), caption="−3σ … +3σ",
+                        alt=f"the current image moved along direction {d + 1}")
     if ex.has_w:   # the W section below starts from this seed and ψ: a change redraws the page
         follow = (s["seed"], s["psi"])
         if st.session_state.get("w_follow", follow) != follow:
@@ -236,6 +244,11 @@ DEFAULT_WAYPOINTS, DEFAULT_STEPS = "1, 7, 42", 8
 
 def interpolation_section(ex: Explorer, model_name: str):
     st.subheader("Interpolation")
+    if ex.G.img_shape[-1] >= BIG_SIDE:
+        st.info(f"An interpolation draws 30 images, and this model takes a second or more for each of its "
+                f"{ex.G.img_shape[-1]} px images on a CPU: it is shown for models under {BIG_SIDE} px. The W space "
+                "section above edits and mixes this model's images one at a time.")
+        return
     c1, c2, c3 = st.columns([2, 1, 1])
     ss = st.session_state
     ss.setdefault("lat_waypoints", DEFAULT_WAYPOINTS)   # (or from the link: ?ws=, ?steps=)

@@ -11,7 +11,7 @@ from gan_core.data.datasets import load_mnist5k, split
 from gan_core.hub.pretrained import SHIPPED
 
 pytestmark = [pytest.mark.pretrained, pytest.mark.evaluation]
-GANS = ["mnist-vanilla", "mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"]
+GANS = ["mnist-vanilla", "mnist-dcgan", "mnist-cgan", "mnist-wgan-gp", "mnist-stylegan"]
 FILES = ["config.json", "metrics.json", "samples.png", "card.md"]
 
 
@@ -63,7 +63,7 @@ def evaluated(measured, name):
     return measured[name]
 
 
-@pytest.mark.parametrize("name", ["mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"])
+@pytest.mark.parametrize("name", ["mnist-dcgan", "mnist-cgan", "mnist-wgan-gp", "mnist-stylegan"])
 def test_conv_models_cover_every_class_and_match_their_cards(measured, name):
     r = evaluated(measured, name)
     assert KEYS <= set(r)
@@ -75,7 +75,7 @@ def test_conv_models_cover_every_class_and_match_their_cards(measured, name):
     assert card["precision"] == pytest.approx(r["precision"], abs=1e-3)
 
 
-@pytest.mark.parametrize("name", ["mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"])
+@pytest.mark.parametrize("name", ["mnist-dcgan", "mnist-cgan", "mnist-wgan-gp", "mnist-stylegan"])
 def test_all_ten_classes_each_at_least_5_percent(measured, name):
     r = evaluated(measured, name)
     assert r["classes_covered"] == 10 and min(r["class_histogram"]) >= 0.05
