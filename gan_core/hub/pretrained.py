@@ -53,9 +53,10 @@ DESCRIPTIONS = {
                       "and demodulated 3x3 convolutions at 7, 14 and 28 px with per-pixel noise, skip image outputs "
                       "(6 ws: coarse 0-1 at 7x7, middle 2-3 at 14x14, fine 4-5 at 28x28), against a residual D with "
                       "minibatch std; style mixing 0.9, lazy R1 (gamma 1, every 16 steps), Adam (0, 0.99) at 2e-3, "
-                      "EMA, random shifts of every image D sees (DiffAugment translation). Self-conditioned: the "
+                      "EMA, random shifts of every image D sees (DiffAugment translation). For the clusters below, the "
                       "mapping network embeds the cluster G draws from z beside z, and D projects its features on "
-                      "the cluster's embedding. " + SELF_COND,
+                      "the cluster's embedding. Its recall (0.43) stays below the DCGAN's (0.67): it draws fewer "
+                      "kinds of each digit. " + SELF_COND,
 }
 
 
