@@ -80,7 +80,7 @@ def stylegan_reference_loop(G, D, real_all, labels, batch, steps, seed=0, mixing
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
-        loss_g = F.softplus(-D(fakes(y), y)).mean()
+        loss_g = F.softplus(-D(fake, y)).mean()          # the same fakes, as the DCGAN reference does
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -149,6 +149,8 @@ def main():
     paired = statistics.median(a / b for a, b in zip(ours, ref))
     print(f"ratio trainer/reference: {paired:.3f} (median of the rounds' ratios; target >= 0.95); "
           f"ratio of the medians {o / r:.3f}")
+    if style:   # the FLOP counter counts a grouped (per-sample modulated) convolution as if ungrouped
+        return
     achieved = flops_per_step * o / args.batch
     print(f"FLOPs per step: {flops_per_step / 1e9:.3f} GFLOP; achieved {achieved / 1e9:.2f} GFLOP/s; "
           f"sgemm peak {peak / 1e9:.1f} GFLOP/s; MFU {achieved / peak:.1%}")
