@@ -41,7 +41,7 @@ def test_draw_a_seven_find_it_and_explore_from_it(app_server, page):
     assert main_image_src(page) != before
     # morph it: the interpolation now starts at the found digit (its first frame is the found image)
     expect(page.get_by_text("Start at the current image")).to_be_visible()
-    assert page.get_by_role("checkbox", name="Start at the current image").is_checked()
+    expect(page.get_by_role("checkbox", name="Start at the current image")).to_be_checked(timeout=30_000)
     assert page.locator("[data-testid='stException']").count() == 0
 
 

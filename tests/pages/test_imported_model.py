@@ -39,7 +39,7 @@ def test_pth_upload_is_converted_once_and_payloads_are_refused(imported, tmp_pat
 
 
 @pytest.mark.parametrize("page, expect", [("latent.py", "Finding a digit needs"), ("inside.py", "Ranking units needs"),
-                                          ("evaluate.py", "metrics judge 28x28 digits")])
+                                          ("evaluate.py", "which read 28x28 grayscale digits")])
 def test_every_page_opens_the_imported_generator(imported, page, expect):
     folder, _ = imported
     at = AppTest.from_file(str(ROOT / "app_pages" / page), default_timeout=240)
