@@ -181,8 +181,8 @@ def project(G: nn.Module, images: np.ndarray, labels=None, steps: int = 100, res
         G: a generator in eval mode. images: uint8 (N, H, W, C) matching G's image shape.
         labels: the class of each image for a conditional G; None searches all classes.
         progress: called as progress(done_steps, total_steps).
-        space: "z" searches z; for a style-based G (``G.has_w``) also "w" (one w for every layer, Abdal et al.
-            2019 call the per-layer form W+) or "w+" (one w per layer). Starts are screened from mapped random z
+        space: "z" searches z; for a style-based G (``G.has_w``) also "w" (one w for every layer) or "w+" (one w
+            per layer: the W+ of Abdal et al. 2019, Image2StyleGAN). Starts are screened from mapped random z
             either way, and the prior keeps w's distance from the mean w typical (its spread measured from
             10,000 mapped samples, as StyleGAN2's projector does).
 
