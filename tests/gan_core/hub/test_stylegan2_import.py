@@ -8,7 +8,6 @@ import math
 import pickle
 import sys
 import types
-from collections import OrderedDict
 
 import numpy as np
 import pytest
