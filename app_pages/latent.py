@@ -4,6 +4,7 @@ import streamlit as st
 from ui.latent import views as view
 from gan_core.latent.wspace import GROUPS as W_GROUPS
 from ui.latent.find import find_section
+from ui.latent.maps import arithmetic_section, latent_map_section
 from ui.latent.wspace import w_section
 from ui.models import explorer, model_label, model_picker
 from ui.state import load_query
@@ -37,6 +38,6 @@ find_section(ex, path, name)
 st.divider()
 view.interpolation_section(ex, name)
 st.divider()
-view.latent_map_section(ex, path)
+latent_map_section(ex, path)
 st.divider()
-view.arithmetic_section(ex, path)
+arithmetic_section(ex, path)

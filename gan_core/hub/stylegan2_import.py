@@ -122,7 +122,7 @@ def read_nvlabs(path: Path):
 
     try:
         with open(path, "rb") as f:
-            obj, _ = safe_pickle.load(f)
+            obj, _ = safe_pickle.load(f)   # the restricted unpickler: allow-listed rebuilders only, nothing run
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             RuntimeError, MemoryError) as e:
         raise CheckpointError(f"{path.name} is not a network snapshot this app can read "

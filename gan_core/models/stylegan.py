@@ -183,18 +183,25 @@ class SynthesisNetwork(nn.Module):
     def forward(self, ws: torch.Tensor, noise_mode="const", stop_at: int | None = None) -> torch.Tensor:
         """The image; with ``stop_at`` (a block index) the image of that coarser resolution instead.
         ``noise_mode``: one mode for every layer, or a sequence of one per conv (conv i takes ws[i])."""
-        modes = noise_modes(noise_mode, len(self.convs))
-        x = self.const[None].expand(len(ws), *self.const.shape)
-        x = self.convs[0](x, ws[:, 0], modes[0])
-        img = self.torgbs[0](x, ws[:, 1])
-        for b in range(1, len(self.torgbs)):
-            if stop_at is not None and b > stop_at:
-                break
-            x = self.convs[2 * b - 1](x, ws[:, 2 * b - 1], modes[2 * b - 1])
-            x = self.convs[2 * b](x, ws[:, 2 * b], modes[2 * b])
-            img = F.interpolate(img, scale_factor=2, mode="bilinear", align_corners=False) + \
-                self.torgbs[b](x, ws[:, 2 * b + 1])
-        return img
+        return skip_synthesis(self.const, self.convs, self.torgbs, ws, noise_mode, stop_at,
+                              lambda img, b: F.interpolate(img, scale_factor=2, mode="bilinear", align_corners=False))
+
+
+def skip_synthesis(const, convs, torgbs, ws, noise_mode, stop_at, upsample) -> torch.Tensor:
+    """StyleGAN2's skip synthesis in NVlabs' ws order, for any layers of that shape: the constant through
+    convs[0] (ws[0]) and torgbs[0] (ws[1]); then per block b two convs (ws[2b-1], ws[2b]) and an image added to
+    ``upsample(img, b)`` (torgbs[b], ws[2b+1]). ``stop_at``: the image of that block instead of the last."""
+    modes = noise_modes(noise_mode, len(convs))
+    x = const[None].expand(len(ws), *const.shape)
+    x = convs[0](x, ws[:, 0], modes[0])
+    img = torgbs[0](x, ws[:, 1])
+    for b in range(1, len(torgbs)):
+        if stop_at is not None and b > stop_at:
+            break
+        x = convs[2 * b - 1](x, ws[:, 2 * b - 1], modes[2 * b - 1])
+        x = convs[2 * b](x, ws[:, 2 * b], modes[2 * b])
+        img = upsample(img, b) + torgbs[b](x, ws[:, 2 * b + 1])
+    return img
 
 
 class StyleGANGenerator(ClusterCode, Generator):

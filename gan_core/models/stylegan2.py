@@ -31,7 +31,7 @@ from torch import nn
 
 from gan_core.models.common import Generator, as_onehot
 from gan_core.models.registry import Family, register
-from gan_core.models.stylegan import NOISE_MODES, noise_modes, normalize_2nd_moment
+from gan_core.models.stylegan import NOISE_MODES, normalize_2nd_moment, skip_synthesis
 
 SQRT2 = math.sqrt(2)
 
@@ -156,18 +156,8 @@ class StyleGAN2Generator(Generator):
         skip outputs: a real, coarser image of the same synthesis."""
         if ws.dim() != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be (N, {self.num_ws}, {self.w_dim}), got {tuple(ws.shape)}.")
-        modes = noise_modes(noise_mode, len(self.convs))
-        x = self.const[None].expand(len(ws), *self.const.shape)
-        x = self.convs[0](x, ws[:, 0], modes[0])
-        img = self.torgbs[0](x, ws[:, 1])
-        for b in range(1, len(self.torgbs)):
-            if stop_at is not None and b > stop_at:
-                break
-            x = self.convs[2 * b - 1](x, ws[:, 2 * b - 1], modes[2 * b - 1])
-            x = self.convs[2 * b](x, ws[:, 2 * b], modes[2 * b])
-            img = upfirdn2d(img, self.skip_filters[b - 1], up=2, pad=(2, 1, 2, 1), gain=4) + \
-                self.torgbs[b](x, ws[:, 2 * b + 1])
-        return img
+        return skip_synthesis(self.const, self.convs, self.torgbs, ws, noise_mode, stop_at,
+                              lambda img, b: upfirdn2d(img, self.skip_filters[b - 1], up=2, pad=(2, 1, 2, 1), gain=4))
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, noise_mode: str = "const",
                 psi: float = 1.0) -> torch.Tensor:

@@ -10,7 +10,7 @@ def test_offsets_round_trip_and_drop_zeros():
 
 def test_a_clicked_map_point_is_read_whatever_shape_its_customdata_has():
     """Issue 25: /latent crashed on a map click (customdata arrived as a dict, read as a list)."""
-    from ui.latent.views import map_point
+    from ui.latent.maps import map_point
 
     assert map_point({"customdata": [17, 3]}) == (17, 3)
     assert map_point({"customdata": {"0": 17, "1": 3}}) == (17, 3)
